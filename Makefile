@@ -1,0 +1,35 @@
+# gis-tool: the two commands of the README. Each sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "error: gis-tool needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed   ## run the bundled Alingsås demo into output/demo/
+	$(BIN)/gis-tool demo --out output/demo --overwrite
+
+test: $(VENV)/.installed-test   ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check gis_tool tests benchmarks
+
+bench: $(VENV)/.installed-test   ## engine versus geopandas baseline at 10k and 100k sites
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) output/demo

@@ -1,0 +1,433 @@
+"""Load layers: read fast, check, repair what is safe to repair, refuse the rest.
+
+Reads GeoPackage, Shapefile (also zipped), GeoJSON, FlatGeobuf through pyogrio with
+Arrow, and GeoParquet through pyarrow. Every layer is reprojected to the working CRS.
+What was repaired or dropped is counted in a :class:`LayerReport`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from .errors import InputError, Problem, closest, valid_list
+
+log = logging.getLogger(__name__)
+
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb"} | PARQUET_SUFFIXES
+# Sweden with a margin of about 50 km (lon/lat degrees); the whole country lies inside.
+SWEDEN_LONLAT = (10.0, 54.8, 24.8, 69.4)
+_POLY = {"Polygon", "MultiPolygon"}
+_LINE = {"LineString", "MultiLineString"}
+_POINT = {"Point", "MultiPoint"}
+
+
+@dataclass
+class LayerReport:
+    """What happened to one layer on its way in: counts of repairs and drops."""
+
+    name: str
+    path: str
+    layer: str | None
+    sha256: str = ""
+    source_crs: str | None = None
+    crs_assumed: bool = False
+    geometry_type: str | None = None
+    features_read: int = 0
+    features_kept: int = 0
+    repairs: dict[str, int] = field(default_factory=dict)
+    encoding: str | None = None
+
+    def count(self, what: str, n: int) -> None:
+        if n:
+            self.repairs[what] = self.repairs.get(what, 0) + int(n)
+
+    def summary(self) -> str:
+        parts = [f"{k} {v}" for k, v in self.repairs.items()]
+        extra = f" ({', '.join(parts)})" if parts else ""
+        return f"{self.name}: {self.features_kept} of {self.features_read} features kept{extra}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LoadedLayer:
+    """A layer in the working CRS, with its report."""
+
+    gdf: gpd.GeoDataFrame
+    report: LayerReport
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file; for a Shapefile, of all its sidecar files in order."""
+    h = hashlib.sha256()
+    files = [path]
+    if path.suffix.lower() == ".shp":
+        files = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    for f in files:
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        hint = ""
+        if path.parent.exists():
+            near = closest(path.name, [p.name for p in path.parent.iterdir()])
+            hint = near
+        raise InputError(f"{path}: file not found{hint}; check 'path' (relative to the "
+                         "analysis file)")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the path of a GIS file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); export the layer again")
+    if path.suffix.lower() not in SUPPORTED:
+        raise InputError(f"{path}: unsupported file type '{path.suffix}'; use GeoPackage, "
+                         "Shapefile (.shp or .zip), GeoJSON, FlatGeobuf or GeoParquet")
+
+
+def list_layers(path: str | Path) -> list[tuple[str, str]]:
+    """The layers in a file as ``(name, geometry type)`` pairs.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, truncated or not a GIS file.
+    """
+    path = Path(path)
+    _check_file(path)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return [(path.stem, "")]
+    try:
+        return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises several kinds for unreadable files
+        raise InputError(f"{path}: cannot be read as a GIS file ({_short(exc)}); it may be "
+                         "truncated or not what its name says: export it again") from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _choose_layer(path: Path, layer: str | None) -> str | None:
+    layers = [n for n, _ in list_layers(path)]
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return None
+    if layer is None:
+        if len(layers) > 1:
+            raise InputError(f"{path}: has {len(layers)} layers, so 'layer' must say which: "
+                             f"{valid_list(layers)}")
+        return layers[0] if layers else None
+    if layer not in layers:
+        raise InputError(f"{path}: no layer '{layer}'{closest(layer, layers)}; layers in the "
+                         f"file: {valid_list(layers)}")
+    return layer
+
+
+def _dbf_bytes(path: Path) -> tuple[bytes | None, bool]:
+    """The .dbf of a Shapefile (plain or zipped) and whether a .cpg is present."""
+    if path.suffix.lower() == ".shp":
+        dbf = [p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == ".dbf"]
+        cpg = any(p.suffix.lower() == ".cpg" for p in path.parent.glob(path.stem + ".*"))
+        return (dbf[0].read_bytes() if dbf else None), cpg
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+                dbf = [n for n in names if n.lower().endswith(".dbf")]
+                cpg = any(n.lower().endswith(".cpg") for n in names)
+                return (z.read(dbf[0]) if dbf else None), cpg
+        except zipfile.BadZipFile:
+            return None, False
+    return None, False
+
+
+def detect_encoding(path: Path, encoding: str | None) -> str | None:
+    """The text encoding to read a Shapefile with.
+
+    An explicit ``encoding`` wins; then a ``.cpg`` file or the dBase language byte
+    (GDAL honours both); otherwise the attribute bytes are tried as UTF-8 and, when they
+    are not UTF-8, read as Windows-1252 (the usual encoding of Swedish Shapefiles).
+    """
+    if encoding:
+        return encoding
+    dbf, has_cpg = _dbf_bytes(path)
+    if dbf is None or has_cpg or len(dbf) < 32 or dbf[29] != 0:
+        return None
+    records = dbf[int.from_bytes(dbf[8:10], "little"):]
+    if all(b < 0x80 for b in records):
+        return None
+    try:
+        records.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _read_raw(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            return gpd.read_parquet(path)
+        kw: dict[str, Any] = {"use_arrow": True}
+        if encoding:
+            kw["encoding"] = encoding
+        return pyogrio.read_dataframe(path, layer=layer, **kw)
+    except LookupError as exc:
+        raise InputError(f"{path}: unknown text encoding '{encoding}' ({exc}); use e.g. "
+                         "'UTF-8' or 'cp1252'") from None
+    except Exception as exc:
+        raise InputError(f"{path}" + (f", layer '{layer}'" if layer else "")
+                         + f": cannot be read ({_short(exc)}); the file may be truncated or "
+                           "damaged: export it again") from None
+
+
+def _where(path: Path, layer: str | None) -> str:
+    return f"{path}" + (f", layer '{layer}'" if layer else "")
+
+
+def _feature_ids(gdf: gpd.GeoDataFrame, mask: np.ndarray, limit: int = 5) -> str:
+    idx = np.flatnonzero(mask)[:limit]
+    more = int(mask.sum()) - len(idx)
+    text = ", ".join(str(int(i) + 1) for i in idx)
+    return f"feature {text}" + (f" and {more} more" if more > 0 else "")
+
+
+def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
+    """Refuse non-finite coordinates and coordinates outside the CRS's area of use.
+
+    When the CRS is a Swedish one or WGS 84 the coordinates must also fall in Sweden.
+
+    Raises
+    ------
+    InputError
+        Naming the layer, the first offending features, the cause and the fix.
+    """
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        mask = np.zeros(len(geoms), bool)
+        mask[np.unique(idx[bad])] = True
+        raise InputError(f"{where}: {_feature_ids_arr(mask)} has non-finite coordinates "
+                         "(NaN or infinity); fix or delete those features")
+    if len(geoms) == 0:
+        return
+    b = shapely.bounds(geoms)
+    lon, lat = _to_lonlat(crs, b)
+    ok_lon = np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1)
+    aou = crs.area_of_use
+    box = (aou.west, aou.south, aou.east, aou.north) if aou else (-180, -90, 180, 90)
+    name = aou.name if aou else ""
+    swedish = "sweden" in name.lower() or crs.equals(CRS.from_epsg(4326)) or \
+        crs.equals(CRS.from_user_input("OGC:CRS84"))
+    inside = ok_lon & _within(lon, lat, box, 0.5)
+    if swedish:
+        inside &= _within(lon, lat, SWEDEN_LONLAT, 0.0)
+    if not inside.all():
+        out = ~inside
+        crs_name = f"{crs.name}" + (f" (EPSG:{crs.to_epsg()})" if crs.to_epsg() else "")
+        area = "Sweden" if swedish else f"its area of use ({name})"
+        lo = shapely.bounds(geoms[out])
+        sample = f"x {lo[0, 0]:.6g}, y {lo[0, 1]:.6g}"
+        raise InputError(
+            f"{where}: {_feature_ids_arr(out)} lie outside {area} when read as {crs_name} "
+            f"(e.g. {sample}). The CRS is almost certainly mislabelled (RT90 as SWEREF 99, "
+            "swapped lon/lat, or SWEREF 99 TM coordinates in a GeoJSON, which is always "
+            "WGS 84): set the right CRS in the file, or 'assume_crs' if it has none")
+
+
+def _feature_ids_arr(mask: np.ndarray, limit: int = 5) -> str:
+    idx = np.flatnonzero(mask)[:limit]
+    more = int(mask.sum()) - len(idx)
+    noun = "feature" if mask.sum() == 1 else "features"
+    return f"{noun} {', '.join(str(int(i) + 1) for i in idx)}" + (
+        f" and {more} more" if more > 0 else "")
+
+
+def _to_lonlat(crs: CRS, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.column_stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]])
+    ys = np.column_stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]])
+    if crs.is_geographic and crs.equals(CRS.from_epsg(4326)):
+        return xs, ys  # geopandas gives lon/lat order for EPSG:4326
+    try:
+        t = Transformer.from_crs(crs, "OGC:CRS84", always_xy=True)
+        with np.errstate(all="ignore"):
+            lon, lat = t.transform(xs, ys, errcheck=False)
+    except Exception:
+        return np.full(xs.shape, np.nan), np.full(xs.shape, np.nan)
+    return np.asarray(lon), np.asarray(lat)
+
+
+def _within(lon: np.ndarray, lat: np.ndarray, box: tuple, margin: float) -> np.ndarray:
+    w, s, e, n = box
+    return ((lon >= w - margin) & (lon <= e + margin) & (lat >= s - margin)
+            & (lat <= n + margin)).all(axis=1)
+
+
+def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
+    """Drop null, empty and duplicate features, drop Z/M, repair invalid geometries.
+
+    Invalid polygons are repaired with :func:`shapely.make_valid` and keep all their
+    polygonal parts (a bow-tie keeps both lobes); a layer mixing single and multi parts
+    is made multi throughout. Every repair is counted in ``report``.
+    """
+    geoms = gdf.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    report.count("dropped null or empty geometry", int((~keep).sum()))
+    gdf = gdf.loc[keep].copy()
+    geoms = gdf.geometry.to_numpy()
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        geoms = shapely.force_2d(geoms)
+        report.count("dropped Z coordinates", int(has_z.sum()))
+    types = set(shapely.get_type_id(geoms).tolist())
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        kind = _family(types)
+        if kind is not None:
+            fixed = _keep_family(fixed, kind)
+        geoms[invalid] = fixed
+        report.count("repaired invalid geometry", int(invalid.sum()))
+        gone = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+        if gone.any():
+            report.count("dropped invalid geometry with nothing left", int(gone.sum()))
+            geoms, gdf = geoms[~gone], gdf.loc[~gone].copy()
+    geoms = _normalise_multi(geoms, report)
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    dup = _duplicates(gdf)
+    if dup.any():
+        report.count("dropped exact duplicate feature", int(dup.sum()))
+        gdf = gdf.loc[~dup]
+    return gdf
+
+
+def _family(type_ids: set[int]) -> str | None:
+    if type_ids <= {3, 6}:
+        return "polygon"
+    if type_ids <= {1, 5}:
+        return "line"
+    return None
+
+
+def _keep_family(geoms: np.ndarray, kind: str) -> np.ndarray:
+    """Keep only the polygonal (or lineal) parts of repaired geometries, as multi-parts."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    want = (3,) if kind == "polygon" else (1,)
+    sel = np.isin(shapely.get_type_id(parts), want)
+    build = shapely.multipolygons if kind == "polygon" else shapely.multilinestrings
+    out = np.array([shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")] * len(geoms), dtype=object)
+    if sel.any():
+        grouped = build(parts[sel], indices=idx[sel])
+        out[np.unique(idx[sel])] = grouped
+    return out
+
+
+def _normalise_multi(geoms: np.ndarray, report: LayerReport) -> np.ndarray:
+    tid = shapely.get_type_id(geoms)
+    for single, multi, build in ((3, 6, shapely.multipolygons), (1, 5, shapely.multilinestrings)):
+        is_single = tid == single
+        if is_single.any() and (tid == multi).any():
+            geoms = geoms.copy()
+            geoms[is_single] = [build([g]) for g in geoms[is_single]]
+            report.count("made multi-part (layer mixed single and multi)", int(is_single.sum()))
+    return geoms
+
+
+def _duplicates(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    wkb = pd.Series(shapely.to_wkb(gdf.geometry.to_numpy()), index=gdf.index)
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    key = pd.concat([gdf[cols].astype(str), wkb.rename("__wkb")], axis=1)
+    return key.duplicated().to_numpy()
+
+
+def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | None = None,
+               encoding: str | None = None, to_crs: str | CRS = "EPSG:3006",
+               fields: tuple[str, ...] = (), name: str | None = None) -> LoadedLayer:
+    """Read, check, repair and reproject one layer.
+
+    Parameters
+    ----------
+    path
+        The file: GeoPackage, Shapefile (plain or zipped), GeoJSON, FlatGeobuf, GeoParquet.
+    layer
+        The layer in the file; required when the file has more than one.
+    assume_crs
+        Used only when the file has no CRS.
+    encoding
+        Shapefile text encoding when there is no ``.cpg``; detected when not given.
+    to_crs
+        The working CRS.
+    fields
+        Columns the analysis needs; a missing one is refused with the closest name.
+    name
+        The layer's name in the analysis, for messages and reports.
+
+    Returns
+    -------
+    LoadedLayer
+        The repaired GeoDataFrame in ``to_crs`` and a report of what was done.
+    """
+    path = Path(path)
+    _check_file(path)
+    lyr = _choose_layer(path, layer)
+    where = _where(path, lyr)
+    enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None
+    gdf = _read_raw(path, lyr, enc)
+    report = LayerReport(name=name or lyr or path.stem, path=str(path), layer=lyr,
+                         sha256=file_sha256(path), features_read=len(gdf), encoding=enc)
+    missing = [f for f in fields if f not in gdf.columns]
+    if missing:
+        cols = [c for c in gdf.columns if c != gdf.geometry.name]
+        raise InputError([Problem(where, f"has no field '{f}'{closest(f, cols)}; fields: "
+                                         f"{valid_list(cols) or 'none'}") for f in missing])
+    if gdf.crs is None:
+        if assume_crs is None:
+            raise InputError(f"{where}: the layer has no CRS; set it in the file, or add "
+                             "assume_crs = \"EPSG:3006\" (or the right one) to the layer")
+        try:
+            gdf = gdf.set_crs(assume_crs)
+        except (CRSError, ValueError) as exc:
+            raise InputError(f"{where}: assume_crs '{assume_crs}' is not a CRS ({exc})") from None
+        report.crs_assumed = True
+    src = CRS.from_user_input(gdf.crs)
+    report.source_crs = src.to_string()
+    gdf = repair_geometries(gdf, report)
+    check_coordinates(gdf.geometry.to_numpy(), src, where)
+    target = CRS.from_user_input(to_crs)
+    if not src.equals(target):
+        gdf = gdf.to_crs(target)
+    types = sorted(set(gdf.geom_type.dropna()))
+    report.geometry_type = "/".join(types) if types else None
+    report.features_kept = len(gdf)
+    if len(gdf) == 0:
+        raise InputError(f"{where}: the layer has no usable features (read "
+                         f"{report.features_read}); check that it is the right layer")
+    gdf = gdf.reset_index(drop=True)
+    log.info("loaded %s", report.summary())
+    return LoadedLayer(gdf=gdf, report=report)
+
+
+def geometry_family(gdf: gpd.GeoDataFrame) -> str:
+    """``"polygon"``, ``"line"``, ``"point"`` or ``"mixed"`` for a layer."""
+    types = set(gdf.geom_type.dropna())
+    for fam, names in (("polygon", _POLY), ("line", _LINE), ("point", _POINT)):
+        if types and types <= names:
+            return fam
+    return "mixed"

@@ -1,0 +1,151 @@
+"""Value functions: turn raw measures (metres, MW, shares) into values from 0 to 1.
+
+A name-to-function table, so an analysis file can say ``fn = "linear"``. Every
+function takes a float array (NaN = missing) and returns an array of the same shape
+with values in 0..1 (NaN stays NaN; the missing-value policy decides what it becomes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def linear(x: np.ndarray, *, best: float, worst: float) -> np.ndarray:
+    """1 at ``best``, 0 at ``worst``, straight in between, clamped outside.
+
+    Works in either direction: ``best = 1000, worst = 10000`` (nearer is better) or
+    ``best = 20, worst = 0`` (more is better).
+
+    >>> linear(np.array([0.0, 5.0, 20.0]), best=10, worst=0).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    v = (np.asarray(x, dtype=float) - worst) / (best - worst)
+    return np.clip(v, 0.0, 1.0)
+
+
+def threshold(x: np.ndarray, *, steps: list | None = None, otherwise: float = 0.0,
+              breaks: list | None = None, values: list | None = None) -> np.ndarray:
+    """Ordered steps.
+
+    Either ``steps = [[upper, value], ...]`` with rising upper bounds (a raw measure
+    up to and including ``upper`` gets ``value``; above the last bound it gets
+    ``otherwise``), or ``breaks = [b1, b2, ...]`` with ``values = [v0, v1, ..., vn]``,
+    one more value than breaks (``x < b1`` gets v0, ``b1 <= x < b2`` gets v1, ...).
+
+    >>> threshold(np.array([500.0, 3000.0, 9000.0]), steps=[[1000, 1], [5000, 0.5]]).tolist()
+    [1.0, 0.5, 0.0]
+    """
+    x = np.asarray(x, dtype=float)
+    if steps is not None:
+        bounds = np.array([s[0] for s in steps], dtype=float)
+        vals = np.array([s[1] for s in steps] + [otherwise], dtype=float)
+        idx = np.searchsorted(bounds, x, side="left")
+    else:
+        bounds = np.array(breaks, dtype=float)
+        vals = np.array(values, dtype=float)
+        idx = np.searchsorted(bounds, x, side="right")
+    out = vals[np.clip(idx, 0, len(vals) - 1)]
+    return np.where(np.isnan(x), np.nan, out)
+
+
+def target(x: np.ndarray, *, ideal: float, tolerance: float) -> np.ndarray:
+    """1 at ``ideal``, falling linearly to 0 at ``tolerance`` away on either side.
+
+    >>> target(np.array([10.0, 15.0, 30.0]), ideal=10, tolerance=10).tolist()
+    [1.0, 0.5, 0.0]
+    """
+    x = np.asarray(x, dtype=float)
+    return np.clip(1.0 - np.abs(x - ideal) / tolerance, 0.0, 1.0)
+
+
+def categorical(x: Any, *, map: Mapping[str, float], default: float | None = None) -> np.ndarray:
+    """A value per category (``map = { J = 1.0, Z = 0.8 }``), ``default`` for the rest.
+
+    Without a ``default`` an unlisted category counts as missing.
+    """
+    s = pd.Series(x, dtype=object)
+    keys = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                 else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+    table = {str(k): float(v) for k, v in map.items()}
+    out = keys.map(table).astype(float)
+    if default is not None:
+        out = out.where(out.notna() | keys.isna(), float(default))
+    return out.to_numpy(dtype=float)
+
+
+VALUE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
+    "linear": linear,
+    "threshold": threshold,
+    "target": target,
+    "categorical": categorical,
+}
+
+
+def check_params(fn: str, p: Mapping[str, Any]) -> list[str]:
+    """Problems with the parameters of value function ``fn`` (empty when fine)."""
+    errs: list[str] = []
+    if fn == "linear":
+        for k in ("best", "worst"):
+            if not _is_num(p.get(k)):
+                errs.append(f"linear needs a number '{k}'")
+        if not errs and p["best"] == p["worst"]:
+            errs.append("linear needs 'best' and 'worst' to differ")
+    elif fn == "threshold":
+        if "steps" in p:
+            st = p["steps"]
+            if not (isinstance(st, list) and st and all(
+                    isinstance(s, list) and len(s) == 2 and all(map(_is_num, s)) for s in st)):
+                errs.append("threshold 'steps' must be a list of [upper_bound, value] pairs")
+            elif any(b[0] <= a[0] for a, b in zip(st, st[1:])):
+                errs.append("threshold 'steps' must have rising upper bounds")
+            elif any(not 0 <= s[1] <= 1 for s in st):
+                errs.append("threshold step values must lie in 0..1")
+        elif "breaks" in p:
+            br, va = p.get("breaks"), p.get("values")
+            if not (isinstance(br, list) and isinstance(va, list) and all(map(_is_num, br))
+                    and all(map(_is_num, va)) and len(va) == len(br) + 1):
+                errs.append("threshold needs 'breaks' and 'values' with one value more than "
+                            "breaks")
+            elif any(b <= a for a, b in zip(br, br[1:])):
+                errs.append("threshold 'breaks' must rise")
+        else:
+            errs.append("threshold needs 'steps = [[upper, value], ...]' (or breaks/values)")
+    elif fn == "target":
+        if not _is_num(p.get("ideal")):
+            errs.append("target needs a number 'ideal'")
+        if not _is_num(p.get("tolerance")) or p.get("tolerance", 0) <= 0:
+            errs.append("target needs a 'tolerance' greater than 0")
+    elif fn == "categorical":
+        m = p.get("map")
+        if not isinstance(m, dict) or not m:
+            errs.append("categorical needs 'map = { category = value, ... }'")
+        elif any(not _is_num(v) or not 0 <= v <= 1 for v in m.values()):
+            errs.append("categorical map values must be numbers in 0..1")
+        if "default" in p and (not _is_num(p["default"]) or not 0 <= p["default"] <= 1):
+            errs.append("categorical 'default' must be a number in 0..1")
+    return errs
+
+
+def apply_value(fn: str, params: Mapping[str, Any], raw: Any) -> np.ndarray:
+    """Apply the value function named ``fn`` to ``raw``.
+
+    Raises
+    ------
+    KeyError
+        When ``fn`` is not a known value function; the message lists the valid ones.
+    """
+    try:
+        func = VALUE_FUNCTIONS[fn]
+    except KeyError:
+        raise KeyError(f"unknown value function {fn!r}; valid: {sorted(VALUE_FUNCTIONS)}") from None
+    if fn == "categorical":
+        return func(raw, **params)
+    return func(np.asarray(raw, dtype=float), **params)
