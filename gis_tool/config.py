@@ -542,3 +542,11 @@ def _cross_check(r: _Reader, layers: dict, sites: SitesSpec, study_area: str | N
             if c not in constraints:
                 _parse_constraint(r, c, spec, key)  # a new constraint: must be whole
                 need_layer(spec.get("layer"), f"{key}.layer")
+
+
+def constraint_from_dict(name: str, data: dict, *, where: str) -> ConstraintSpec:
+    """Build a constraint from a raw table (used for constraints a profile adds)."""
+    problems = ProblemList()
+    spec = _parse_constraint(_Reader(problems, ""), name, data, where)
+    problems.raise_if_fatal()
+    return spec

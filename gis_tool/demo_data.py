@@ -249,17 +249,17 @@ def _roads(rng: np.random.Generator) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, columns=["name", "road_class", "geometry"], crs=CRS)
 
 
-def _railway(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _railway(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, ...]:
     main = _wiggle(RAILWAY, rng, amp=10)
     siding = LineString([(356500, 6424200), (357000, 6423950), (357500, 6423700)])
     rail = gpd.GeoDataFrame([("Västra stambanan", "stambana", main),
                              ("Sävelund industrispår", "industrispår", siding)],
                             columns=["name", "kind", "geometry"], crs=CRS)
-    stations = gpd.GeoDataFrame(
-        [("Alingsås station", "resecentrum", Point(353400, 6423300)),
-         ("Sävelund godsterminal", "godsterminal", Point(357500, 6423700))],
-        columns=["name", "kind", "geometry"], crs=CRS)
-    return rail, stations
+    stations = gpd.GeoDataFrame([("Alingsås station", "resecentrum", Point(353400, 6423300))],
+                                columns=["name", "kind", "geometry"], crs=CRS)
+    freight = gpd.GeoDataFrame([("Sävelund godsterminal", "godsterminal", Point(357500, 6423700))],
+                               columns=["name", "kind", "geometry"], crs=CRS)
+    return rail, stations, freight
 
 
 def _power(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -347,7 +347,7 @@ def build_layers() -> dict[str, gpd.GeoDataFrame]:
     parcels = _parcels(rng, muni, lake_union)
     plans = _plans(rng, parcels)
     roads = _roads(rng)
-    rail, stations = _railway(rng)
+    rail, stations, freight = _railway(rng)
     subs, power_lines = _power(rng)
     mains, service = _water(rng, muni)
     shoreline = gpd.GeoDataFrame(
@@ -363,6 +363,7 @@ def build_layers() -> dict[str, gpd.GeoDataFrame]:
         "boundary": boundary, "urban_areas": _urban_areas(), "parcels": parcels,
         "detailed_plans": plans, "comprehensive_plan": _comprehensive_plan(plans, lake_union),
         "roads": roads, "interchanges": inter, "railway": rail, "stations": stations,
+        "freight_terminals": freight,
         "substations": subs, "power_lines": power_lines, "water_mains": mains,
         "water_service_area": service, "lakes": lakes, "shoreline_protection": shoreline,
         "protected_nature": _protected(rng, muni, lake_union),

@@ -1,0 +1,220 @@
+/* gis-tool map behaviour: site layer, input layers, legend, title, search.
+ * Every value from the data reaches the page through esc() or textContent, never as
+ * markup. Written for gis-tool; needs only Leaflet. */
+(function () {
+  "use strict";
+  var G = window.gisTool = window.gisTool || { layers: {}, sites: null, map: null, index: {} };
+
+  function esc(v) {
+    return String(v).replace(/[&<>"'`]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" }[c];
+    });
+  }
+  G.esc = esc;
+
+  function num(v, digits) {
+    if (v === null || v === undefined || v === "" || (typeof v === "number" && !isFinite(v))) return "–";
+    if (typeof v !== "number") return esc(v);
+    return new Intl.NumberFormat(G.locale || "sv-SE", {
+      maximumFractionDigits: digits === undefined ? 1 : digits,
+      minimumFractionDigits: 0
+    }).format(v);
+  }
+  G.num = num;
+
+  function rowsToObjects(cfg) {
+    var cols = cfg.columns, out = [];
+    for (var i = 0; i < cfg.rows.length; i++) {
+      var r = cfg.rows[i], o = {};
+      for (var j = 0; j < cols.length; j++) o[cols[j]] = r[j];
+      out.push(o);
+    }
+    return out;
+  }
+
+  function features(cfg) {
+    var props = rowsToObjects(cfg), feats = [];
+    for (var i = 0; i < cfg.geoms.length; i++) {
+      feats.push({ type: "Feature", geometry: cfg.geoms[i], properties: props[i] });
+    }
+    return { type: "FeatureCollection", features: feats };
+  }
+
+  function scoreColour(score, bins) {
+    if (score === null || score === undefined) return null;
+    for (var i = 0; i < bins.length; i++) if (score <= bins[i].to) return bins[i].colour;
+    return bins[bins.length - 1].colour;
+  }
+
+  function unitText(value, unit, L) {
+    if (unit === "share") return num(value === null ? null : value * 100, 0) + " %";
+    if (unit === "m2") return num(value, 0) + " m²";
+    if (unit === "m") return num(value, 0) + " m";
+    if (unit === "count") return num(value, 0);
+    if (unit === "ratio") return num(value, 2);
+    return num(value, 1) + (unit ? " " + esc(unit) : "");
+  }
+
+  function sitePopup(p, cfg) {
+    var L = cfg.text, h = [];
+    h.push('<div class="gt-popup"><div class="gt-popup-title">' + esc(p.site_id) + "</div>");
+    h.push('<table class="gt-kv">');
+    if (p.eligible) {
+      h.push("<tr><th>" + esc(L.score) + '</th><td class="gt-score">' + num(p.score, 1) + "</td></tr>");
+      h.push("<tr><th>" + esc(L.rank) + '</th><td class="gt-rank">' + num(p.rank, 0) + " / " + num(cfg.eligible, 0) + "</td></tr>");
+    }
+    h.push("<tr><th>" + esc(L.area) + "</th><td>" + num(p.area_m2 / 10000, 2) + " ha</td></tr>");
+    cfg.attributes.forEach(function (a) {
+      if (p[a] !== null && p[a] !== undefined) h.push("<tr><th>" + esc(a) + "</th><td>" + num(p[a]) + "</td></tr>");
+    });
+    h.push("</table>");
+    if (!p.eligible) {
+      h.push('<div class="gt-excluded"><b>' + esc(L.excluded) + ":</b><ul>");
+      String(p.excluded_by || "").split("; ").forEach(function (r) { if (r) h.push("<li>" + esc(r) + "</li>"); });
+      h.push("</ul></div>");
+    }
+    h.push('<table class="gt-bars"><tr><th>' + esc(L.criterion) + "</th><th>" + esc(L.raw) + "</th><th>" + esc(L.points) + "</th></tr>");
+    cfg.criteria.forEach(function (c) {
+      var pts = p[c.key + "_points"], max = c.weight * 100;
+      var width = (pts === null || !max) ? 0 : Math.max(0, Math.min(100, 100 * pts / max));
+      h.push('<tr><td class="gt-crit">' + esc(c.label) + '</td><td class="gt-raw">' +
+        unitText(p[c.key + "_raw"], c.unit, L) + '</td><td class="gt-pts"><span class="gt-track"><span class="gt-bar" style="width:' +
+        width.toFixed(1) + '%"></span></span><span class="gt-pts-num">' + num(pts, 1) + " / " + num(max, 1) + "</span></td></tr>");
+    });
+    h.push("</table></div>");
+    return h.join("");
+  }
+
+  G.sitesLayer = function (cfg) {
+    G.locale = cfg.locale;
+    var data = features(cfg), group = L.featureGroup(), labels = [];
+    var layer = L.geoJSON(data, {
+      style: function (f) {
+        var p = f.properties, c = scoreColour(p.score, cfg.bins);
+        return p.eligible ?
+          { color: "#333", weight: 0.6, fillColor: c, fillOpacity: 0.8 } :
+          { color: "#8a8a8a", weight: 0.5, fillColor: "#c8c8c8", fillOpacity: 0.55, dashArray: "2 2" };
+      },
+      onEachFeature: function (f, lyr) {
+        var p = f.properties;
+        G.index[String(p.site_id)] = lyr;
+        lyr.bindPopup(function () { return sitePopup(p, cfg); }, { maxWidth: 420, minWidth: 280 });
+        var tip = esc(p.site_id) + " — " + (p.eligible ? esc(cfg.text.score) + " " + num(p.score, 1) :
+          esc(cfg.text.excluded) + ": " + esc(String(p.excluded_by || "").split(": ")[0]));
+        lyr.bindTooltip(tip, { sticky: true });
+        if (p.eligible && p.rank !== null && p.rank <= cfg.top) labels.push(p);
+      }
+    });
+    group.addLayer(layer);
+    labels.forEach(function (p) {
+      var icon = L.divIcon({ className: "gt-rank-label", html: "<span>" + num(p.rank, 0) + "</span>", iconSize: [24, 24] });
+      var m = L.marker([p._label_lat, p._label_lon], { icon: icon, keyboard: false, title: String(p.site_id) });
+      m.on("click", function () { G.index[String(p.site_id)].openPopup(); });
+      group.addLayer(m);
+    });
+    G.sites = layer;
+    G.siteCount = data.features.length;
+    return group;
+  };
+
+  function pointLayer(cfg, f, latlng, st) {
+    var r = st.radius || 5;
+    if (cfg.sizeBy && f.properties[cfg.sizeBy] !== null) r = 4 + Math.sqrt(Math.max(0, f.properties[cfg.sizeBy])) * 1.6;
+    if (cfg.symbol && cfg.symbol !== "circle" && G.symbolsOk !== false && cfg.geoms.length < 2000) {
+      var html = '<span class="gt-sym gt-sym-' + cfg.symbol + '" style="background:' + st.fillColor + '"></span>';
+      return L.marker(latlng, { icon: L.divIcon({ className: "gt-sym-wrap", html: html, iconSize: [16, 16] }) });
+    }
+    return L.circleMarker(latlng, { radius: r, color: st.color, weight: 1, fillColor: st.fillColor, fillOpacity: 0.85 });
+  }
+
+  G.vectorLayer = function (cfg) {
+    var data = features(cfg);
+    var styleOf = function (f) {
+      var v = cfg.styleBy ? f.properties[cfg.styleBy] : null;
+      return (v !== null && cfg.styles && cfg.styles[String(v)]) || cfg.style;
+    };
+    var layer = L.geoJSON(data, {
+      style: styleOf,
+      pointToLayer: function (f, latlng) { return pointLayer(cfg, f, latlng, styleOf(f)); },
+      onEachFeature: function (f, lyr) {
+        var p = f.properties, rows = [];
+        cfg.columns.forEach(function (c) {
+          if (p[c] !== null && p[c] !== undefined) rows.push("<tr><th>" + esc(c) + "</th><td>" + num(p[c], 2) + "</td></tr>");
+        });
+        lyr.bindPopup('<div class="gt-popup"><div class="gt-popup-title">' + esc(cfg.title) + '</div><table class="gt-kv">' + rows.join("") + "</table></div>");
+        var t = cfg.tooltip ? p[cfg.tooltip] : null;
+        lyr.bindTooltip(esc(cfg.title) + (t !== null && t !== undefined ? ": " + esc(t) : ""), { sticky: true });
+      }
+    });
+    G.layers[cfg.key] = layer;
+    return layer;
+  };
+
+  function control(position, build) {
+    var C = L.Control.extend({ onAdd: function () { var d = L.DomUtil.create("div", ""); build(d); L.DomEvent.disableClickPropagation(d); return d; } });
+    return new C({ position: position });
+  }
+
+  G.setup = function (map, cfg) {
+    G.map = map;
+    G.locale = cfg.locale;
+    var T = cfg.text;
+    map.attributionControl.setPrefix(false);
+    cfg.attribution.forEach(function (a) { map.attributionControl.addAttribution(esc(a)); });
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    control("topleft", function (d) {
+      d.className = "gt-title leaflet-bar";
+      var h = L.DomUtil.create("div", "gt-title-name", d); h.textContent = cfg.title;
+      var s = L.DomUtil.create("div", "gt-title-sub", d); s.textContent = cfg.subtitle;
+    }).addTo(map);
+    control("bottomright", function (d) {
+      d.className = "gt-legend leaflet-bar";
+      var h = L.DomUtil.create("div", "gt-legend-title", d); h.textContent = T.legend;
+      cfg.bins.forEach(function (b) {
+        var row = L.DomUtil.create("div", "gt-legend-row", d);
+        var sw = L.DomUtil.create("span", "gt-swatch", row); sw.style.background = b.colour;
+        var tx = L.DomUtil.create("span", "", row); tx.textContent = num(b.from, 0) + "–" + num(b.to, 0);
+      });
+      var row = L.DomUtil.create("div", "gt-legend-row", d);
+      var sw = L.DomUtil.create("span", "gt-swatch gt-swatch-excl", row);
+      var tx = L.DomUtil.create("span", "", row); tx.textContent = T.excluded;
+      var note = L.DomUtil.create("div", "gt-legend-note", d); note.textContent = T.legend_note;
+    }).addTo(map);
+    control("topleft", function (d) {
+      d.className = "gt-search leaflet-bar";
+      var input = L.DomUtil.create("input", "", d);
+      input.type = "search"; input.placeholder = T.search; input.setAttribute("aria-label", T.search);
+      var msg = L.DomUtil.create("div", "gt-search-msg", d);
+      input.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter") return;
+        var found = G.findSite(input.value);
+        msg.textContent = found ? "" : T.not_found;
+      });
+    }).addTo(map);
+    map.on("baselayerchange", function (e) {
+      map.getContainer().style.background = cfg.backgrounds[e.name] || "#f4f3ef";
+    });
+    map.getContainer().style.background = cfg.backgrounds[cfg.initialBase] || "#f4f3ef";
+    if (cfg.bounds) map.fitBounds(cfg.bounds);
+  };
+
+  G.findSite = function (text) {
+    var q = String(text || "").trim().toLowerCase();
+    if (!q) return null;
+    var key = null, ids = Object.keys(G.index);
+    for (var i = 0; i < ids.length && key === null; i++) if (ids[i].toLowerCase() === q) key = ids[i];
+    for (var j = 0; j < ids.length && key === null; j++) if (ids[j].toLowerCase().indexOf(q) >= 0) key = ids[j];
+    if (key === null) return null;
+    var lyr = G.index[key];
+    G.map.fitBounds(lyr.getBounds(), { maxZoom: 16 });
+    lyr.openPopup();
+    return key;
+  };
+
+  G.openSite = function (id) {
+    var lyr = G.index[String(id)];
+    if (!lyr) return null;
+    lyr.openPopup();
+    return G.map._popup ? G.map._popup.getElement() : null;
+  };
+})();

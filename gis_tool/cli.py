@@ -1,0 +1,215 @@
+"""The ``gis-tool`` command line: a thin wrapper around the Python API.
+
+Exit status: 0 success; 2 bad input (usage, analysis file, data), with a message on
+stderr starting with ``error:``; 1 an unexpected internal failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import GisToolError, InputError
+
+log = logging.getLogger("gis_tool")
+
+
+class _Elapsed(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.t0 = time.perf_counter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        t = time.perf_counter() - self.t0
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        return f"[{t:6.1f}s] {prefix}{record.getMessage()}"
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    root = logging.getLogger("gis_tool")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gis-tool")
+@click.option("-v", "--verbose", count=True, help="Show more detail (debug messages).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no progress.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """gis-tool: land readiness (markberedskap) site analysis.
+
+    Scores candidate sites for business establishment from zoning, infrastructure and
+    available land, with a transparent multi-criteria model, and publishes a GeoPackage
+    for QGIS, a CSV for spreadsheets, an interactive map and a run manifest.
+
+    \b
+    Start with the demo:     gis-tool demo --out output/demo
+    Check your inputs:       gis-tool layers check analysis.toml
+    Run an analysis:         gis-tool run analysis.toml --out results/
+    Look inside a file:      gis-tool layers inspect data.gpkg
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    _setup_logging(verbose, quiet)
+
+
+def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
+             top: int) -> None:
+    from .maps import save_map, site_map
+    from .outputs import write_outputs
+    from .pipeline import run_analysis
+    from .qgis_style import add_qgis_style
+
+    result = run_analysis(analysis, profile=profile)
+
+    def make_map(res: object, path: Path) -> None:
+        log.info("drawing map ...")
+        save_map(site_map(res, lang=lang, top=top), path)
+
+    log.info("writing outputs to %s ...", out)
+    written = write_outputs(result, out, overwrite=overwrite, make_map=make_map,
+                            style=add_qgis_style)
+    s = result.sites
+    click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
+               f"wrote {', '.join(sorted(written))} to {out}")
+    for _, row in result.top(5).iterrows():
+        click.echo(f"  {int(row['rank']):>3}. {row['site_id']}  score {row['score']:.1f}")
+
+
+@cli.command()
+@click.argument("analysis", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output folder for sites.gpkg, sites.csv, map.html and run.json.")
+@click.option("--profile", help="Investor profile ([profiles.NAME]) whose weights apply.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the map.")
+@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True,
+              help="Label this many best sites on the map.")
+def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
+        top: int) -> None:
+    """Run the analysis file ANALYSIS and write its outputs to --out.
+
+    Writes OUT/sites.gpkg (layer 'sites', QGIS-ready, styled), OUT/sites.csv (UTF-8
+    with BOM, for Excel), OUT/map.html (a self-contained interactive map) and
+    OUT/run.json (inputs with checksums, weights, warnings, timings). A non-empty OUT
+    is refused unless --overwrite is given; on failure earlier outputs stay as they were.
+    """
+    _publish(analysis, out, profile, overwrite, lang, top)
+
+
+@cli.command()
+@click.option("--out", "out", default=Path("output/demo"), show_default=True,
+              type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--profile", help="An investor profile of the demo (logistics, "
+                                "manufacturing, offices, data_centre).")
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+def demo(out: Path, profile: str | None, overwrite: bool, lang: str) -> None:
+    """Run the bundled Alingsås demo analysis (layers/alingsas_demo.toml)."""
+    from .demo import get_path
+
+    _publish(get_path("alingsas"), out, profile, overwrite, lang, 10)
+
+
+@cli.group()
+def layers() -> None:
+    """Look inside GIS files and check the inputs of an analysis."""
+
+
+@layers.command("inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def layers_inspect(path: Path, as_json: bool) -> None:
+    """Describe every layer in PATH: geometry type, CRS, feature count, fields and types,
+    bounds, and validity problems."""
+    from .catalog import describe_file, format_description
+
+    info = describe_file(path)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(format_description(info))
+
+
+@layers.command("check")
+@click.argument("analysis", type=click.Path(path_type=Path))
+@click.option("--profile", help="Check with this profile's constraints too.")
+def layers_check(analysis: Path, profile: str | None) -> None:
+    """Check every input ANALYSIS names; list every problem; exit 2 if any is fatal."""
+    from .config import load_analysis
+    from .pipeline import load_inputs, resolve_profile
+
+    a = load_analysis(analysis)
+    _, _, cons = resolve_profile(a, profile)
+    loaded, problems = load_inputs(a, cons)
+    for name, lyr in loaded.items():
+        click.echo(f"ok    {lyr.report.summary()}")
+    for p in problems:
+        click.echo(f"FAIL  {p}")
+    if problems:
+        raise InputError(problems)
+    click.echo(f"all {len(loaded)} layers of {analysis} are usable")
+
+
+@cli.command("map")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out_file", type=click.Path(path_type=Path),
+              help="The HTML file to write (default OUT_DIR/map.html).")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True)
+@click.option("--title", help="Title of the map (default: the analysis name).")
+def map_cmd(out_dir: Path, out_file: Path | None, lang: str, top: int, title: str | None) -> None:
+    """Re-publish the map of an earlier run from OUT_DIR, without recomputing."""
+    from .maps import load_result, save_map, site_map
+
+    result = load_result(out_dir)
+    target = out_file or out_dir / "map.html"
+    save_map(site_map(result, lang=lang, top=top, title=title), target)
+    click.echo(f"wrote {target}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and map errors to exit statuses."""
+    try:
+        cli.main(args=argv, prog_name="gis-tool", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 2
+    except click.UsageError as exc:
+        hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return 2
+    except GisToolError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; earlier outputs are unchanged", err=True)
+        return 130
+    except Exception as exc:  # an unexpected failure: short message, traceback with -v
+        if logging.getLogger("gis_tool").level <= logging.DEBUG:
+            raise
+        click.echo(f"error: internal failure ({type(exc).__name__}: {exc}); run again with "
+                   "-v for details and report it", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

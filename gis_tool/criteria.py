@@ -1,0 +1,181 @@
+"""Criteria: raw measures per site, in real units, indexed like the sites.
+
+Each function takes the sites' geometries (a numpy array of shapely geometries in a
+projected CRS) and returns one float per site. Everything is vectorised with shapely 2:
+STRtree queries, array functions and ``np.bincount`` aggregation, with no per-site
+Python loops. Lines and polygon boundaries are cut into short segments before nearest
+searches, and polygon layers are dissolved and cut into tiles before overlap sums, so
+that most site-tile pairs are decided by a cheap containment test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import shapely
+
+SEGMENT_M = 250.0  # longest segment used in nearest searches
+TILE_M = 1000.0  # tile size used to cut dissolved polygon layers
+
+
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut lines and polygon boundaries into short segments.
+
+    Returns
+    -------
+    tuple
+        The segments (and points, unchanged) and, for each, the index of its feature.
+    """
+    tid = shapely.get_type_id(geoms)
+    poly = np.isin(tid, (3, 6))
+    geoms = geoms.copy()
+    geoms[poly] = shapely.boundary(geoms[poly])
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    is_point = shapely.get_type_id(parts) == 0
+    lines = shapely.segmentize(parts[~is_point], SEGMENT_M)
+    coords, line_idx = shapely.get_coordinates(lines, return_index=True)
+    same = line_idx[1:] == line_idx[:-1]
+    starts = np.flatnonzero(same)
+    seg = shapely.linestrings(np.stack([coords[starts], coords[starts + 1]], axis=1))
+    seg_of = part_of[~is_point][line_idx[starts]]
+    return (np.concatenate([parts[is_point], seg]),
+            np.concatenate([part_of[is_point], seg_of]))
+
+
+class FeatureIndex:
+    """A spatial index over one layer's features for nearest and radius queries."""
+
+    def __init__(self, geoms: np.ndarray):
+        self.geoms = np.asarray(geoms)
+        self.parts, self.part_of = _segments(self.geoms)
+        self.tree = shapely.STRtree(self.parts)
+        self.poly = np.isin(shapely.get_type_id(self.geoms), (3, 6))
+        self.poly_tree = shapely.STRtree(self.geoms[self.poly]) if self.poly.any() else None
+
+    def nearest(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from each site to the nearest feature, and that feature's index.
+
+        A site that touches or overlaps a feature has distance 0.
+        """
+        sidx, pidx = self.tree.query_nearest(sites, return_distance=False, all_matches=False)
+        dist = np.full(len(sites), np.inf)
+        feat = np.full(len(sites), -1)
+        d = shapely.distance(sites[sidx], self.parts[pidx])
+        dist[sidx], feat[sidx] = d, self.part_of[pidx]
+        if self.poly_tree is not None:  # inside a polygon feature: distance 0
+            si, fi = self.poly_tree.query(sites, predicate="intersects")
+            dist[si] = 0.0
+            feat[si] = np.flatnonzero(self.poly)[fi]
+        return dist, feat
+
+    def count_within(self, sites: np.ndarray, radius: float) -> np.ndarray:
+        """How many distinct features lie at most ``radius`` from each site."""
+        si, pi = self.tree.query(sites, predicate="dwithin", distance=radius)
+        pairs = np.unique(np.stack([si, self.part_of[pi]]), axis=1)
+        if self.poly_tree is not None:
+            s2, f2 = self.poly_tree.query(sites, predicate="intersects")
+            extra = np.stack([s2, np.flatnonzero(self.poly)[f2]])
+            pairs = np.unique(np.concatenate([pairs, extra], axis=1), axis=1)
+        return np.bincount(pairs[0], minlength=len(sites)).astype(float)
+
+
+def distance_to(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Metres from each site to the nearest feature (0 when touching or overlapping)."""
+    return FeatureIndex(features).nearest(sites)[0]
+
+
+def nearest_attribute(sites: np.ndarray, features: np.ndarray, values: pd.Series
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The value of ``values`` on each site's nearest feature, and the distance to it."""
+    dist, feat = FeatureIndex(features).nearest(sites)
+    vals = pd.Series(values).reset_index(drop=True)
+    out = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)[feat]
+    out[feat < 0] = np.nan
+    return out, dist
+
+
+def count_within(sites: np.ndarray, features: np.ndarray, radius: float) -> np.ndarray:
+    """Number of features at a distance of at most ``radius`` metres from each site."""
+    return FeatureIndex(features).count_within(sites, radius)
+
+
+def _tiles(geom: shapely.Geometry, size: float) -> np.ndarray:
+    """Cut one (dissolved) geometry into disjoint square tiles."""
+    x0, y0, x1, y1 = geom.bounds
+    xs, ys = np.arange(x0, x1, size), np.arange(y0, y1, size)
+    gx, gy = np.meshgrid(xs, ys)
+    boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size, gy.ravel() + size)
+    shapely.prepare(geom)
+    boxes = boxes[shapely.intersects(geom, boxes)]
+    pieces = shapely.intersection(boxes, geom)
+    pieces = pieces[~shapely.is_empty(pieces)]
+    return pieces[shapely.area(pieces) > 0]
+
+
+def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Area of each site covered by the union of ``features`` (overlaps counted once)."""
+    if len(features) == 0:
+        return np.zeros(len(sites))
+    union = shapely.union_all(features)
+    pieces = _tiles(union, TILE_M)
+    if len(pieces) == 0:
+        return np.zeros(len(sites))
+    tree = shapely.STRtree(pieces)
+    si, pi = tree.query(sites, predicate="intersects")
+    within = np.zeros(len(si), bool)
+    wi_s, wi_p = tree.query(sites, predicate="within")
+    if len(wi_s):
+        key = si.astype(np.int64) * len(pieces) + pi
+        within = np.isin(key, wi_s.astype(np.int64) * len(pieces) + wi_p)
+    area = np.zeros(len(si))
+    area[within] = shapely.area(sites[si[within]])
+    rest = ~within
+    area[rest] = shapely.area(shapely.intersection(sites[si[rest]], pieces[pi[rest]]))
+    return np.bincount(si, weights=area, minlength=len(sites))
+
+
+def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str, float] | None = None,
+                  labels: pd.Series | None = None) -> np.ndarray:
+    """Share of each site's area covered by ``features``, from 0 to 1.
+
+    With ``classes`` (class label to score 0..1) and ``labels`` (each feature's class),
+    each part of a site counts once, at the best class score that covers it:
+    ``sum over score levels of score x (share covered at that level or better minus share
+    covered at a better level)``. Overlapping features are never double counted.
+    """
+    site_area = shapely.area(sites)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if classes is None:
+            return np.clip(covered_area(sites, features) / site_area, 0.0, 1.0)
+        score = pd.Series(labels).reset_index(drop=True).map(
+            lambda v: classes.get(_label(v), 0.0)).to_numpy(dtype=float)
+        levels = sorted({s for s in score if s > 0}, reverse=True)
+        total = np.zeros(len(sites))
+        prev = np.zeros(len(sites))
+        for level in levels:
+            cov = np.clip(covered_area(sites, features[score >= level]) / site_area, 0.0, 1.0)
+            total += level * np.clip(cov - prev, 0.0, 1.0)
+            prev = np.maximum(prev, cov)
+        return total
+
+
+def _label(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def site_area(sites: np.ndarray) -> np.ndarray:
+    """Area of each site in square metres."""
+    return shapely.area(sites)
+
+
+def compactness(sites: np.ndarray) -> np.ndarray:
+    """Polsby-Popper compactness, 4 pi A / P^2: 1 for a circle, about 0.785 for a square.
+
+    Compact plots are easier to build large halls on than long thin ones.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 4 * np.pi * shapely.area(sites) / shapely.length(sites) ** 2

@@ -1,0 +1,468 @@
+"""Interactive maps: self-contained, escaped, bilingual.
+
+``site_map(result)`` builds a folium map and ``save_map(m, path)`` writes it. Leaflet
+comes from the ``xstatic-leaflet`` package and is inlined with gis-tool's own script and
+styles, so the page opens from a USB stick with no internet. Data reaches the page as
+JSON inside a script (``<``, ``>`` and ``&`` escaped) and is put on the page by the
+script through an escaping function, never as markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from .errors import InputError
+from .layers import geometry_family
+
+TEXT = {
+    "sv": {"score": "Poäng", "rank": "Rang", "area": "Areal", "excluded": "Utesluten",
+           "criterion": "Kriterium", "raw": "Mätvärde", "points": "Poäng",
+           "legend": "Lämplighet (poäng 0–100)", "legend_note": "Högre poäng = mer lämplig mark",
+           "search": "Sök fastighet / plats-id", "not_found": "Ingen plats hittades",
+           "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil",
+           "created": "Skapad", "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund",
+           "base_osm": "OpenStreetMap", "sites_count": "{n} platser, {e} möjliga",
+           "constraint": "restriktion"},
+    "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
+           "criterion": "Criterion", "raw": "Measure", "points": "Points",
+           "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
+           "search": "Search parcel / site id", "not_found": "No site found",
+           "sites": "Candidate sites", "top": "Top {n}", "profile": "Profile",
+           "created": "Created", "base_light": "Light background", "base_none": "No background",
+           "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible",
+           "constraint": "constraint"},
+}
+LOCALES = {"sv": "sv-SE", "en": "en-GB"}
+SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+CANVAS_OVER = 1500  # features; above this the map draws on a canvas
+_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+@dataclass
+class MapData:
+    """What a map needs from a run: scored sites, criteria, input layers and names."""
+
+    name: str
+    sites: gpd.GeoDataFrame
+    criteria: list[dict[str, Any]]
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    constraint_layers: set[str] = field(default_factory=set)
+    study_area: str | None = None
+    profile: str | None = None
+    created: str = ""
+    size_fields: dict[str, str] = field(default_factory=dict)
+    site_attributes: list[str] = field(default_factory=list)
+
+
+def map_data(result: Any) -> MapData:
+    """The map's view of a :class:`~gis_tool.pipeline.Result`."""
+    if isinstance(result, MapData):
+        return result
+    crit = [{"key": n, "label": c.label or n, "unit": _unit(c), "weight": result.weights.values.get(n, 0.0)}
+            for n, c in result.criteria.items()]
+    site_layer = result.analysis.sites.layer
+    layers = {k: v for k, v in result.layers.items() if k != site_layer}
+    sizes = {c.layer: c.field for c in result.criteria.values()
+             if c.kind == "nearest_attribute" and c.layer and c.field}
+    known = {"site_id", "score", "rank", "eligible", "excluded_by", "area_m2"}
+    attrs = [c for c in result.sites.columns if c not in known and not c.endswith(
+        ("_raw", "_value", "_points")) and c != result.sites.geometry.name][:6]
+    return MapData(name=result.analysis.name, sites=result.sites, criteria=crit, layers=layers,
+                   constraint_layers={c.layer for c in result.constraints.values() if c.layer},
+                   study_area=result.analysis.study_area, profile=result.profile,
+                   created=date.today().isoformat(), size_fields=sizes, site_attributes=attrs)
+
+
+def _unit(spec: Any) -> str:
+    from .pipeline import unit_of
+
+    return unit_of(spec)
+
+
+def safe_json(obj: Any) -> str:
+    """JSON that is safe inside a ``<script>``: no NaN, and no ``<``, ``>`` or ``&``."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=str)
+    return _script_safe(text)
+
+
+def _script_safe(text: str) -> str:
+    return re.sub("[<>&\u2028\u2029]", lambda m: _SAFE[m.group(0)], text)
+
+
+def _geoms_json(gdf: gpd.GeoDataFrame, tolerance: float) -> str:
+    """Geometries as a JSON array in WGS 84, simplified for display and rounded to ~0.1 m."""
+    g = gdf.geometry.to_numpy()
+    if tolerance:
+        g = shapely.simplify(g, tolerance, preserve_topology=True)
+    g = gpd.GeoSeries(g, crs=gdf.crs).to_crs(4326).to_numpy()
+    g = shapely.transform(g, lambda c: np.round(c, 6))
+    return "[" + ",".join(shapely.to_geojson(g)) + "]"
+
+
+def _rows_json(df: pd.DataFrame) -> str:
+    """Rows as arrays (compact); NaN becomes null, dates and other values become text."""
+    clean = pd.DataFrame(index=df.index)
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            clean[c] = s.astype(object).where(s.notna(), None)
+        else:
+            clean[c] = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                             or v is pd.NA else str(v))
+    text = clean.to_json(orient="values", double_precision=6, force_ascii=False)
+    return _script_safe(text)
+
+
+class _Script(MacroElement):
+    """A folium layer or setup call whose JavaScript is gis-tool's own."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = {{ this.call }};
+{% endmacro %}""")
+
+    def __init__(self, call: str):
+        super().__init__()
+        self._name = "GisTool"
+        self.call = call
+
+
+class _Layer(folium.map.Layer):
+    _template = _Script._template
+
+    def __init__(self, call: str, name: str, show: bool = True):
+        super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+        self._name = "GisToolLayer"
+        self.call = call
+
+
+def _asset(name: str) -> str:
+    return resources.files("gis_tool.assets").joinpath(name).read_text(encoding="utf-8")
+
+
+def _leaflet() -> tuple[str, str]:
+    import xstatic.pkg.leaflet as xl
+
+    base = Path(xl.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(m: re.Match) -> str:
+        img = base / "images" / m.group(1)
+        data = base64.b64encode(img.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
+    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
+    return js, css
+
+
+def _plan_colours() -> dict[str, str]:
+    with resources.files("gis_tool.data").joinpath("plan_codes.csv").open(encoding="utf-8") as f:
+        t = pd.read_csv(f)
+    return dict(zip(t["code"], t["hex"]))
+
+
+_KEYWORDS = {
+    "road": ("road", "väg", "vag", "gata", "street"),
+    "rail": ("rail", "järnväg", "jarnvag", "bana", "spår"),
+    "interchange": ("interchange", "trafikplats", "junction", "anslutning"),
+    "station": ("station", "terminal", "hållplats"),
+    "substation": ("substation", "ställverk", "transformator", "fördelning"),
+    "water_main": ("main", "ledning", "va_", "sewer", "vatten"),
+    "power": ("power", "kraft", "el_"),
+    "lake": ("lake", "sjö", "sjo", "water_body", "vattendrag"),
+    "comprehensive": ("comprehensive", "översikt", "oversikt", "op_"),
+    "boundary": ("boundary", "gräns", "grans", "kommun", "municipality"),
+}
+_ROAD_CLASS_COLUMNS = ("road_class", "class", "klass", "vagklass", "vägklass", "kategori", "type")
+_PLAN_COLUMNS = ("use", "anvandning", "användning", "plan_code", "kod", "code", "beteckning")
+
+
+def _kind(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> str:
+    low = name.lower()
+    fam = geometry_family(gdf)
+    if name == data.study_area:
+        return "boundary"
+    if fam == "polygon" and _plan_column(gdf):
+        return "plans"
+    hits = [k for k, words in _KEYWORDS.items() if any(w in low for w in words)]
+    order = ("interchange", "substation", "station", "rail", "road", "comprehensive", "lake",
+             "boundary", "power", "water_main")
+    for k in order:
+        if k in hits:
+            if k in ("interchange", "substation", "station") and fam != "point":
+                continue
+            if k in ("lake", "boundary", "comprehensive") and fam != "polygon":
+                continue
+            return k
+    return "default"
+
+
+def _plan_column(gdf: gpd.GeoDataFrame) -> str | None:
+    codes = set(_plan_colours())
+    for c in gdf.columns:
+        if c.lower() in _PLAN_COLUMNS:
+            vals = gdf[c].dropna().astype(str)
+            if len(vals) and vals.isin(codes).mean() >= 0.5:
+                return c
+    return None
+
+
+def _style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, Any]:
+    """How to draw an input layer, from what it is (by name, geometry and columns)."""
+    kind = _kind(name, gdf, data)
+    fam = geometry_family(gdf)
+    cfg: dict[str, Any] = {"style": {"color": "#6b6b6b", "weight": 1.2, "fillColor": "#9e9e9e",
+                                     "fillOpacity": 0.25, "radius": 4}, "show": True}
+    if kind == "boundary":
+        cfg["style"] = {"color": "#1d2b36", "weight": 2.5, "fill": False, "dashArray": "6 4"}
+    elif kind == "plans":
+        col = _plan_column(gdf)
+        colours = _plan_colours()
+        cfg["styleBy"] = col
+        cfg["styles"] = {str(v): {"color": "#555", "weight": 0.6, "fillColor": colours[str(v)],
+                                  "fillOpacity": 0.55} for v in gdf[col].dropna().astype(str).unique()
+                         if str(v) in colours}
+        cfg["style"] = {"color": "#555", "weight": 0.6, "fillColor": "#ffffff", "fillOpacity": 0.3}
+    elif kind == "road":
+        col = next((c for c in gdf.columns if c.lower() in _ROAD_CLASS_COLUMNS), None)
+        cfg["style"] = {"color": "#8c8c8c", "weight": 1.2}
+        if col:
+            cfg["styleBy"] = col
+            cfg["styles"] = {str(v): _road_style(str(v)) for v in gdf[col].dropna().unique()}
+    elif kind == "rail":
+        cfg["style"] = {"color": "#222", "weight": 2.5, "dashArray": "8 5"}
+    elif kind == "interchange":
+        cfg.update(symbol="diamond", style={"color": "#222", "fillColor": "#e34a33", "radius": 7})
+    elif kind == "station":
+        cfg.update(symbol="square", style={"color": "#222", "fillColor": "#f7f7f7", "radius": 6})
+    elif kind == "substation":
+        cfg.update(symbol="circle", style={"color": "#7a3b00", "fillColor": "#fdae6b", "radius": 6},
+                   sizeBy=data.size_fields.get(name))
+    elif kind == "water_main":
+        cfg["style"] = {"color": "#2b8cbe", "weight": 1.4, "opacity": 0.8}
+        cfg["show"] = False
+    elif kind == "power":
+        cfg["style"] = {"color": "#8856a7", "weight": 1.6, "dashArray": "4 3"}
+        cfg["show"] = False
+    elif kind == "lake":
+        cfg["style"] = {"color": "#4a90c2", "weight": 0.8, "fillColor": "#9ecae1", "fillOpacity": 0.8}
+    elif kind == "comprehensive":
+        cfg["style"] = {"color": "#756bb1", "weight": 2, "dashArray": "5 4", "fillColor": "#bcbddc",
+                        "fillOpacity": 0.15}
+    if name in data.constraint_layers:
+        if fam == "polygon":
+            cfg["style"] = {"color": "#c0392b", "weight": 1, "dashArray": "3 3",
+                            "fillColor": "#e74c3c", "fillOpacity": 0.22}
+        elif fam == "line":
+            cfg["style"] = {"color": "#c0392b", "weight": 3, "opacity": 0.5, "dashArray": "2 6"}
+        else:
+            cfg["style"] = {"color": "#c0392b", "fillColor": "#e74c3c", "radius": 4}
+        cfg.pop("styleBy", None)
+    if fam == "point" and "symbol" not in cfg:
+        cfg["symbol"] = "circle"
+    cfg["kind"] = kind
+    return cfg
+
+
+def _road_style(v: str) -> dict[str, Any]:
+    low = v.lower()
+    if "motor" in low or re.match(r"^e\d", low):
+        return {"color": "#d7301f", "weight": 5}
+    if any(w in low for w in ("län", "lan", "county", "riks", "primary", "trunk")):
+        return {"color": "#fc8d59", "weight": 2.5}
+    return {"color": "#969696", "weight": 1}
+
+
+def _bins() -> list[dict[str, Any]]:
+    return [{"from": i * 20, "to": (i + 1) * 20, "colour": c} for i, c in enumerate(SCORE_COLOURS)]
+
+
+def _sites_call(data: MapData, lang: str, top: int) -> str:
+    s = data.sites
+    pts = gpd.GeoSeries(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs).to_crs(4326)
+    cols = ["site_id", "score", "rank", "eligible", "excluded_by", "area_m2"]
+    for c in data.criteria:
+        cols += [f"{c['key']}_raw", f"{c['key']}_points"]
+    cols += [a for a in data.site_attributes if a in s.columns]
+    df = pd.DataFrame(s[cols]).reset_index(drop=True)
+    df["rank"] = df["rank"].astype("Float64")
+    df["_label_lat"] = np.round(pts.y.to_numpy(), 6)
+    df["_label_lon"] = np.round(pts.x.to_numpy(), 6)
+    cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": data.criteria,
+           "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
+           "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns)}
+    tol = 0.5 if len(s) > 5000 else 0.2
+    return (f"gisTool.sitesLayer(Object.assign({safe_json(cfg)}, {{geoms: {_geoms_json(s, tol)}, "
+            f"rows: {_rows_json(df)}}}))")
+
+
+def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, bool]:
+    cfg = _style(name, gdf, data)
+    names = [c for c in gdf.columns if c != gdf.geometry.name]
+    tip = next((c for c in names if c.lower() in ("name", "namn", "plan_id", "fastighet", "id",
+                                                   "raa_id", "mifo_id")), None)
+    keep = ([tip] if tip else []) + [c for c in (cfg.get("styleBy"), cfg.get("sizeBy")) if c]
+    keep += [c for c in names if c not in keep][: max(0, 8 - len(keep))]
+    keep = list(dict.fromkeys(keep))
+    df = pd.DataFrame(gdf[keep]).reset_index(drop=True)
+    js = {k: v for k, v in cfg.items() if k != "show"}
+    js.update(key=name, title=name, tooltip=tip, columns=keep)
+    tol = 1.0 if geometry_family(gdf) != "point" else 0
+    call = (f"gisTool.vectorLayer(Object.assign({safe_json(js)}, {{geoms: {_geoms_json(gdf, tol)},"
+            f" rows: {_rows_json(df)}}}))")
+    return call, cfg["show"]
+
+
+def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None
+             ) -> folium.Map:
+    """Build the interactive map of a run.
+
+    Parameters
+    ----------
+    result
+        A :class:`~gis_tool.pipeline.Result` or :class:`MapData`.
+    lang
+        ``"sv"`` or ``"en"``: labels, legend, popups and number format.
+    top
+        How many of the best sites to label with their rank.
+    title
+        The map's title; the analysis name by default.
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map`.
+    """
+    if lang not in TEXT:
+        raise InputError(f"--lang: unknown language '{lang}'; use 'sv' or 'en'")
+    data = map_data(result)
+    T = TEXT[lang]
+    n_features = len(data.sites) + sum(len(g) for g in data.layers.values())
+    m = folium.Map(tiles=None, prefer_canvas=n_features > CANVAS_OVER, control_scale=False,
+                   zoom_snap=0.25)
+    m.default_js, m.default_css = [], []
+    js, css = _leaflet()
+    root = m.get_root()
+    title_text = title or data.name
+    root.header.add_child(Element(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
+    root.header.add_child(Element(f"<style>{css}</style>"), name="gt_leaflet_css")
+    root.header.add_child(Element(f"<style>{_asset('map.css')}</style>"), name="gt_css")
+    root.header.add_child(Element(f"<script>{js}</script>"), name="gt_leaflet_js")
+    root.header.add_child(Element(f"<script>{_asset('map.js')}</script>"), name="gt_js")
+    light = folium.FeatureGroup(name=html.escape(T["base_light"]), overlay=False, show=True)
+    light.add_to(m)
+    folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
+                     show=False).add_to(m)
+    folium.FeatureGroup(name=html.escape(T["base_none"]), overlay=False, show=False).add_to(m)
+    order = sorted(data.layers, key=lambda k: {"polygon": 0, "line": 1}.get(
+        geometry_family(data.layers[k]), 2))
+    for name in order:
+        gdf = data.layers[name]
+        if len(gdf) == 0:
+            continue
+        call, show = _layer_call(name, gdf, data)
+        label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
+        _Layer(call, label, show=show).add_to(m)
+    _Layer(_sites_call(data, lang, top), T["sites"]).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    b = data.sites.to_crs(4326).total_bounds
+    sub = [T["sites_count"].format(n=_fmt_int(len(data.sites), lang),
+                                   e=_fmt_int(int(data.sites["eligible"].sum()), lang))]
+    if data.profile:
+        sub.append(f"{T['profile']}: {data.profile}")
+    sub.append(f"{T['created']} {data.created}")
+    setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
+             "bins": _bins(), "bounds": [[b[1], b[0]], [b[3], b[2]]],
+             "attribution": ["Kommungräns och tätorter: SCB (CC0)",
+                             "Plankoder och färger: Boverket", "gis-tool"],
+             "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
+                             html.escape(T["base_none"]): "#ffffff",
+                             html.escape(T["base_osm"]): "#e0e0e0"},
+             "initialBase": html.escape(T["base_light"])}
+    setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
+    m.add_child(setup_el)
+    return m
+
+
+def _fmt_int(n: int, lang: str) -> str:
+    s = f"{n:,}"
+    return s.replace(",", "\u00a0") if lang == "sv" else s
+
+
+def render_map(m: folium.Map) -> str:
+    """The map as one self-contained HTML page.
+
+    Raises
+    ------
+    RuntimeError
+        When the page would load a script or stylesheet from elsewhere.
+    """
+    page = m.get_root().render()
+    external = re.findall(r'<(?:script|link)[^>]+(?:src|href)\s*=\s*["\']?(?:https?:)?//', page)
+    if external:
+        raise RuntimeError(f"the map would load external assets: {external[:3]}")
+    return page
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map to ``path`` through a temporary file."""
+    path = Path(path)
+    page = render_map(m)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_result(out_dir: str | Path) -> MapData:
+    """Read an earlier run's outputs (sites.gpkg, run.json) back for re-publishing."""
+    import pyogrio
+
+    out = Path(out_dir)
+    gpkg, manifest = out / "sites.gpkg", out / "run.json"
+    for p in (gpkg, manifest):
+        if not p.exists():
+            raise InputError(f"{p}: not found; give the --out folder of an earlier "
+                             "`gis-tool run`")
+    try:
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        mi = info["map"]
+    except (ValueError, KeyError) as exc:
+        raise InputError(f"{manifest}: not a gis-tool run manifest ({exc}); run the analysis "
+                         "again") from None
+    sites = pyogrio.read_dataframe(gpkg, layer="sites")
+    sites.index = sites["site_id"].astype(str).to_numpy()
+    layers = {}
+    for name, lyr in mi.get("layers", {}).items():
+        layers[name] = pyogrio.read_dataframe(gpkg, layer=lyr)
+    return MapData(name=mi["name"], sites=sites, criteria=mi["criteria"], layers=layers,
+                   constraint_layers=set(mi.get("constraint_layers", [])),
+                   study_area=mi.get("study_area"), profile=mi.get("profile"),
+                   created=mi.get("created", ""), size_fields=mi.get("size_fields", {}),
+                   site_attributes=mi.get("site_attributes", []))
+
+
+def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
+    """The part of run.json that ``gis-tool map`` needs to redraw the map."""
+    return {"name": data.name, "criteria": data.criteria, "profile": data.profile,
+            "constraint_layers": sorted(data.constraint_layers), "study_area": data.study_area,
+            "created": data.created, "size_fields": data.size_fields,
+            "site_attributes": data.site_attributes, "layers": stored}

@@ -1,0 +1,252 @@
+"""Publish a result: sites.gpkg, sites.csv, run.json (and map.html), written safely.
+
+Every file is written into a temporary folder inside the output folder, checked, and
+only then moved into place with an atomic rename, so a failed or killed run leaves the
+previous outputs readable. A lock file keeps two runs from writing into one folder at
+once, a non-empty folder is refused without ``overwrite``, and an input is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from . import __version__
+from .errors import OutputError
+from .maps import map_data, map_manifest
+from .pipeline import Result
+
+OUTPUT_FILES = ("sites.gpkg", "sites.csv", "run.json", "map.html")
+LOCK = ".gis-tool.lock"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def input_paths(result: Result) -> set[Path]:
+    """Every file the analysis read, resolved."""
+    paths = {result.analysis.path.resolve()}
+    paths |= {Path(r.path).resolve() for r in result.reports.values()}
+    return paths
+
+
+def check_out_dir(out: Path, *, overwrite: bool, inputs: set[Path]) -> None:
+    """Refuse an output folder that is a file, non-empty (without overwrite), or holds inputs.
+
+    Raises
+    ------
+    OutputError
+        With the reason and the fix.
+    """
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder; give a folder for --out")
+    for name in OUTPUT_FILES:
+        if (out / name).resolve() in inputs:
+            raise OutputError(f"{out / name}: is an input of this analysis and would be "
+                              "overwritten; choose another --out folder")
+    if out.is_dir() and not overwrite:
+        content = [p.name for p in out.iterdir() if p.name != LOCK]
+        if content:
+            raise OutputError(f"{out}: the folder exists and is not empty ({len(content)} "
+                              "entries); add --overwrite to replace its outputs, or choose "
+                              "another folder")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
+
+
+@contextmanager
+def out_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.gis-tool.lock`` while writing; a lock left by a dead process is taken over."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _pid_alive(pid) and pid != os.getpid():
+                raise OutputError(f"{out}: another gis-tool run (process {pid}) is writing "
+                                  "here; wait for it or choose another folder") from None
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        break
+    else:
+        raise OutputError(f"{out}: could not take the lock {lock}; remove it if no run is active")
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Neutralise text cells that a spreadsheet would run as a formula (prefix ``'``)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(
+                FORMULA_START) else v)
+    return out
+
+
+def sites_table(result: Result) -> pd.DataFrame:
+    """The sites without geometry, plus ``x``/``y`` of a point inside each site."""
+    s = result.sites
+    pts = shapely.point_on_surface(s.geometry.to_numpy())
+    df = pd.DataFrame(s.drop(columns=s.geometry.name))
+    df["x"] = np.round(shapely.get_x(pts), 2)
+    df["y"] = np.round(shapely.get_y(pts), 2)
+    return df
+
+
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    for c in out.columns:
+        if c != out.geometry.name and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float)
+                                                                 and np.isnan(v)) else str(v))
+    return out
+
+
+def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None
+                     ) -> dict[str, str]:
+    """Write the ``sites`` layer, the input layers the map needs, and the QGIS style.
+
+    Returns
+    -------
+    dict
+        Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
+    """
+    _gpkg_ready(result.sites).to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
+    stored = {}
+    for name, gdf in map_data(result).layers.items():
+        stored[name] = f"input_{name}"
+        _gpkg_ready(gdf).to_file(path, layer=stored[name], driver="GPKG", engine="pyogrio")
+    if style is not None:
+        style(path)
+    n = pyogrio.read_info(path, layer="sites")["features"]
+    if n != len(result.sites):
+        raise OSError(f"{path}: wrote {n} features, expected {len(result.sites)}")
+    return stored
+
+
+def run_manifest(result: Result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to reproduce and audit the run."""
+    import geopandas
+    import pyproj
+
+    a = result.analysis
+    s = result.sites
+    return {
+        "gis_tool": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "analysis": {"name": a.name, "path": str(a.path), "sha256": a.sha256,
+                     "content": _jsonable(dict(a.raw))},
+        "profile": result.profile,
+        "crs": a.crs,
+        "weights": result.weights.to_dict(),
+        "criteria": {n: {"kind": c.kind, "layer": c.layer, "field": c.field,
+                         "value": None if c.value is None else {"fn": c.value.fn,
+                                                               **dict(c.value.params)},
+                         "missing": c.missing} for n, c in result.criteria.items()},
+        "constraints": {n: {k: v for k, v in vars(c).items() if v is not None}
+                        for n, c in result.constraints.items()},
+        "missing_values": {"policy_default": "worst",
+                           "explanation": "a site with no raw value gets value 0 ('worst'), is "
+                                          "excluded ('exclude'), or stops the run ('error')",
+                           "criteria": result.missing},
+        "inputs": {k: r.to_dict() for k, r in result.reports.items()},
+        "sites": {"candidates": len(s), "eligible": int(s["eligible"].sum()),
+                  "excluded": int((~s["eligible"]).sum()), "dropped": result.dropped_sites},
+        "versions": {"python": sys.version.split()[0], "platform": platform.platform(),
+                     "geopandas": geopandas.__version__, "shapely": shapely.__version__,
+                     "pyogrio": pyogrio.__version__, "gdal": pyogrio.__gdal_version_string__,
+                     "geos": shapely.geos_version_string, "pyproj": pyproj.__version__,
+                     "proj": pyproj.proj_version_str, "pandas": pd.__version__,
+                     "numpy": np.__version__},
+        "timings_s": result.timings,
+        "warnings": result.warnings,
+        **(extra or {}),
+    }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
+                  make_map: Callable[[Result, Path], None] | None = None,
+                  style: Callable[[Path], None] | None = None) -> dict[str, Path]:
+    """Write sites.gpkg, sites.csv, run.json and (with ``make_map``) map.html into ``out``.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    out
+        The output folder; created when missing.
+    overwrite
+        Replace the outputs of an earlier run in a non-empty folder.
+    make_map
+        Writes the map to the path it is given.
+    style
+        Adds a QGIS default style to the GeoPackage it is given.
+
+    Returns
+    -------
+    dict
+        Output name to path.
+    """
+    out = Path(out)
+    check_out_dir(out, overwrite=overwrite, inputs=input_paths(result))
+    written: dict[str, Path] = {}
+    with out_lock(out):
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+        try:
+            stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
+            table = csv_safe(sites_table(result))
+            table.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig")
+            if make_map is not None:
+                make_map(result, tmp / "map.html")
+            manifest = run_manifest(result, {
+                "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
+                "map": map_manifest(map_data(result), stored)})
+            (tmp / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                     default=str), encoding="utf-8")
+            for p in sorted(tmp.iterdir()):
+                os.replace(p, out / p.name)
+                written[p.name] = out / p.name
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return written

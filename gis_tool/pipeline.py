@@ -1,0 +1,428 @@
+"""The one orchestrator: analysis file in, scored and explained sites out (no file writing)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from . import criteria as crit
+from .config import Analysis, ConstraintSpec, CriterionSpec, constraint_from_dict, load_analysis
+from .constraints import attribute_constraint, layer_constraint
+from .errors import InputError, Problem, closest, valid_list
+from .layers import LayerReport, LoadedLayer, geometry_family, read_layer
+from .score import weighted_score
+from .sites import filter_sites, grid_sites, sites_from_layer
+from .values import apply_value
+from .weights import Weights, ahp, normalise
+
+log = logging.getLogger(__name__)
+
+UNITS = {"distance": "m", "overlap": "share", "count_within": "count", "area": "m2",
+         "compactness": "ratio"}
+
+
+@dataclass
+class Explanation:
+    """Why a site scored what it did."""
+
+    site_id: str
+    score: float | None
+    rank: int | None
+    eligible: bool
+    excluded_by: list[str]
+    criteria: list[dict[str, Any]]
+    points_to_next_rank: float | None
+    points_to_top10: float | None
+
+    def __str__(self) -> str:
+        head = f"site {self.site_id}: "
+        if not self.eligible:
+            head += "excluded: " + "; ".join(self.excluded_by)
+        else:
+            head += f"score {self.score:.1f}, rank {self.rank}"
+        rows = [f"  {c['name']:<20} raw {c['raw']!s:>12} {c['unit'] or '':<6} value "
+                f"{c['value']:.2f} x weight {c['weight']:.3f} = {c['points']:.1f} points"
+                for c in self.criteria if c["points"] is not None]
+        tail = []
+        if self.points_to_next_rank:
+            tail.append(f"  {self.points_to_next_rank:.1f} points short of rank {self.rank - 1}")
+        if self.points_to_top10:
+            tail.append(f"  {self.points_to_top10:.1f} points short of the top 10")
+        return "\n".join([head, *rows, *tail])
+
+
+@dataclass
+class Result:
+    """A finished analysis: the scored sites and everything needed to explain them."""
+
+    analysis: Analysis
+    profile: str | None
+    sites: gpd.GeoDataFrame
+    weights: Weights
+    criteria: dict[str, CriterionSpec]
+    constraints: dict[str, ConstraintSpec]
+    layers: dict[str, gpd.GeoDataFrame]
+    reports: dict[str, LayerReport]
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    missing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dropped_sites: dict[str, int] = field(default_factory=dict)
+
+    def explain(self, site_id: str) -> Explanation:
+        """Points per criterion, raw values, exclusions and the gap to the next ranks."""
+        sid = str(site_id)
+        if sid not in self.sites.index:
+            raise KeyError(f"no site '{sid}'{closest(sid, self.sites.index[:100000])}")
+        row = self.sites.loc[sid]
+        rows = []
+        for name, spec in self.criteria.items():
+            pts = row[f"{name}_points"]
+            rows.append({"name": name, "kind": spec.kind, "raw": _num(row[f"{name}_raw"]),
+                         "unit": unit_of(spec), "value": _num(row[f"{name}_value"]),
+                         "weight": self.weights.values.get(name, 0.0),
+                         "points": None if pd.isna(pts) else float(pts)})
+        eligible = bool(row["eligible"])
+        score = None if pd.isna(row["score"]) else float(row["score"])
+        rank = None if pd.isna(row["rank"]) else int(row["rank"])
+        to_next = to_top = None
+        if eligible and rank is not None:
+            by_rank = self.sites.dropna(subset=["rank"]).set_index("rank")["score"]
+            if rank > 1:
+                to_next = float(by_rank.loc[rank - 1] - score)
+            to_top = float(by_rank.loc[10] - score) if rank > 10 and 10 in by_rank.index else 0.0
+        excl = [p for p in str(row["excluded_by"]).split("; ") if p]
+        return Explanation(sid, score, rank, eligible, excl, rows, to_next, to_top)
+
+    def top(self, n: int = 10) -> gpd.GeoDataFrame:
+        """The ``n`` best eligible sites, best first."""
+        return self.sites.dropna(subset=["rank"]).sort_values("rank").head(n)
+
+
+def _num(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return float(v) if isinstance(v, (int, float, np.number)) else v
+
+
+def unit_of(spec: CriterionSpec) -> str:
+    """The unit of a criterion's raw measure."""
+    return spec.unit or UNITS.get(spec.kind, spec.field or "")
+
+
+@contextmanager
+def _step(timings: dict, name: str) -> Iterator[None]:
+    log.info("%s ...", name)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - t0, 3)
+
+
+def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | None = None
+                  ) -> dict[str, set[str]]:
+    """The columns each layer must have, by layer name."""
+    need: dict[str, set[str]] = {n: set() for n in analysis.layers}
+    site_layer = analysis.sites.layer
+    if site_layer:
+        need[site_layer].add(analysis.sites.id or "")
+    for c in analysis.criteria.values():
+        if c.kind == "attribute" and site_layer:
+            need[site_layer].add(c.field or "")
+        elif c.field and c.layer:
+            need[c.layer].add(c.field)
+    for c in (constraints or analysis.constraints).values():
+        if c.field and site_layer:
+            need[site_layer].add(c.field)
+    return {k: {f for f in v if f} for k, v in need.items()}
+
+
+def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | None = None
+                ) -> tuple[dict[str, LoadedLayer], list[Problem]]:
+    """Load every layer of the analysis, collecting all problems instead of stopping."""
+    problems: list[Problem] = []
+    loaded: dict[str, LoadedLayer] = {}
+    needs = fields_needed(analysis, constraints)
+    for name, spec in analysis.layers.items():
+        try:
+            loaded[name] = read_layer(spec.path, layer=spec.layer, assume_crs=spec.assume_crs,
+                                      encoding=spec.encoding, to_crs=analysis.crs,
+                                      fields=tuple(sorted(needs.get(name, ()))), name=name)
+        except InputError as exc:
+            problems += [dataclasses.replace(p, where=f"layers.{name}: {p.where}")
+                         for p in exc.problems]
+    return loaded, problems
+
+
+def _check_crs(analysis: Analysis) -> None:
+    try:
+        crs = CRS.from_user_input(analysis.crs)
+    except Exception:
+        raise InputError(f"{analysis.path.name}: analysis.crs '{analysis.crs}' is not a known "
+                         "CRS; use e.g. \"EPSG:3006\" (SWEREF 99 TM)") from None
+    if not crs.is_projected:
+        raise InputError(f"{analysis.path.name}: analysis.crs '{analysis.crs}' is not projected "
+                         "(distances and areas need metres); use \"EPSG:3006\" (SWEREF 99 TM)")
+
+
+def resolve_profile(analysis: Analysis, profile: str | None
+                    ) -> tuple[dict[str, float | None], float, dict[str, ConstraintSpec]]:
+    """Weights, minimum area and constraints with a profile applied."""
+    weights = {n: c.weight for n, c in analysis.criteria.items()}
+    min_area = analysis.sites.min_area_m2
+    cons = dict(analysis.constraints)
+    if profile is None:
+        return weights, min_area, cons
+    if profile not in analysis.profiles:
+        raise InputError(f"--profile: no profile '{profile}' in {analysis.path.name}"
+                         f"{closest(profile, analysis.profiles)}; profiles: "
+                         f"{valid_list(analysis.profiles) or 'none'}")
+    p = analysis.profiles[profile]
+    if p.weights:
+        weights = {n: p.weights.get(n, 0.0) for n in analysis.criteria}
+    if p.min_area_m2 is not None:
+        min_area = max(min_area, p.min_area_m2)
+    for name, over in p.constraints.items():
+        where = f"profiles.{profile}.constraints.{name}"
+        if name in cons:
+            merged = {k: v for k, v in dataclasses.asdict(cons[name]).items() if v is not None}
+            merged.pop("name")
+            if "in_" in merged:
+                merged["in"] = list(merged.pop("in_"))
+            merged |= dict(over)
+            cons[name] = constraint_from_dict(name, merged, where=where)
+        else:
+            cons[name] = constraint_from_dict(name, dict(over), where=where)
+    return weights, min_area, cons
+
+
+def _weights(analysis: Analysis, raw: dict[str, float | None], profile: str | None) -> Weights:
+    uses_profile = profile is not None and bool(analysis.profiles[profile].weights)
+    if analysis.weights.method == "ahp" and not uses_profile:
+        return ahp(list(analysis.criteria), analysis.weights.pairwise,
+                   max_cr=analysis.weights.max_consistency_ratio)
+    return normalise({k: 1.0 if v is None else v for k, v in raw.items()})
+
+
+def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_area: float
+                ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Candidate sites, filtered by minimum area and study area."""
+    study = None
+    if analysis.study_area:
+        study = shapely.union_all(layers[analysis.study_area].geometry.to_numpy())
+        if geometry_family(layers[analysis.study_area]) != "polygon":
+            raise InputError(f"analysis.study_area: layer '{analysis.study_area}' must hold "
+                             "polygons")
+    if analysis.sites.grid is not None:
+        sites = grid_sites(study, analysis.sites.grid, layers[analysis.study_area].crs)
+        return filter_sites(sites, min_area_m2=min_area)
+    sites = sites_from_layer(layers[analysis.sites.layer], analysis.sites.id,
+                             where=f"layers.{analysis.sites.layer}")
+    return filter_sites(sites, min_area_m2=min_area, study_area=study)
+
+
+def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
+            ) -> np.ndarray:
+    """The raw measure of one criterion for every site, in its unit."""
+    g = sites.geometry.to_numpy()
+    feats = layers[spec.layer] if spec.layer else None
+    fg = feats.geometry.to_numpy() if feats is not None else None
+    if spec.kind == "distance":
+        return crit.distance_to(g, fg)
+    if spec.kind == "overlap":
+        labels = feats[spec.field] if spec.field else None
+        if spec.classes is None and spec.field:
+            return crit.overlap_share(g, fg[feats[spec.field].notna().to_numpy()])
+        return crit.overlap_share(g, fg, spec.classes, labels)
+    if spec.kind == "nearest_attribute":
+        col = feats[spec.field]
+        if not pd.api.types.is_numeric_dtype(col) and spec.value and spec.value.fn == "categorical":
+            _, feat = crit.FeatureIndex(fg).nearest(g)
+            return col.to_numpy(dtype=object)[feat]
+        _numeric(col, f"layers.{spec.layer}", spec.field, f"criteria.{spec.name}")
+        return crit.nearest_attribute(g, fg, col)[0]
+    if spec.kind == "count_within":
+        return crit.count_within(g, fg, spec.radius_m)
+    if spec.kind == "attribute":
+        col = sites[spec.field]
+        if spec.value and spec.value.fn == "categorical":
+            return col.to_numpy(dtype=object)
+        _numeric(col, f"layers.{sites.attrs.get('layer', 'sites')}", spec.field,
+                 f"criteria.{spec.name}")
+        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    if spec.kind == "area":
+        return crit.site_area(g)
+    if spec.kind == "compactness":
+        return crit.compactness(g)
+    raise InputError(f"criteria.{spec.name}: unknown kind '{spec.kind}'")
+
+
+def _numeric(col: pd.Series, where: str, fieldname: str, key: str) -> None:
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return
+    conv = pd.to_numeric(col, errors="coerce")
+    bad = col.notna() & conv.isna()
+    if bad.any():
+        sample = ", ".join(repr(v) for v in col[bad].unique()[:3])
+        raise InputError(f"{where}: field '{fieldname}' used by {key} must be numeric, but "
+                         f"holds {sample}; use a numeric column, or a categorical value "
+                         "function (value = {{ fn = \"categorical\", map = {{...}} }})")
+
+
+def to_values(spec: CriterionSpec, raw: np.ndarray) -> np.ndarray:
+    """Raw measure to 0..1 through the criterion's value function (NaN = missing)."""
+    if spec.value is not None:
+        return apply_value(spec.value.fn, spec.value.params, raw)
+    v = np.asarray(raw, dtype=float)
+    out = ~np.isnan(v) & ((v < -1e-9) | (v > 1 + 1e-9))
+    if out.any():
+        raise InputError(f"criteria.{spec.name}: has no 'value' function, so its raw measure "
+                         f"must lie in 0..1, but ranges {np.nanmin(v):.6g} to {np.nanmax(v):.6g}"
+                         f" {unit_of(spec)}; add e.g. value = {{ fn = \"linear\", best = ..., "
+                         "worst = ... }")
+    return np.clip(v, 0.0, 1.0)
+
+
+def _apply_missing(spec: CriterionSpec, values: np.ndarray, ids: pd.Index,
+                   excluded: np.ndarray, reasons: list[list[str]]) -> dict[str, Any]:
+    miss = np.isnan(values)
+    info = {"policy": spec.missing, "count": int(miss.sum())}
+    if not miss.any():
+        return info
+    if spec.missing == "error":
+        sample = ", ".join(str(s) for s in ids[miss][:5])
+        raise InputError(f"criteria.{spec.name}: {int(miss.sum())} site(s) have no value "
+                         f"(e.g. {sample}) and missing = \"error\"; fill in the data or set "
+                         "missing = \"worst\" or \"exclude\"")
+    if spec.missing == "exclude":
+        excluded |= miss
+        for i in np.flatnonzero(miss):
+            reasons[i].append(f"{spec.name}: no value (missing = exclude)")
+    values[miss] = 0.0
+    return info
+
+
+def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) -> Result:
+    """Run a whole analysis: load, sites, criteria, values, constraints, score.
+
+    Parameters
+    ----------
+    analysis
+        An analysis file, or an already loaded :class:`Analysis`.
+    profile
+        The name of a ``[profiles.NAME]`` table whose weights, minimum area and
+        constraints replace the defaults.
+
+    Returns
+    -------
+    Result
+        Scored sites (``Result.sites``), the weights used and reports on every input.
+
+    Raises
+    ------
+    InputError
+        For any bad input, listing every problem found.
+    """
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+    with _step(timings, "read analysis"):
+        a = analysis if isinstance(analysis, Analysis) else load_analysis(analysis)
+        _check_crs(a)
+        raw_w, min_area, cons = resolve_profile(a, profile)
+        weights = _weights(a, raw_w, profile)
+    with _step(timings, "load layers"):
+        loaded, problems = load_inputs(a, cons)
+        if problems:
+            raise InputError(problems)
+        layers = {k: v.gdf for k, v in loaded.items()}
+    with _step(timings, "build sites"):
+        sites, dropped = build_sites(a, layers, min_area)
+        if len(sites) == 0:
+            raise InputError(f"{a.path.name}: no candidate sites are left after the filters "
+                             f"({', '.join(f'{k}: {v}' for k, v in dropped.items())}); lower "
+                             "min_area_m2 or check the study area")
+        log.info("%d candidate sites", len(sites))
+    n = len(sites)
+    excluded = np.zeros(n, bool)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    raw_cols, val_cols, missing = {}, {}, {}
+    for name, spec in a.criteria.items():
+        with _step(timings, f"criterion {name}"):
+            raw = measure(spec, sites, layers)
+            vals = np.array(to_values(spec, raw), dtype=float)
+            missing[name] = _apply_missing(spec, vals, sites.index, excluded, reasons)
+            raw_cols[name], val_cols[name] = raw, vals
+    for name, spec in cons.items():
+        with _step(timings, f"constraint {name}"):
+            if spec.layer:
+                res = layer_constraint(spec, sites.geometry.to_numpy(),
+                                       layers[spec.layer].geometry.to_numpy())
+            else:
+                res = attribute_constraint(spec, sites[spec.field])
+            excluded |= res.excluded
+            for i in np.flatnonzero(res.excluded):
+                reasons[i].append(res.reasons[i])
+    with _step(timings, "score"):
+        values = pd.DataFrame(val_cols, index=sites.index)
+        points, score, rank = weighted_score(values, weights.values, ~excluded)
+        out = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons)
+    timings["total"] = round(time.perf_counter() - t_all, 3)
+    warnings = _warnings(missing, loaded)
+    for w in warnings:
+        log.warning(w)
+    return Result(analysis=a, profile=profile, sites=out, weights=weights,
+                  criteria=dict(a.criteria), constraints=cons, layers=layers,
+                  reports={k: v.report for k, v in loaded.items()}, timings=timings,
+                  warnings=warnings, missing=missing, dropped_sites=dropped)
+
+
+def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
+    out = []
+    for name, m in missing.items():
+        if m["count"]:
+            what = {"worst": "given the worst value (0)", "exclude": "excluded"}[m["policy"]]
+            out.append(f"criteria.{name}: {m['count']} site(s) had no value and were {what} "
+                       f"(missing = \"{m['policy']}\")")
+    for name, lyr in loaded.items():
+        if lyr.report.repairs:
+            out.append(f"layers.{name}: " + ", ".join(f"{k}: {v}" for k, v in
+                                                      lyr.report.repairs.items()))
+    return out
+
+
+def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
+              points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
+              reasons: list[list[str]]) -> gpd.GeoDataFrame:
+    cols: dict[str, Any] = {
+        "site_id": sites.index.astype(str),
+        "score": score.to_numpy(),
+        "rank": rank.array,
+        "eligible": ~excluded,
+        "excluded_by": ["; ".join(r) for r in reasons],
+    }
+    for name in a.criteria:
+        r = raw[name]
+        cols[f"{name}_raw"] = r if r.dtype == object else np.round(r.astype(float), 4)
+        cols[f"{name}_value"] = values[name].round(6).to_numpy()
+        cols[f"{name}_points"] = points[name].to_numpy()
+    cols["area_m2"] = np.round(shapely.area(sites.geometry.to_numpy()), 1)
+    df = pd.DataFrame(cols, index=sites.index)
+    extra = [c for c in sites.columns if c not in df.columns and c != sites.geometry.name]
+    for c in extra:
+        df[c] = sites[c].to_numpy()
+    out = gpd.GeoDataFrame(df, geometry=sites.geometry.to_numpy(), crs=sites.crs)
+    out.index.name = None
+    # Best first; excluded sites after the ranked ones, in site-id order.
+    order = np.lexsort((out["site_id"].to_numpy(dtype=str),
+                        out["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)))
+    return out.iloc[order]
