@@ -241,6 +241,7 @@ def _style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, Any]:
                                   "fillOpacity": 0.55} for v in gdf[col].dropna().astype(str).unique()
                          if str(v) in colours}
         cfg["style"] = {"color": "#555", "weight": 0.6, "fillColor": "#ffffff", "fillOpacity": 0.3}
+        cfg["show"] = False
     elif kind == "road":
         col = next((c for c in gdf.columns if c.lower() in _ROAD_CLASS_COLUMNS), None)
         cfg["style"] = {"color": "#8c8c8c", "weight": 1.2}
@@ -267,6 +268,7 @@ def _style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, Any]:
     elif kind == "comprehensive":
         cfg["style"] = {"color": "#756bb1", "weight": 2, "dashArray": "5 4", "fillColor": "#bcbddc",
                         "fillOpacity": 0.15}
+        cfg["show"] = False
     if name in data.constraint_layers:
         if fam == "polygon":
             cfg["style"] = {"color": "#c0392b", "weight": 1, "dashArray": "3 3",
@@ -372,16 +374,14 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
                      show=False).add_to(m)
     folium.FeatureGroup(name=html.escape(T["base_none"]), overlay=False, show=False).add_to(m)
-    order = sorted(data.layers, key=lambda k: {"polygon": 0, "line": 1}.get(
-        geometry_family(data.layers[k]), 2))
-    for name in order:
-        gdf = data.layers[name]
-        if len(gdf) == 0:
-            continue
-        call, show = _layer_call(name, gdf, data)
-        label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
-        _Layer(call, label, show=show).add_to(m)
+    # Drawing order: areas, then the scored sites, then lines and points on top.
+    fams = {k: geometry_family(g) for k, g in data.layers.items() if len(g)}
+    areas = [k for k, f in fams.items() if f == "polygon"]
+    for name in areas:
+        _add_input_layer(m, name, data, T)
     _Layer(_sites_call(data, lang, top), T["sites"]).add_to(m)
+    for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
+        _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
     b = data.sites.to_crs(4326).total_bounds
     sub = [T["sites_count"].format(n=_fmt_int(len(data.sites), lang),
@@ -400,6 +400,12 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
     m.add_child(setup_el)
     return m
+
+
+def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str]) -> None:
+    call, show = _layer_call(name, data.layers[name], data)
+    label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
+    _Layer(call, label, show=show).add_to(m)
 
 
 def _fmt_int(n: int, lang: str) -> str:

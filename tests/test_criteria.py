@@ -1,0 +1,114 @@
+"""Criteria: raw measures checked by hand and against brute-force shapely."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely import LineString, Point, Polygon, box
+
+from gis_tool import criteria as crit
+
+
+def arr(*g):
+    return np.array(g, dtype=object)
+
+
+def test_distance_touching_is_zero_and_point_distance():
+    sites = arr(box(0, 0, 10, 10), box(20, 0, 30, 10))
+    feats = arr(Point(10, 5))  # on the first site's edge
+    np.testing.assert_allclose(crit.distance_to(sites, feats), [0.0, 10.0])
+
+
+def test_distance_inside_polygon_feature_is_zero():
+    sites = arr(box(2, 2, 3, 3), box(20, 0, 21, 1))
+    feats = arr(box(0, 0, 10, 10))
+    np.testing.assert_allclose(crit.distance_to(sites, feats), [0.0, 10.0])
+
+
+def test_distance_long_line_split_into_segments_is_exact():
+    line = LineString([(0, 100), (10000, 100)])  # 10 km line, cut into 250 m segments
+    sites = arr(box(5000, 0, 5010, 10), box(-50, 0, -40, 10))
+    d = crit.distance_to(sites, arr(line))
+    assert d[0] == pytest.approx(90.0)
+    assert d[1] == pytest.approx(np.hypot(40, 90))
+
+
+def test_distance_matches_brute_force():
+    rng = np.random.default_rng(7)
+    sites = shapely.box(*rng.uniform(0, 1000, (200, 2)).T, *(rng.uniform(0, 1000, (200, 2)).T + 15))
+    lines = shapely.linestrings(rng.uniform(0, 1000, (30, 4, 2)))
+    pts = shapely.points(rng.uniform(0, 1000, (20, 2)))
+    feats = np.concatenate([lines, pts])
+    brute = shapely.distance(sites[:, None], feats[None, :]).min(axis=1)
+    np.testing.assert_allclose(crit.distance_to(sites, feats), brute, atol=1e-9)
+
+
+def test_overlap_share_counts_overlapping_features_once():
+    site = arr(box(0, 0, 10, 10))
+    feats = arr(box(0, 0, 6, 10), box(4, 0, 8, 10))  # union covers x 0..8 = 80 %
+    assert crit.overlap_share(site, feats)[0] == pytest.approx(0.8)
+
+
+def test_overlap_classes_best_class_wins_no_double_count():
+    site = arr(box(0, 0, 10, 10))
+    feats = arr(box(0, 0, 6, 10), box(4, 0, 10, 10))
+    # J (1.0) covers 0..6; K (0.5) covers 4..10; the 4..6 overlap counts once, as J.
+    v = crit.overlap_share(site, feats, {"J": 1.0, "K": 0.5}, pd.Series(["J", "K"]))
+    assert v[0] == pytest.approx(0.6 * 1.0 + 0.4 * 0.5)
+
+
+def test_overlap_unlisted_class_scores_zero():
+    site = arr(box(0, 0, 10, 10))
+    v = crit.overlap_share(site, arr(box(0, 0, 5, 10)), {"J": 1.0}, pd.Series(["B"]))
+    assert v[0] == 0.0
+
+
+def test_overlap_multipolygon_site_and_hole():
+    multi = shapely.multipolygons([box(0, 0, 10, 10), box(20, 0, 30, 10)])  # 200 m2
+    holed = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (8, 2), (8, 8), (2, 8)]])  # 64 m2
+    feats = arr(box(0, 0, 25, 10))
+    v = crit.overlap_share(arr(multi, holed), feats)
+    assert v[0] == pytest.approx(150 / 200)
+    assert v[1] == pytest.approx(1.0)
+    half = crit.overlap_share(arr(holed), arr(box(0, 0, 5, 10)))[0]
+    assert half == pytest.approx((50 - 3 * 6) / 64)
+
+
+def test_covered_area_matches_brute_force_union():
+    rng = np.random.default_rng(3)
+    c = rng.uniform(0, 3000, (150, 2))
+    sites = shapely.box(c[:, 0], c[:, 1], c[:, 0] + 120, c[:, 1] + 80)
+    f = rng.uniform(0, 3000, (40, 2))
+    feats = shapely.buffer(shapely.points(f), rng.uniform(50, 400, 40))
+    union = shapely.union_all(feats)
+    brute = shapely.area(shapely.intersection(sites, union))
+    np.testing.assert_allclose(crit.covered_area(sites, feats), brute, rtol=1e-9, atol=1e-6)
+
+
+def test_count_within_radius_inclusive():
+    site = arr(box(0, 0, 10, 10))
+    feats = arr(Point(15, 5), Point(20, 5), Point(20.01, 5), box(2, 2, 3, 3))
+    assert crit.count_within(site, feats, 10.0)[0] == 3.0
+
+
+def test_nearest_attribute():
+    sites = arr(box(0, 0, 10, 10), box(100, 0, 110, 10))
+    feats = arr(Point(-5, 5), Point(120, 5))
+    vals, dist = crit.nearest_attribute(sites, feats, pd.Series([4.0, 18.0]))
+    np.testing.assert_allclose(vals, [4.0, 18.0])
+    np.testing.assert_allclose(dist, [5.0, 10.0])
+
+
+def test_nearest_attribute_null_value_is_missing():
+    vals, _ = crit.nearest_attribute(arr(box(0, 0, 1, 1)), arr(Point(2, 2)), pd.Series([None]))
+    assert np.isnan(vals[0])
+
+
+def test_area_and_compactness():
+    sq, rect = box(0, 0, 100, 100), box(0, 0, 400, 25)
+    np.testing.assert_allclose(crit.site_area(arr(sq, rect)), [10000, 10000])
+    c = crit.compactness(arr(sq, rect))
+    assert c[0] == pytest.approx(np.pi / 4)
+    assert c[1] == pytest.approx(4 * np.pi * 10000 / 850 ** 2)

@@ -1,0 +1,187 @@
+"""The whole analysis through the Python API, with scores computed by hand.
+
+small_world: A touches the interchange (distance 0), B is 100 m away, C 300 m.
+motorway value = 1 - d/400 -> A 1.0, B 0.75, C 0.25 (weight 3 of 4 = 0.75).
+zoning: A all J (1.0); B half K (0.5 x 0.5 = 0.25); C none (weight 1 of 4 = 0.25).
+C is 30 % in the flood zone -> excluded. A = 75 + 25 = 100; B = 56.25 + 6.25 = 62.5.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely import box
+
+from gis_tool import run_analysis
+from gis_tool.config import load_analysis
+from gis_tool.errors import InputError
+
+from .conftest import X0, Y0, sq, write_gpkg, write_toml
+
+
+def test_scores_by_hand(small_world):
+    r = run_analysis(small_world)
+    s = r.sites.set_index("site_id")
+    assert s.loc["A", "score"] == pytest.approx(100.0)
+    assert s.loc["B", "score"] == pytest.approx(62.5)
+    assert pd.isna(s.loc["C", "score"]) and pd.isna(s.loc["C", "rank"])
+    assert (s.loc["A", "rank"], s.loc["B", "rank"]) == (1, 2)
+    assert s.loc["C", "excluded_by"] == "flood: 30 % covered by flood"
+    assert s.loc["B", "motorway_raw"] == pytest.approx(100.0)
+    assert s.loc["B", "zoning_value"] == pytest.approx(0.25)
+    assert s.loc["B", "motorway_points"] == pytest.approx(56.25)
+    assert list(s.index) == ["A", "B", "C"]  # best first, excluded last
+    assert r.weights.values == {"motorway": 0.75, "zoning": 0.25}
+
+
+def test_contract_columns(small_world):
+    cols = list(run_analysis(small_world).sites.columns)
+    assert cols[:5] == ["site_id", "score", "rank", "eligible", "excluded_by"]
+    for c in ("motorway", "zoning"):
+        assert {f"{c}_raw", f"{c}_value", f"{c}_points"} <= set(cols)
+
+
+def test_profile_replaces_weights(small_world):
+    r = run_analysis(small_world, profile="cheap")
+    s = r.sites.set_index("site_id")
+    assert r.weights.values == {"motorway": 0.0, "zoning": 1.0}
+    assert s.loc["A", "score"] == pytest.approx(100.0)
+    assert s.loc["B", "score"] == pytest.approx(25.0)
+    assert s.loc["B", "motorway_points"] == 0.0
+
+
+def test_unknown_profile_suggests(small_world):
+    with pytest.raises(InputError, match=r"no profile 'chep' .*did you mean 'cheap'"):
+        run_analysis(small_world, profile="chep")
+
+
+def _with(small_world, extra: str):
+    text = small_world.read_text() + extra
+    return write_toml(small_world.parent / "b.toml", text)
+
+
+@pytest.mark.parametrize("policy,expect", [("worst", "zero"), ("exclude", "excluded"),
+                                           ("error", "error")])
+def test_missing_policy(small_world, policy, expect):
+    p = _with(small_world, f"""
+[criteria.price]
+kind = "attribute"
+field = "price"
+value = {{ fn = "linear", best = 0, worst = 400 }}
+missing = "{policy}"
+weight = 1
+""")
+    if expect == "error":
+        with pytest.raises(InputError, match=r"criteria\.price: 1 site\(s\) have no value \(e\.g\. B\)"):
+            run_analysis(p)
+        return
+    r = run_analysis(p)
+    s = r.sites.set_index("site_id")
+    assert r.missing["price"] == {"policy": policy, "count": 1}
+    if expect == "zero":
+        assert s.loc["B", "price_value"] == 0.0 and s.loc["B", "eligible"]
+        assert any("1 site(s) had no value" in w for w in r.warnings)
+    else:
+        assert not s.loc["B", "eligible"]
+        assert s.loc["B", "excluded_by"] == "price: no value (missing = exclude)"
+    assert s.loc["A", "price_value"] == pytest.approx(0.75)
+
+
+def test_attribute_constraint_and_profile_tightening(small_world):
+    p = _with(small_world, """
+[profiles.municipal]
+min_area_m2 = 100
+[profiles.municipal.constraints.owned]
+field = "owner"
+in = ["kommun"]
+[profiles.municipal.constraints.flood]
+max_share = 0.5
+""")
+    s = run_analysis(p, profile="municipal").sites.set_index("site_id")
+    assert not s.loc["B", "eligible"]
+    assert s.loc["B", "excluded_by"].startswith("owned: owner is 'privat'")
+    assert s.loc["C", "eligible"]  # the profile relaxed flood to 50 %
+
+
+def test_explain(small_world):
+    r = run_analysis(small_world)
+    e = r.explain("B")
+    assert e.rank == 2 and e.points_to_next_rank == pytest.approx(37.5)
+    assert e.points_to_top10 == 0.0
+    pts = {c["name"]: c["points"] for c in e.criteria}
+    assert pts == {"motorway": pytest.approx(56.25), "zoning": pytest.approx(6.25)}
+    assert "excluded: flood" in str(r.explain("C"))
+    with pytest.raises(KeyError):
+        r.explain("Z")
+
+
+def test_duplicate_ids_refused(tmp_path):
+    parcels = gpd.GeoDataFrame({"pid": ["A", "A", "B"]},
+                               geometry=[sq(0, 0, 10), sq(20, 0, 10), sq(40, 0, 10)], crs="EPSG:3006")
+    write_gpkg(tmp_path / "w.gpkg", {"parcels": parcels})
+    p = write_toml(tmp_path / "a.toml", """
+        [layers.parcels]
+        path = "w.gpkg"
+        [sites]
+        layer = "parcels"
+        id = "pid"
+        [criteria.size]
+        kind = "area"
+        value = { fn = "linear", best = 100, worst = 0 }
+        """)
+    with pytest.raises(InputError, match=r"id field 'pid' is not unique: 'A'"):
+        run_analysis(p)
+
+
+def _grid(tmp_path, shape):
+    area = gpd.GeoDataFrame({"n": [1]}, geometry=[sq(0, 0, 250)], crs="EPSG:3006")
+    write_gpkg(tmp_path / "g.gpkg", {"area": area})
+    return write_toml(tmp_path / "g.toml", f"""
+        [analysis]
+        study_area = "area"
+        [layers.area]
+        path = "g.gpkg"
+        [sites]
+        grid = {{ cell_m = 100, shape = "{shape}" }}
+        [criteria.size]
+        kind = "area"
+        value = {{ fn = "linear", best = 10000, worst = 0 }}
+        """)
+
+
+def test_square_grid_clipped_to_study_area(tmp_path):
+    s = run_analysis(_grid(tmp_path, "square")).sites
+    assert len(s) == 9
+    assert sorted(s["area_m2"].round(1)) == [2500.0] + [5000.0] * 4 + [10000.0] * 4
+    assert s["area_m2"].sum() == pytest.approx(62500.0)
+
+
+def test_hex_grid_covers_study_area(tmp_path):
+    s = run_analysis(_grid(tmp_path, "hex")).sites
+    assert s.geometry.area.sum() == pytest.approx(62500.0)
+    full = 3 * 3 ** 0.5 / 2 * (100 / 3 ** 0.5) ** 2  # hexagon 100 m across the flats
+    assert s.geometry.area.max() == pytest.approx(full, rel=1e-9)
+    assert s["site_id"].is_unique
+
+
+def test_study_area_and_min_area_filter(tmp_path, small_world):
+    area = gpd.GeoDataFrame({"n": [1]}, geometry=[box(X0 - 10, Y0 - 10, X0 + 320, Y0 + 110)],
+                            crs="EPSG:3006")
+    write_gpkg(small_world.parent / "area.gpkg", {"area": area})
+    p = _with(small_world, '\n[layers.area]\npath = "area.gpkg"\n').read_text()
+    p = p.replace('name = "Small world"', 'name = "Small world"\nstudy_area = "area"')
+    r = run_analysis(write_toml(small_world.parent / "c.toml", p))
+    assert sorted(r.sites["site_id"]) == ["A", "B"]
+    assert r.dropped_sites["outside study area"] == 1
+
+
+def test_analysis_object_accepted(small_world):
+    a = load_analysis(small_world)
+    assert run_analysis(a).sites["score"].max() == pytest.approx(100.0)
+
+
+def test_raw_without_value_must_be_share(small_world):
+    p = _with(small_world, '[criteria.dist]\nkind = "distance"\nlayer = "interchanges"\nweight = 1\n')
+    with pytest.raises(InputError, match=r"criteria\.dist: has no 'value' function.*0\.\.1"):
+        run_analysis(p)

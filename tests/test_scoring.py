@@ -1,0 +1,105 @@
+"""Scoring, ranks, constraints; and properties that must hold for any input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import Point, box
+
+from gis_tool.config import ConstraintSpec
+from gis_tool.constraints import attribute_constraint, layer_constraint
+from gis_tool.score import rank_sites, weighted_score
+
+
+def test_ties_ranked_by_site_id():
+    s = pd.Series([50.0, 70.0, 50.0, np.nan], index=["b", "c", "a", "d"])
+    r = rank_sites(s)
+    assert (r["c"], r["a"], r["b"]) == (1, 2, 3)
+    assert pd.isna(r["d"])
+
+
+def test_points_are_weight_times_value_times_100():
+    vals = pd.DataFrame({"m": [1.0, 0.5], "z": [0.0, 1.0]}, index=["x", "y"])
+    pts, score, rank = weighted_score(vals, {"m": 0.75, "z": 0.25}, np.array([True, True]))
+    assert pts.loc["x"].tolist() == [75.0, 0.0]
+    assert pts.loc["y"].tolist() == [37.5, 25.0]
+    assert score.tolist() == [75.0, 62.5]
+    assert rank.tolist() == [1, 2]
+
+
+def test_excluded_have_no_score_rank_or_points():
+    vals = pd.DataFrame({"m": [1.0, 0.5]}, index=["x", "y"])
+    pts, score, rank = weighted_score(vals, {"m": 1.0}, np.array([False, True]))
+    assert pd.isna(score["x"]) and pd.isna(rank["x"]) and pd.isna(pts.loc["x", "m"])
+    assert rank["y"] == 1
+
+
+values_frame = st.integers(1, 6).flatmap(lambda k: st.tuples(
+    st.lists(st.lists(st.floats(0, 1), min_size=k, max_size=k), min_size=1, max_size=30),
+    st.lists(st.floats(0.01, 10), min_size=k, max_size=k)))
+
+
+@given(values_frame)
+@settings(max_examples=150, deadline=None)
+def test_points_add_up_and_score_in_range(data):
+    rows, raw_w = data
+    cols = [f"c{i}" for i in range(len(raw_w))]
+    vals = pd.DataFrame(rows, columns=cols)
+    w = {c: x / sum(raw_w) for c, x in zip(cols, raw_w)}
+    pts, score, _ = weighted_score(vals, w, np.ones(len(vals), bool))
+    np.testing.assert_allclose(pts.sum(axis=1), score, atol=1e-9)
+    assert ((score >= 0) & (score <= 100)).all()
+
+
+@given(values_frame, st.data())
+@settings(max_examples=150, deadline=None)
+def test_raising_a_value_never_lowers_the_score(data, draw):
+    rows, raw_w = data
+    cols = [f"c{i}" for i in range(len(raw_w))]
+    vals = pd.DataFrame(rows, columns=cols)
+    w = {c: x / sum(raw_w) for c, x in zip(cols, raw_w)}
+    i = draw.draw(st.integers(0, len(vals) - 1))
+    c = draw.draw(st.sampled_from(cols))
+    higher = vals.copy()
+    higher.loc[i, c] = draw.draw(st.floats(vals.loc[i, c], 1.0))
+    ok = np.ones(len(vals), bool)
+    before = weighted_score(vals, w, ok)[1][i]
+    after = weighted_score(higher, w, ok)[1][i]
+    assert after >= before - 1e-9
+
+
+def sites():
+    return np.array([box(0, 0, 10, 10), box(20, 0, 30, 10), box(40, 0, 50, 10)], dtype=object)
+
+
+def test_max_share_constraint_with_reason():
+    spec = ConstraintSpec(name="flood", layer="flood_100y", max_share=0.0)
+    res = layer_constraint(spec, sites(), np.array([box(47, -5, 60, 20)], dtype=object))
+    assert res.excluded.tolist() == [False, False, True]
+    assert res.reasons[2] == "flood: 30 % covered by flood_100y"
+
+
+def test_min_and_max_distance_constraints():
+    feat = np.array([Point(-20, 5)], dtype=object)
+    near = layer_constraint(ConstraintSpec(name="dg", layer="r", min_distance_m=30), sites(), feat)
+    assert near.excluded.tolist() == [True, False, False]
+    assert near.reasons[0] == "dg: 20 m from r (min 30 m)"
+    far = layer_constraint(ConstraintSpec(name="va", layer="w", max_distance_m=35), sites(), feat)
+    assert far.excluded.tolist() == [False, True, True]
+    assert far.reasons[1] == "va: 40 m from w (max 35 m)"
+
+
+def test_attribute_constraints():
+    owner = pd.Series(["kommun", "privat", None])
+    res = attribute_constraint(ConstraintSpec(name="own", field="owner", in_=("kommun",)), owner)
+    assert res.excluded.tolist() == [False, True, True]
+    assert res.reasons[1] == "own: owner is 'privat' (must be one of 'kommun')"
+    sale = attribute_constraint(ConstraintSpec(name="sale", field="for_sale", equals=True),
+                                pd.Series([True, False, True]))
+    assert sale.excluded.tolist() == [False, True, False]
+    price = attribute_constraint(ConstraintSpec(name="p", field="price", max=500.0),
+                                 pd.Series([100.0, 900.0, np.nan]))
+    assert price.excluded.tolist() == [False, True, True]
