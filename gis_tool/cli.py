@@ -32,7 +32,14 @@ class _Elapsed(logging.Formatter):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    # Progress shows on a terminal (or with -v); piped stderr gets warnings and errors only,
+    # so that scripts see a failure message that starts with "error:".
+    if quiet:
+        level = logging.WARNING
+    elif verbose:
+        level = logging.DEBUG if verbose > 1 else logging.INFO
+    else:
+        level = logging.INFO if sys.stderr.isatty() else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Elapsed())
     root = logging.getLogger("gis_tool")
@@ -43,7 +50,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gis-tool")
-@click.option("-v", "--verbose", count=True, help="Show more detail (debug messages).")
+@click.option("-v", "--verbose", count=True,
+              help="Show progress even when stderr is not a terminal; -vv for debug detail.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no progress.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
@@ -154,7 +162,7 @@ def layers_check(analysis: Path, profile: str | None) -> None:
     a = load_analysis(analysis)
     _, _, cons = resolve_profile(a, profile)
     loaded, problems = load_inputs(a, cons)
-    for name, lyr in loaded.items():
+    for _name, lyr in loaded.items():
         click.echo(f"ok    {lyr.report.summary()}")
     for p in problems:
         click.echo(f"FAIL  {p}")

@@ -138,7 +138,7 @@ def _parcels(rng: np.random.Generator, muni: Polygon, lakes: Polygon) -> gpd.Geo
     df["unit"] = df.groupby(["trakt", "block"]).cumcount() + 1
     df["fastighet"] = "Alingsås " + df["trakt"] + " " + df["block"].astype(str) + ":" + df["unit"].astype(str)
     area_kind = np.full(len(df), "", dtype=object)
-    for name, x, y, r, kind in BUSINESS_AREAS:
+    for _name, x, y, r, kind in BUSINESS_AREAS:
         inside = np.hypot(cx - x, cy - y) < r
         area_kind[inside & (area_kind == "")] = kind
     town = np.hypot(cx - TOWN[0], cy - TOWN[1]) < 2600

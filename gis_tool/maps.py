@@ -111,8 +111,11 @@ def _geoms_json(gdf: gpd.GeoDataFrame, tolerance: float) -> str:
     if tolerance:
         g = shapely.simplify(g, tolerance, preserve_topology=True)
     g = gpd.GeoSeries(g, crs=gdf.crs).to_crs(4326).to_numpy()
-    g = shapely.transform(g, lambda c: np.round(c, 6))
-    return "[" + ",".join(shapely.to_geojson(g)) + "]"
+    # Micro-degrees as integers (~0.1 m): compact, and exact in the page; the script
+    # divides by 1e6 (see coordsToLatLng in map.js).
+    g = shapely.transform(g, lambda c: np.round(c * 1e6))
+    text = ",".join(shapely.to_geojson(g)).replace(".0,", ",").replace(".0]", "]")
+    return "[" + text + "]"
 
 
 def _rows_json(df: pd.DataFrame) -> str:

@@ -39,8 +39,8 @@ def site_style_qml(top: int = 10) -> str:
         rules.append(f'<rule key="r{i}" symbol="{i}" label="{lo}–{hi}" filter={quoteattr(cond)}/>')
         symbols.append(_symbol(i, _rgba(colour)))
     n = len(SCORE_COLOURS)
-    rules.append(f'<rule key="rx" symbol="{n}" label="Utesluten / excluded" '
-                 f'filter={quoteattr(chr(34) + "eligible" + chr(34) + " = 0 OR " + chr(34) + "score" + chr(34) + " IS NULL")}/>')
+    excluded = '"eligible" = 0 OR "score" IS NULL'
+    rules.append(f'<rule key="rx" symbol="{n}" label="Utesluten / excluded" filter={quoteattr(excluded)}/>')
     symbols.append(_symbol(n, _EXCLUDED, "120,120,120,255", "dash"))
     label_expr = f'CASE WHEN "rank" <= {int(top)} THEN "rank" END'
     return (

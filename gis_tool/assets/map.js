@@ -40,6 +40,9 @@
     return { type: "FeatureCollection", features: feats };
   }
 
+  /* Coordinates arrive as integer micro-degrees. */
+  function toLatLng(c) { return L.latLng(c[1] / 1e6, c[0] / 1e6); }
+
   function scoreColour(score, bins) {
     if (score === null || score === undefined) return null;
     for (var i = 0; i < bins.length; i++) if (score <= bins[i].to) return bins[i].colour;
@@ -89,6 +92,7 @@
     G.locale = cfg.locale;
     var data = features(cfg), group = L.featureGroup(), labels = [];
     var layer = L.geoJSON(data, {
+      coordsToLatLng: toLatLng,
       style: function (f) {
         var p = f.properties, c = scoreColour(p.score, cfg.bins);
         return p.eligible ?
@@ -134,6 +138,7 @@
       return (v !== null && cfg.styles && cfg.styles[String(v)]) || cfg.style;
     };
     var layer = L.geoJSON(data, {
+      coordsToLatLng: toLatLng,
       style: styleOf,
       pointToLayer: function (f, latlng) { return pointLayer(cfg, f, latlng, styleOf(f)); },
       onEachFeature: function (f, lyr) {

@@ -1,0 +1,198 @@
+"""The command line through its entry point: exit codes, messages, safe writing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from gis_tool import __version__
+from gis_tool.cli import main
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and __version__ in out
+
+
+def test_help_reads_like_a_manual(capsys):
+    code, out, _ = run(capsys, "run", "--help")
+    assert code == 0 and "--overwrite" in out and "sites.gpkg" in out
+
+
+def test_run_writes_the_four_outputs(capsys, small_world, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "-v", "run", small_world, "--out", out)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg"]
+    g = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
+    assert g.crs.to_epsg() == 3006 and len(g) == 3
+    assert g.set_index("site_id").loc["B", "score"] == pytest.approx(62.5)
+    assert "1. A" in stdout
+    assert "load layers" in err  # progress on stderr
+
+
+def test_quiet_silences_progress(capsys, small_world, tmp_path):
+    code, _, err = run(capsys, "-q", "run", small_world, "--out", tmp_path / "o")
+    assert code == 0 and err == ""
+
+
+def test_csv_bom_coordinates_and_formula_neutralised(capsys, tmp_path, small_world):
+    world = small_world.parent / "world.gpkg"
+    g = pyogrio.read_dataframe(world, layer="parcels")
+    g["pid"] = ["=HYPERLINK(\"x\")", "+B", "@C"]
+    g.to_file(world, layer="parcels", driver="GPKG")
+    out = tmp_path / "o"
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    raw = (out / "sites.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert set(df["site_id"]) == {"'=HYPERLINK(\"x\")", "'+B", "'@C"}
+    assert {"x", "y"} <= set(df.columns)
+    assert df["x"].between(350000, 350500).all()
+
+
+def test_run_json_manifest(capsys, small_world, tmp_path):
+    out = tmp_path / "o"
+    run(capsys, "run", small_world, "--out", out, "--profile", "cheap")
+    m = json.loads((out / "run.json").read_text())
+    assert len(m["analysis"]["sha256"]) == 64
+    assert m["profile"] == "cheap"
+    assert m["weights"]["weights"] == {"motorway": 0.0, "zoning": 1.0}
+    parcels = m["inputs"]["parcels"]
+    assert len(parcels["sha256"]) == 64 and parcels["features_kept"] == 3
+    assert parcels["source_crs"] == "EPSG:3006"
+    assert m["sites"] == {"candidates": 3, "eligible": 2, "excluded": 1, "dropped": {}}
+    assert "geos" in m["versions"] and "total" in m["timings_s"]
+    assert m["missing_values"]["criteria"]["motorway"]["count"] == 0
+
+
+def test_non_empty_out_refused_then_overwrite(capsys, small_world, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = run(capsys, "run", small_world, "--out", out)
+    assert code == 2 and err.startswith("error:") and "--overwrite" in err
+    assert run(capsys, "run", small_world, "--out", out, "--overwrite")[0] == 0
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_bad_analysis_exit_2_without_traceback(capsys, tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text('[criteria.x]\nkind = "distanse"\n')
+    code, _, err = run(capsys, "run", p, "--out", tmp_path / "o")
+    assert code == 2
+    assert err.startswith("error:") and "Traceback" not in err
+    assert "did you mean 'distance'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_usage_error_exit_2(capsys):
+    code, _, err = run(capsys, "run")
+    assert code == 2 and err.startswith("error:")
+
+
+def test_failed_run_leaves_previous_outputs(capsys, small_world, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import gis_tool.maps as maps
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(maps, "save_map", boom)
+    code, _, err = run(capsys, "run", small_world, "--out", out, "--overwrite")
+    assert code == 1 and "internal failure" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_bad_data_leaves_previous_outputs(capsys, small_world, tmp_path):
+    out = tmp_path / "o"
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (small_world.parent / "world.gpkg").write_bytes(b"")
+    code, _, err = run(capsys, "run", small_world, "--out", out, "--overwrite")
+    assert code == 2 and "empty (0 bytes)" in err and "layers.parcels" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_never_overwrites_an_input(capsys, small_world, tmp_path):
+    d = small_world.parent
+    (d / "sites.gpkg").write_bytes((d / "world.gpkg").read_bytes())
+    text = small_world.read_text().replace('path = "world.gpkg"\nlayer = "parcels"',
+                                           'path = "sites.gpkg"\nlayer = "parcels"')
+    small_world.write_text(text)
+    before = (d / "sites.gpkg").read_bytes()
+    code, _, err = run(capsys, "run", small_world, "--out", d, "--overwrite")
+    assert code == 2 and "is an input" in err
+    assert (d / "sites.gpkg").read_bytes() == before
+
+
+def test_lock_refuses_concurrent_run(capsys, small_world, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".gis-tool.lock").write_text(str(os.getppid()))  # a live process holds it
+    code, _, err = run(capsys, "run", small_world, "--out", out)
+    assert code == 2 and "another gis-tool run" in err
+
+
+def test_stale_lock_taken_over(capsys, small_world, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".gis-tool.lock").write_text("999999999")
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    assert not (out / ".gis-tool.lock").exists()
+
+
+def test_layers_inspect_text_and_json(capsys, small_world):
+    gpkg = small_world.parent / "world.gpkg"
+    code, out, _ = run(capsys, "layers", "inspect", gpkg)
+    assert code == 0
+    for name in ("parcels", "interchanges", "plans", "flood"):
+        assert f"layer {name}" in out
+    assert "EPSG:3006" in out and "pid (str)" in out
+    code, out, _ = run(capsys, "layers", "inspect", gpkg, "--json")
+    info = json.loads(out)
+    assert [d["layer"] for d in info] == ["parcels", "interchanges", "plans", "flood"]
+    assert info[0]["features"] == 3 and info[0]["geometry_type"] == "Polygon"
+
+
+def test_layers_inspect_reports_invalid(capsys, tmp_path):
+    import geopandas as gpd
+    from shapely import Polygon
+
+    from .conftest import X0, Y0
+
+    bow = Polygon([(X0, Y0), (X0 + 2, Y0 + 2), (X0 + 2, Y0), (X0, Y0 + 2), (X0, Y0)])
+    gpd.GeoDataFrame({"a": [1]}, geometry=[bow], crs="EPSG:3006").to_file(tmp_path / "b.gpkg")
+    code, out, _ = run(capsys, "layers", "inspect", tmp_path / "b.gpkg")
+    assert code == 0 and "1 invalid geometries" in out and "Self-intersection" in out
+
+
+def test_layers_check_lists_every_problem(capsys, small_world):
+    d = small_world.parent
+    text = small_world.read_text().replace('path = "world.gpkg"\nlayer = "flood"',
+                                           'path = "world.gpkg"\nlayer = "flod"')
+    text = text.replace('[layers.plans]\npath = "world.gpkg"', '[layers.plans]\npath = "nope.gpkg"')
+    small_world.write_text(text)
+    code, out, err = run(capsys, "layers", "check", small_world)
+    assert code == 2
+    assert "layers.flood" in err and "did you mean 'flood'" in err
+    assert "layers.plans" in err and "nope.gpkg: file not found" in err
+    assert "ok    parcels" in out
+    assert d.exists()
+
+
+def test_layers_check_ok(capsys, small_world):
+    code, out, _ = run(capsys, "layers", "check", small_world)
+    assert code == 0 and "all 4 layers" in out
