@@ -4,20 +4,35 @@ Each function takes the sites' geometries (a numpy array of shapely geometries i
 projected CRS) and returns one float per site. Everything is vectorised with shapely 2:
 STRtree queries, array functions and ``np.bincount`` aggregation, with no per-site
 Python loops. Lines and polygon boundaries are cut into short segments before nearest
-searches, and polygon layers are dissolved and cut into tiles before overlap sums, so
-that most site-tile pairs are decided by a cheap containment test.
+searches, and polygon layers are dissolved and cut into small pieces before overlap
+sums, after one prepared containment test has settled the sites wholly inside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
 SEGMENT_M = 250.0  # longest segment used in nearest searches
-TILE_M = 1000.0  # tile size used to cut dissolved polygon layers
+MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
+THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the GIL
+MIN_CHUNK = 5000  # sites per thread below which one thread does it all
+
+
+def in_chunks(fn: Callable[[int, int], Any], n: int) -> list[Any]:
+    """Run ``fn(start, stop)`` over ``range(n)`` in chunks on several threads, in order."""
+    k = max(1, min(THREADS, n // MIN_CHUNK))
+    if k == 1:
+        return [fn(0, n)]
+    edges = np.linspace(0, n, k + 1).astype(int)
+    with ThreadPoolExecutor(k) as pool:
+        return list(pool.map(lambda i: fn(edges[i], edges[i + 1]), range(k)))
 
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,13 +68,22 @@ class FeatureIndex:
         self.tree = shapely.STRtree(self.parts)
         self.poly = np.isin(shapely.get_type_id(self.geoms), (3, 6))
         self.poly_tree = shapely.STRtree(self.geoms[self.poly]) if self.poly.any() else None
+        for t in (self.tree, self.poly_tree):  # build now, before threads share the trees
+            if t is not None:
+                t.query(shapely.Point(0, 0))
 
     def nearest(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from each site to the nearest feature, and that feature's index.
 
         A site that touches or overlaps a feature has distance 0.
         """
-        sidx, pidx = self.tree.query_nearest(sites, return_distance=False, all_matches=False)
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            s, p = self.tree.query_nearest(sites[a:b], return_distance=False, all_matches=False)
+            return s + a, p
+
+        pairs = in_chunks(chunk, len(sites))
+        sidx = np.concatenate([c[0] for c in pairs])
+        pidx = np.concatenate([c[1] for c in pairs])
         dist = np.full(len(sites), np.inf)
         feat = np.full(len(sites), -1)
         d = shapely.distance(sites[sidx], self.parts[pidx])
@@ -101,39 +125,62 @@ def count_within(sites: np.ndarray, features: np.ndarray, radius: float) -> np.n
     return FeatureIndex(features).count_within(sites, radius)
 
 
-def _tiles(geom: shapely.Geometry, size: float) -> np.ndarray:
-    """Cut one (dissolved) geometry into disjoint square tiles."""
-    x0, y0, x1, y1 = geom.bounds
-    xs, ys = np.arange(x0, x1, size), np.arange(y0, y1, size)
-    gx, gy = np.meshgrid(xs, ys)
-    boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size, gy.ravel() + size)
-    shapely.prepare(geom)
-    boxes = boxes[shapely.intersects(geom, boxes)]
-    pieces = shapely.intersection(boxes, geom)
-    pieces = pieces[~shapely.is_empty(pieces)]
-    return pieces[shapely.area(pieces) > 0]
+def subdivide(geom: shapely.Geometry, max_vertices: int = MAX_VERTICES) -> np.ndarray:
+    """Cut a polygon into disjoint pieces of at most ``max_vertices`` vertices.
+
+    Pieces are halved along their longer side until small (like PostGIS ST_Subdivide),
+    so that intersecting a site with a piece is cheap.
+    """
+    done = []
+    todo = np.array([geom], dtype=object)
+    while len(todo):
+        small = shapely.get_num_coordinates(todo) <= max_vertices
+        done.append(todo[small])
+        big = todo[~small]
+        if not len(big):
+            break
+        b = shapely.bounds(big)
+        wide = (b[:, 2] - b[:, 0]) >= (b[:, 3] - b[:, 1])
+        xm, ym = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        first = shapely.box(b[:, 0], b[:, 1], np.where(wide, xm, b[:, 2]), np.where(wide, b[:, 3], ym))
+        second = shapely.box(np.where(wide, xm, b[:, 0]), np.where(wide, b[:, 1], ym), b[:, 2], b[:, 3])
+        todo = np.concatenate([shapely.intersection(big, first), shapely.intersection(big, second)])
+        todo = shapely.get_parts(todo[~shapely.is_empty(todo)])
+        todo = todo[np.isin(shapely.get_type_id(todo), (3, 6))]
+    out = shapely.get_parts(np.concatenate(done))
+    return out[shapely.area(out) > 0]
 
 
 def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Area of each site covered by the union of ``features`` (overlaps counted once)."""
-    if len(features) == 0:
-        return np.zeros(len(sites))
+    """Area of each site covered by the union of ``features`` (overlaps counted once).
+
+    Sites wholly inside the union are decided by one prepared containment test; only
+    sites that cross its edge are intersected, with small pieces of the union.
+    """
+    out = np.zeros(len(sites))
+    if len(features) == 0 or len(sites) == 0:
+        return out
     union = shapely.union_all(features)
-    pieces = _tiles(union, TILE_M)
-    if len(pieces) == 0:
-        return np.zeros(len(sites))
-    tree = shapely.STRtree(pieces)
-    si, pi = tree.query(sites, predicate="intersects")
-    within = np.zeros(len(si), bool)
-    wi_s, wi_p = tree.query(sites, predicate="within")
-    if len(wi_s):
-        key = si.astype(np.int64) * len(pieces) + pi
-        within = np.isin(key, wi_s.astype(np.int64) * len(pieces) + wi_p)
-    area = np.zeros(len(si))
-    area[within] = shapely.area(sites[si[within]])
-    rest = ~within
-    area[rest] = shapely.area(shapely.intersection(sites[si[rest]], pieces[pi[rest]]))
-    return np.bincount(si, weights=area, minlength=len(sites))
+    if shapely.is_empty(union):
+        return out
+    def classify(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        own = shapely.from_wkb(shapely.to_wkb(union))  # a prepared copy per thread
+        shapely.prepare(own)
+        return shapely.contains_properly(own, sites[a:b]), shapely.intersects(own, sites[a:b])
+
+    parts = in_chunks(classify, len(sites))
+    inside = np.concatenate([p[0] for p in parts])
+    touching = np.concatenate([p[1] for p in parts])
+    out[inside] = shapely.area(sites[inside])
+    rest = np.flatnonzero(~inside & touching)
+    if len(rest) == 0:
+        return out
+    pieces = subdivide(union)
+    si, pi = shapely.STRtree(pieces).query(sites[rest], predicate="intersects")
+    area = np.concatenate(in_chunks(lambda a, b: shapely.area(shapely.intersection(
+        sites[rest[si[a:b]]], pieces[pi[a:b]])), len(si)))
+    np.add.at(out, rest[si], area)
+    return out
 
 
 def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str, float] | None = None,

@@ -112,3 +112,18 @@ def test_area_and_compactness():
     c = crit.compactness(arr(sq, rect))
     assert c[0] == pytest.approx(np.pi / 4)
     assert c[1] == pytest.approx(4 * np.pi * 10000 / 850 ** 2)
+
+
+def test_threaded_chunks_give_the_same_answers(monkeypatch):
+    rng = np.random.default_rng(11)
+    c = rng.uniform(0, 3000, (400, 2))
+    sites = shapely.box(c[:, 0], c[:, 1], c[:, 0] + 40, c[:, 1] + 30)
+    lines = shapely.linestrings(rng.uniform(0, 3000, (10, 5, 2)))
+    zones = shapely.buffer(shapely.points(rng.uniform(0, 3000, (20, 2))), 300)
+    monkeypatch.setattr(crit, "MIN_CHUNK", 50)
+    monkeypatch.setattr(crit, "THREADS", 4)
+    np.testing.assert_allclose(crit.distance_to(sites, lines),
+                               shapely.distance(sites[:, None], lines[None, :]).min(axis=1), atol=1e-9)
+    np.testing.assert_allclose(crit.covered_area(sites, zones),
+                               shapely.area(shapely.intersection(sites, shapely.union_all(zones))),
+                               rtol=1e-9, atol=1e-6)

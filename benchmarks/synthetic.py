@@ -1,0 +1,140 @@
+"""A synthetic municipality of any size, for benchmarks.
+
+Parcels are Voronoi cells of random points over a square sized so that parcels average
+about 1 ha; the other layers (zoning with overlapping classes, long roads, interchanges,
+substations, water mains, monuments, a flood zone) scale with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+CRS = "EPSG:3006"
+X0, Y0 = 330000.0, 6400000.0
+
+
+def synthetic_layers(n_sites: int, seed: int = 42) -> dict[str, gpd.GeoDataFrame]:
+    """Layers of a synthetic municipality with about ``n_sites`` parcels."""
+    rng = np.random.default_rng(seed)
+    side = float(np.sqrt(n_sites * 10000.0))
+    pts = rng.uniform(0, side, (n_sites, 2)) + (X0, Y0)
+    area = shapely.box(X0, Y0, X0 + side, Y0 + side)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=area))
+    cells = shapely.intersection(cells, area)
+    parcels = gpd.GeoDataFrame({"pid": [f"P{i:07d}" for i in range(len(cells))],
+                                "price": rng.uniform(100, 1000, len(cells)).round()},
+                               geometry=cells, crs=CRS)
+
+    def pts_layer(n, **cols):
+        cols = {k: np.broadcast_to(v, (n,)).copy() for k, v in cols.items()}
+        return gpd.GeoDataFrame(cols, geometry=shapely.points(rng.uniform(0, side, (n, 2)) + (X0, Y0)), crs=CRS)
+
+    def lines(n, k):
+        c = rng.uniform(0, side, (n, k, 2)) + (X0, Y0)
+        return gpd.GeoDataFrame({"id": np.arange(n)}, geometry=shapely.linestrings(c), crs=CRS)
+
+    nz = max(20, n_sites // 50)
+    centres = rng.uniform(0, side, (nz, 2)) + (X0, Y0)
+    zoning = gpd.GeoDataFrame({"use": rng.choice(["J", "Z", "K", "B"], nz)},
+                              geometry=shapely.buffer(shapely.points(centres), rng.uniform(100, 600, nz),
+                                                      quad_segs=4), crs=CRS)
+    nf = max(5, n_sites // 2000)
+    flood = gpd.GeoDataFrame({"rp": [100] * nf}, geometry=shapely.buffer(
+        shapely.points(rng.uniform(0, side, (nf, 2)) + (X0, Y0)), 300, quad_segs=8), crs=CRS)
+    return {
+        "parcels": parcels,
+        "interchanges": pts_layer(max(5, n_sites // 5000), name="tp"),
+        "substations": pts_layer(max(10, n_sites // 2000),
+                                 available_mw=rng.uniform(0, 40, max(10, n_sites // 2000)).round(1)),
+        "monuments": pts_layer(max(50, n_sites // 50), kind="x"),
+        "roads": lines(max(10, n_sites // 2000), 30),
+        "water_mains": lines(max(20, n_sites // 1000), 12),
+        "zoning": zoning,
+        "flood": flood,
+    }
+
+
+ANALYSIS = """
+[layers.parcels]
+path = "{gpkg}"
+layer = "parcels"
+[layers.interchanges]
+path = "{gpkg}"
+layer = "interchanges"
+[layers.substations]
+path = "{gpkg}"
+layer = "substations"
+[layers.monuments]
+path = "{gpkg}"
+layer = "monuments"
+[layers.roads]
+path = "{gpkg}"
+layer = "roads"
+[layers.water_mains]
+path = "{gpkg}"
+layer = "water_mains"
+[layers.zoning]
+path = "{gpkg}"
+layer = "zoning"
+[layers.flood]
+path = "{gpkg}"
+layer = "flood"
+
+[sites]
+layer = "parcels"
+id = "pid"
+
+[criteria.motorway]
+kind = "distance"
+layer = "interchanges"
+value = {{ fn = "linear", best = 1000, worst = 10000 }}
+[criteria.road]
+kind = "distance"
+layer = "roads"
+value = {{ fn = "linear", best = 0, worst = 2000 }}
+[criteria.water]
+kind = "distance"
+layer = "water_mains"
+value = {{ fn = "linear", best = 0, worst = 2000 }}
+[criteria.zoning]
+kind = "overlap"
+layer = "zoning"
+field = "use"
+classes = {{ J = 1.0, Z = 1.0, K = 0.5 }}
+[criteria.power]
+kind = "nearest_attribute"
+layer = "substations"
+field = "available_mw"
+value = {{ fn = "linear", best = 20, worst = 0 }}
+[criteria.heritage]
+kind = "count_within"
+layer = "monuments"
+radius_m = 100
+value = {{ fn = "threshold", steps = [[0, 1.0]], otherwise = 0 }}
+[criteria.size]
+kind = "area"
+value = {{ fn = "linear", best = 50000, worst = 0 }}
+[criteria.price]
+kind = "attribute"
+field = "price"
+value = {{ fn = "linear", best = 100, worst = 1000 }}
+
+[constraints.flood]
+layer = "flood"
+max_share = 0.0
+"""
+
+
+def write_synthetic(folder: Path, n_sites: int) -> Path:
+    """Write the layers to ``folder/synthetic_N.gpkg`` and an analysis file; return the latter."""
+    gpkg = folder / f"synthetic_{n_sites}.gpkg"
+    if not gpkg.exists():
+        for name, gdf in synthetic_layers(n_sites).items():
+            gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+    toml = folder / f"synthetic_{n_sites}.toml"
+    toml.write_text(ANALYSIS.format(gpkg=gpkg.name), encoding="utf-8")
+    return toml
