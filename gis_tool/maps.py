@@ -128,7 +128,7 @@ def _rows_json(df: pd.DataFrame) -> str:
         else:
             clean[c] = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
                              or v is pd.NA else str(v))
-    text = clean.to_json(orient="values", double_precision=6, force_ascii=False)
+    text = clean.to_json(orient="values", double_precision=3, force_ascii=False)
     return _script_safe(text)
 
 

@@ -191,7 +191,8 @@ def test_browser_payload_never_runs(hostile, tmp_path):
         ids.forEach(function (id) { gisTool.openSite(id); texts.push(gisTool.map._popup.getElement().innerText); });
         Object.keys(gisTool.layers).forEach(function (k) {
             gisTool.layers[k].eachLayer(function (l) {
-                l.openPopup(); texts.push(l.getPopup().getElement().innerText); });
+                l.fire('click', {latlng: l.getLatLng ? l.getLatLng() : l.getBounds().getCenter()}, true);
+                texts.push(gisTool.map._popup.getElement().innerText); });
         });
         document.querySelector('.leaflet-control-layers').classList.add('leaflet-control-layers-expanded');
         setTimeout(function () {

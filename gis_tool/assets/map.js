@@ -102,18 +102,22 @@
       onEachFeature: function (f, lyr) {
         var p = f.properties;
         G.index[String(p.site_id)] = lyr;
-        lyr.bindPopup(function () { return sitePopup(p, cfg); }, { maxWidth: 420, minWidth: 280 });
-        var tip = esc(p.site_id) + " — " + (p.eligible ? esc(cfg.text.score) + " " + num(p.score, 1) :
-          esc(cfg.text.excluded) + ": " + esc(String(p.excluded_by || "").split(": ")[0]));
-        lyr.bindTooltip(tip, { sticky: true });
         if (p.eligible && p.rank !== null && p.rank <= cfg.top) labels.push(p);
       }
     });
+    /* One popup and one tooltip for the whole layer: Leaflet passes the feature's layer
+       to the content functions, so 100 000 sites cost no extra objects. */
+    layer.bindPopup(function (lyr) { return sitePopup(lyr.feature.properties, cfg); }, { maxWidth: 420, minWidth: 280 });
+    layer.bindTooltip(function (lyr) {
+      var p = lyr.feature.properties;
+      return esc(p.site_id) + " — " + (p.eligible ? esc(cfg.text.score) + " " + num(p.score, 1) :
+        esc(cfg.text.excluded) + ": " + esc(p.excluded_by || ""));
+    }, { sticky: true });
     group.addLayer(layer);
     labels.forEach(function (p) {
       var icon = L.divIcon({ className: "gt-rank-label", html: "<span>" + num(p.rank, 0) + "</span>", iconSize: [24, 24] });
       var m = L.marker([p._label_lat, p._label_lon], { icon: icon, keyboard: false, title: String(p.site_id) });
-      m.on("click", function () { G.index[String(p.site_id)].openPopup(); });
+      m.on("click", function () { G.openSite(p.site_id); });
       group.addLayer(m);
     });
     G.sites = layer;
@@ -141,16 +145,18 @@
       coordsToLatLng: toLatLng,
       style: styleOf,
       pointToLayer: function (f, latlng) { return pointLayer(cfg, f, latlng, styleOf(f)); },
-      onEachFeature: function (f, lyr) {
-        var p = f.properties, rows = [];
-        cfg.columns.forEach(function (c) {
-          if (p[c] !== null && p[c] !== undefined) rows.push("<tr><th>" + esc(c) + "</th><td>" + num(p[c], 2) + "</td></tr>");
-        });
-        lyr.bindPopup('<div class="gt-popup"><div class="gt-popup-title">' + esc(cfg.title) + '</div><table class="gt-kv">' + rows.join("") + "</table></div>");
-        var t = cfg.tooltip ? p[cfg.tooltip] : null;
-        lyr.bindTooltip(esc(cfg.title) + (t !== null && t !== undefined ? ": " + esc(t) : ""), { sticky: true });
-      }
     });
+    layer.bindPopup(function (lyr) {
+      var p = lyr.feature.properties, rows = [];
+      cfg.columns.forEach(function (c) {
+        if (p[c] !== null && p[c] !== undefined) rows.push("<tr><th>" + esc(c) + "</th><td>" + num(p[c], 2) + "</td></tr>");
+      });
+      return '<div class="gt-popup"><div class="gt-popup-title">' + esc(cfg.title) + '</div><table class="gt-kv">' + rows.join("") + "</table></div>";
+    });
+    layer.bindTooltip(function (lyr) {
+      var t = cfg.tooltip ? lyr.feature.properties[cfg.tooltip] : null;
+      return esc(cfg.title) + (t !== null && t !== undefined ? ": " + esc(t) : "");
+    }, { sticky: true });
     G.layers[cfg.key] = layer;
     return layer;
   };
@@ -212,14 +218,14 @@
     if (key === null) return null;
     var lyr = G.index[key];
     G.map.fitBounds(lyr.getBounds(), { maxZoom: 16 });
-    lyr.openPopup();
+    G.openSite(key);
     return key;
   };
 
   G.openSite = function (id) {
     var lyr = G.index[String(id)];
     if (!lyr) return null;
-    lyr.openPopup();
+    lyr.fire("click", { latlng: lyr.getCenter ? lyr.getCenter() : lyr.getBounds().getCenter() }, true);
     return G.map._popup ? G.map._popup.getElement() : null;
   };
 })();
