@@ -315,8 +315,39 @@ def _sites_call(data: MapData, lang: str, top: int) -> str:
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns)}
     tol = 0.5 if len(s) > 5000 else 0.2
-    return (f"gisTool.sitesLayer(Object.assign({safe_json(cfg)}, {{geoms: {_geoms_json(s, tol)}, "
-            f"rows: {_rows_json(df)}}}))")
+    return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
+
+
+def _payload(cfg: dict[str, Any], geoms: str, rows: str) -> str:
+    """One layer's data as a JSON document (already safe inside a script element)."""
+    return f'{{"cfg":{safe_json(cfg)},"geoms":{geoms},"rows":{rows}}}'
+
+
+class _Data(MacroElement):
+    """A layer's data in an inert ``<script type="application/json">`` element.
+
+    The browser parses it with ``JSON.parse``, much faster than a script literal, and
+    never runs it.
+    """
+
+    _template = Template("""
+{% macro html(this, kwargs) %}
+<script type="application/json" id="{{ this.element_id }}">{{ this.payload }}</script>
+{% endmacro %}""")
+
+    def __init__(self, element_id: str, payload: str):
+        super().__init__()
+        self._name = "GisToolData"
+        self.element_id = element_id
+        self.payload = payload
+
+
+def _data_call(m: folium.Map, fn: str, payload: str) -> str:
+    n = getattr(m, "_gt_data_count", 0)
+    m._gt_data_count = n + 1
+    element_id = f"gt-data-{n}"
+    m.add_child(_Data(element_id, payload), name=f"gt_data_{n}")
+    return f'gisTool.{fn}(gisTool.data("{element_id}"))'
 
 
 def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, bool]:
@@ -331,9 +362,7 @@ def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, b
     js = {k: v for k, v in cfg.items() if k != "show"}
     js.update(key=name, title=name, tooltip=tip, columns=keep)
     tol = 1.0 if geometry_family(gdf) != "point" else 0
-    call = (f"gisTool.vectorLayer(Object.assign({safe_json(js)}, {{geoms: {_geoms_json(gdf, tol)},"
-            f" rows: {_rows_json(df)}}}))")
-    return call, cfg["show"]
+    return _payload(js, _geoms_json(gdf, tol), _rows_json(df)), cfg["show"]
 
 
 def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None
@@ -377,23 +406,26 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
                      show=False).add_to(m)
     folium.FeatureGroup(name=html.escape(T["base_none"]), overlay=False, show=False).add_to(m)
+    b = data.sites.to_crs(4326).total_bounds
+    bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
+    # Fit the view first, so that layers are drawn once at the right zoom.
+    m.add_child(_Script(f"{m.get_name()}.fitBounds({safe_json(bounds)})"))
     # Drawing order: areas, then the scored sites, then lines and points on top.
     fams = {k: geometry_family(g) for k, g in data.layers.items() if len(g)}
     areas = [k for k, f in fams.items() if f == "polygon"]
     for name in areas:
         _add_input_layer(m, name, data, T)
-    _Layer(_sites_call(data, lang, top), T["sites"]).add_to(m)
+    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top)), T["sites"]).add_to(m)
     for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
         _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
-    b = data.sites.to_crs(4326).total_bounds
     sub = [T["sites_count"].format(n=_fmt_int(len(data.sites), lang),
                                    e=_fmt_int(int(data.sites["eligible"].sum()), lang))]
     if data.profile:
         sub.append(f"{T['profile']}: {data.profile}")
     sub.append(f"{T['created']} {data.created}")
     setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
-             "bins": _bins(), "bounds": [[b[1], b[0]], [b[3], b[2]]],
+             "bins": _bins(),
              "attribution": ["Kommungräns och tätorter: SCB (CC0)",
                              "Plankoder och färger: Boverket", "gis-tool"],
              "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
@@ -406,9 +438,9 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
 
 
 def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str]) -> None:
-    call, show = _layer_call(name, data.layers[name], data)
+    payload, show = _layer_call(name, data.layers[name], data)
     label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
-    _Layer(call, label, show=show).add_to(m)
+    _Layer(_data_call(m, "vectorLayer", payload), label, show=show).add_to(m)
 
 
 def _fmt_int(n: int, lang: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -55,7 +56,10 @@ def test_page_is_self_contained(small_world):
     assert not re.search(r"<link[^>]+href=", page)
     assert True
     assert "Leaflet" in page and "gisTool.sitesLayer" in page
-    assert "NaN" not in re.sub(r"[A-Za-z]NaN|NaN[A-Za-z]", "", page.split("gisTool.sitesLayer")[1])
+    data = re.findall(r'<script type="application/json" id="gt-data-\d+">(.*?)</script>', page, re.S)
+    assert len(data) == 4  # three input layers and the sites
+    for block in data:
+        json.loads(block, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
 
 
 def test_no_raw_payload_reaches_the_page(hostile):
@@ -131,7 +135,7 @@ def test_large_map_uses_canvas_and_rounds(tmp_path):
         """)
     page = render_map(site_map(run_analysis(p)))
     assert '"preferCanvas": true' in page
-    geoms = page.split("geoms: ")[1].split(", rows:")[0]
+    geoms = page.split('"geoms":')[1].split(',"rows":')[0]
     coords = re.findall(r"\[(-?[\d.]+),(-?[\d.]+)\]", geoms)
     assert len(coords) >= 3000 * 5
     assert all(x.isdigit() and y.isdigit() for x, y in coords)  # integer micro-degrees

@@ -22,6 +22,15 @@
   }
   G.num = num;
 
+  /* A layer's data: an inert JSON script element, parsed once. */
+  G.data = function (id) {
+    var el = document.getElementById(id), d = JSON.parse(el.textContent);
+    el.parentNode.removeChild(el);
+    d.cfg.geoms = d.geoms;
+    d.cfg.rows = d.rows;
+    return d.cfg;
+  };
+
   function rowsToObjects(cfg) {
     var cols = cfg.columns, out = [];
     for (var i = 0; i < cfg.rows.length; i++) {
@@ -206,7 +215,6 @@
       map.getContainer().style.background = cfg.backgrounds[e.name] || "#f4f3ef";
     });
     map.getContainer().style.background = cfg.backgrounds[cfg.initialBase] || "#f4f3ef";
-    if (cfg.bounds) map.fitBounds(cfg.bounds);
   };
 
   G.findSite = function (text) {
