@@ -125,7 +125,7 @@ def sites_table(result: Result) -> pd.DataFrame:
 
 
 def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.copy()
+    out = gdf.reset_index(drop=True)
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float)

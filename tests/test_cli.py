@@ -36,6 +36,13 @@ def test_run_writes_the_four_outputs(capsys, small_world, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg"]
     g = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
     assert g.crs.to_epsg() == 3006 and len(g) == 3
+    assert list(g.columns[:5]) == ["site_id", "score", "rank", "eligible", "excluded_by"]
+    info = pyogrio.read_info(out / "sites.gpkg", layer="sites")
+    types = dict(zip(info["fields"], info["dtypes"]))
+    assert types["rank"] == "int64" and types["eligible"] == "bool" and types["score"] == "float64"
+    assert g.set_index("site_id").loc["C", "excluded_by"] == "flood: 30 % covered by flood"
+    assert pd.isna(g.set_index("site_id").loc["C", "rank"])
+    assert [n for n, _ in pyogrio.list_layers(out / "sites.gpkg")][:2] == ["sites", "input_interchanges"]
     assert g.set_index("site_id").loc["B", "score"] == pytest.approx(62.5)
     assert "1. A" in stdout
     assert "load layers" in err  # progress on stderr
