@@ -120,7 +120,7 @@ class CriterionSpec:
     value: ValueSpec | None = None
     weight: float | None = None
     missing: str = DEFAULT_MISSING
-    label: str | None = None
+    label: str | MappingProxyType | None = None
     unit: str | None = None
 
 
@@ -409,8 +409,21 @@ def _parse_criterion(r: _Reader, name: str, data: dict) -> CriterionSpec:
         radius_m=r.number(data, "radius_m", key, positive=True),
         value=_parse_value(r, data.get("value"), f"{key}.value"), weight=weight,
         missing=r.choice(data, "missing", key, MISSING_POLICIES, DEFAULT_MISSING) or DEFAULT_MISSING,
-        label=r.text(data, "label", key), unit=r.text(data, "unit", key),
+        label=_label(r, data, key), unit=r.text(data, "unit", key),
     )
+
+
+def _label(r: _Reader, data: dict, key: str) -> str | MappingProxyType | None:
+    """A label: text, or text per language (``label = { sv = "...", en = "..." }``)."""
+    v = data.get("label")
+    if isinstance(v, dict):
+        bad = [k for k in v if k not in ("sv", "en")]
+        for k in bad:
+            r.err(f"{key}.label.{k}", f"unknown language{closest(k, ('sv', 'en'))}; use 'sv' and 'en'")
+        if any(not isinstance(x, str) for x in v.values()):
+            r.err(f"{key}.label", "each language's label must be text")
+        return _freeze(v)
+    return r.text(data, "label", key)
 
 
 def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> ConstraintSpec:

@@ -13,6 +13,7 @@ import base64
 import html
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -38,7 +39,7 @@ TEXT = {
            "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil",
            "created": "Skapad", "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund",
            "base_osm": "OpenStreetMap", "sites_count": "{n} platser, {e} möjliga",
-           "constraint": "restriktion"},
+           "constraint": "restriktion", "yes": "ja", "no": "nej"},
     "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
            "criterion": "Criterion", "raw": "Measure", "points": "Points",
            "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
@@ -46,7 +47,7 @@ TEXT = {
            "sites": "Candidate sites", "top": "Top {n}", "profile": "Profile",
            "created": "Created", "base_light": "Light background", "base_none": "No background",
            "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible",
-           "constraint": "constraint"},
+           "constraint": "constraint", "yes": "yes", "no": "no"},
 }
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
 SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
@@ -74,7 +75,8 @@ def map_data(result: Any) -> MapData:
     """The map's view of a :class:`~gis_tool.pipeline.Result`."""
     if isinstance(result, MapData):
         return result
-    crit = [{"key": n, "label": c.label or n, "unit": _unit(c), "weight": result.weights.values.get(n, 0.0)}
+    crit = [{"key": n, "label": dict(c.label) if isinstance(c.label, Mapping) else (c.label or n),
+             "unit": _unit(c), "weight": result.weights.values.get(n, 0.0)}
             for n, c in result.criteria.items()]
     site_layer = result.analysis.sites.layer
     layers = {k: v for k, v in result.layers.items() if k != site_layer}
@@ -311,11 +313,19 @@ def _sites_call(data: MapData, lang: str, top: int) -> str:
     df["rank"] = df["rank"].astype("Float64")
     df["_label_lat"] = np.round(pts.y.to_numpy(), 6)
     df["_label_lon"] = np.round(pts.x.to_numpy(), 6)
-    cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": data.criteria,
+    crit = [{**c, "label": _in_language(c["label"], lang, c["key"])} for c in data.criteria]
+    cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns)}
     tol = 0.5 if len(s) > 5000 else 0.2
     return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
+
+
+def _in_language(label: Any, lang: str, default: str) -> str:
+    """A label in ``lang`` when it is given per language, else the label itself."""
+    if isinstance(label, Mapping):
+        return str(label.get(lang) or next(iter(label.values()), default))
+    return str(label or default)
 
 
 def _payload(cfg: dict[str, Any], geoms: str, rows: str) -> str:

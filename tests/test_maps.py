@@ -228,3 +228,14 @@ def test_browser_demo_map_offline(tmp_path, capsys):
     assert res["leaflet"] == "object" and res["sites"] > 2000
     assert res["found"] and "Sävelund" in res["found"] and res["popup"]
     assert res["labels"] == 10
+
+
+def test_criterion_labels_per_language(small_world):
+    text = small_world.read_text().replace(
+        'kind = "distance"\nlayer = "interchanges"',
+        'kind = "distance"\nlayer = "interchanges"\nlabel = { sv = "Avstånd till trafikplats", en = "Distance to interchange" }')
+    small_world.write_text(text)
+    result = run_analysis(small_world)
+    sv, en = (render_map(site_map(result, lang=lang)) for lang in ("sv", "en"))
+    assert "Avstånd till trafikplats" in sv and "Distance to interchange" not in sv
+    assert "Distance to interchange" in en and "Avstånd till trafikplats" not in en

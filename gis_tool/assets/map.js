@@ -14,6 +14,7 @@
 
   function num(v, digits) {
     if (v === null || v === undefined || v === "" || (typeof v === "number" && !isFinite(v))) return "–";
+    if (typeof v === "boolean") return esc(v ? (G.text || {}).yes || "yes" : (G.text || {}).no || "no");
     if (typeof v !== "number") return esc(v);
     return new Intl.NumberFormat(G.locale || "sv-SE", {
       maximumFractionDigits: digits === undefined ? 1 : digits,
@@ -99,6 +100,7 @@
 
   G.sitesLayer = function (cfg) {
     G.locale = cfg.locale;
+    G.text = cfg.text;
     var data = features(cfg), group = L.featureGroup(), labels = [];
     var layer = L.geoJSON(data, {
       coordsToLatLng: toLatLng,
@@ -215,6 +217,9 @@
       map.getContainer().style.background = cfg.backgrounds[e.name] || "#f4f3ef";
     });
     map.getContainer().style.background = cfg.backgrounds[cfg.initialBase] || "#f4f3ef";
+    /* A link to one site: map.html#site=ID opens it. */
+    var m = /[#&]site=([^&]+)/.exec(window.location.hash);
+    if (m) G.findSite(decodeURIComponent(m[1]));
   };
 
   G.findSite = function (text) {
@@ -225,7 +230,7 @@
     for (var j = 0; j < ids.length && key === null; j++) if (ids[j].toLowerCase().indexOf(q) >= 0) key = ids[j];
     if (key === null) return null;
     var lyr = G.index[key];
-    G.map.fitBounds(lyr.getBounds(), { maxZoom: 16 });
+    G.map.fitBounds(lyr.getBounds().pad(4), { maxZoom: 15 });
     G.openSite(key);
     return key;
   };
