@@ -233,7 +233,8 @@ def test_browser_demo_map_offline(tmp_path, capsys):
 def test_criterion_labels_per_language(small_world):
     text = small_world.read_text().replace(
         'kind = "distance"\nlayer = "interchanges"',
-        'kind = "distance"\nlayer = "interchanges"\nlabel = { sv = "Avstånd till trafikplats", en = "Distance to interchange" }')
+        'kind = "distance"\nlayer = "interchanges"\n'
+        'label = { sv = "Avstånd till trafikplats", en = "Distance to interchange" }')
     small_world.write_text(text)
     result = run_analysis(small_world)
     sv, en = (render_map(site_map(result, lang=lang)) for lang in ("sv", "en"))
