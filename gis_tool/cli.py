@@ -18,6 +18,23 @@ from . import __version__
 from .errors import GisToolError, InputError
 
 log = logging.getLogger("gis_tool")
+PROGRESS_DELAY_S = 2.0
+
+
+class _LongWorkOnly(logging.Filter):
+    """Progress (INFO) only once work has run for a while, like tqdm's ``delay``.
+
+    Quick runs and quick failures stay silent apart from warnings and errors, so a failure
+    message starts stderr with "error:"; long runs show where they are.
+    """
+
+    def __init__(self, delay: float):
+        super().__init__()
+        self.t0 = time.perf_counter()
+        self.delay = delay
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or time.perf_counter() - self.t0 >= self.delay
 
 
 class _Elapsed(logging.Formatter):
@@ -32,16 +49,13 @@ class _Elapsed(logging.Formatter):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    # Progress shows on a terminal (or with -v); piped stderr gets warnings and errors only,
-    # so that scripts see a failure message that starts with "error:".
-    if quiet:
-        level = logging.WARNING
-    elif verbose:
-        level = logging.DEBUG if verbose > 1 else logging.INFO
-    else:
-        level = logging.INFO if sys.stderr.isatty() else logging.WARNING
+    # Progress shows on a terminal (or with -v); elsewhere only once the work has run for
+    # PROGRESS_DELAY_S seconds, so quick failures print nothing before "error:".
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Elapsed())
+    if not quiet and not verbose and not sys.stderr.isatty():
+        handler.addFilter(_LongWorkOnly(PROGRESS_DELAY_S))
     root = logging.getLogger("gis_tool")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -51,7 +65,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gis-tool")
 @click.option("-v", "--verbose", count=True,
-              help="Show progress even when stderr is not a terminal; -vv for debug detail.")
+              help="Show all progress, also for short runs and when stderr is not a terminal; "
+                   "-vv for debug detail.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no progress.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:

@@ -44,6 +44,7 @@ def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarr
         excluded |= hit
     if spec.min_distance_m is not None or spec.max_distance_m is not None:
         dist = FeatureIndex(features).nearest(sites)[0]
+        dist[~np.isfinite(dist)] = np.nan  # an empty layer: nothing is near
         measure = dist if measure is None else measure
         if spec.min_distance_m is not None:
             hit = dist < spec.min_distance_m
@@ -51,9 +52,11 @@ def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarr
                                         f"{spec.min_distance_m:g} m)" for d in dist[hit & ~excluded]]
             excluded |= hit
         if spec.max_distance_m is not None:
-            hit = dist > spec.max_distance_m
-            reasons[hit & ~excluded] = [f"{spec.name}: {_fmt(d)} m from {layer} (max "
-                                        f"{spec.max_distance_m:g} m)" for d in dist[hit & ~excluded]]
+            hit = ~(dist <= spec.max_distance_m)  # no feature at all also fails
+            reasons[hit & ~excluded] = [
+                (f"{spec.name}: {_fmt(d)} m from {layer}" if np.isfinite(d) else
+                 f"{spec.name}: no feature in {layer}") + f" (max {spec.max_distance_m:g} m)"
+                for d in dist[hit & ~excluded]]
             excluded |= hit
     return ConstraintResult(spec.name, excluded, reasons, measure)
 

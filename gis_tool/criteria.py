@@ -106,8 +106,13 @@ class FeatureIndex:
 
 
 def distance_to(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Metres from each site to the nearest feature (0 when touching or overlapping)."""
-    return FeatureIndex(features).nearest(sites)[0]
+    """Metres from each site to the nearest feature (0 when touching or overlapping).
+
+    NaN when the layer has no features (the missing-value policy then applies).
+    """
+    d = FeatureIndex(features).nearest(sites)[0]
+    d[~np.isfinite(d)] = np.nan
+    return d
 
 
 def nearest_attribute(sites: np.ndarray, features: np.ndarray, values: pd.Series

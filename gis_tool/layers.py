@@ -421,8 +421,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     report.geometry_type = "/".join(types) if types else None
     report.features_kept = len(gdf)
     if len(gdf) == 0:
-        raise InputError(f"{where}: the layer has no usable features (read "
-                         f"{report.features_read}); check that it is the right layer")
+        log.warning("%s: the layer has no usable features (read %d)", where, report.features_read)
     gdf = gdf.reset_index(drop=True)
     log.info("loaded %s", report.summary())
     return LoadedLayer(gdf=gdf, report=report)

@@ -240,6 +240,7 @@ def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.
     if spec.kind == "distance":
         return crit.distance_to(g, fg)
     if spec.kind == "overlap":
+        _need_polygons(feats, spec.layer, f"criteria.{spec.name}")
         labels = feats[spec.field] if spec.field else None
         if spec.classes is None and spec.field:
             return crit.overlap_share(g, fg[feats[spec.field].notna().to_numpy()])
@@ -265,6 +266,14 @@ def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.
     if spec.kind == "compactness":
         return crit.compactness(g)
     raise InputError(f"criteria.{spec.name}: unknown kind '{spec.kind}'")
+
+
+def _need_polygons(gdf: gpd.GeoDataFrame, layer: str | None, key: str) -> None:
+    fam = geometry_family(gdf)
+    if len(gdf) and fam != "polygon":
+        raise InputError(f"{key}: layer '{layer}' holds {fam} geometries, but a share of area "
+                         "needs polygons; use a polygon layer, or a distance / count_within "
+                         "criterion for points and lines")
 
 
 def _numeric(col: pd.Series, where: str, fieldname: str, key: str) -> None:
@@ -365,6 +374,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) ->
     for name, spec in cons.items():
         with _step(timings, f"constraint {name}"):
             if spec.layer:
+                if spec.max_share is not None:
+                    _need_polygons(layers[spec.layer], spec.layer, f"constraints.{name}")
                 res = layer_constraint(spec, sites.geometry.to_numpy(),
                                        layers[spec.layer].geometry.to_numpy())
             else:

@@ -203,3 +203,17 @@ def test_layers_check_lists_every_problem(capsys, small_world):
 def test_layers_check_ok(capsys, small_world):
     code, out, _ = run(capsys, "layers", "check", small_world)
     assert code == 0 and "all 4 layers" in out
+
+
+def test_progress_shown_for_long_work(capsys, small_world, tmp_path, monkeypatch):
+    import gis_tool.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "PROGRESS_DELAY_S", 0.0)  # every run counts as long
+    code, _, err = run(capsys, "run", small_world, "--out", tmp_path / "o")
+    assert code == 0 and "load layers" in err and "criterion motorway" in err
+
+
+def test_quick_failure_starts_with_error(capsys, small_world, tmp_path):
+    (small_world.parent / "world.gpkg").write_bytes(b"garbage" * 10)
+    code, _, err = run(capsys, "run", small_world, "--out", tmp_path / "o")
+    assert code == 2 and err.startswith("error:") and "world.gpkg" in err

@@ -185,3 +185,46 @@ def test_raw_without_value_must_be_share(small_world):
     p = _with(small_world, '[criteria.dist]\nkind = "distance"\nlayer = "interchanges"\nweight = 1\n')
     with pytest.raises(InputError, match=r"criteria\.dist: has no 'value' function.*0\.\.1"):
         run_analysis(p)
+
+
+def test_empty_layers_are_legitimate(small_world):
+    world = small_world.parent / "world.gpkg"
+    empty = gpd.GeoDataFrame({"rp": []}, geometry=[], crs="EPSG:3006")
+    write_gpkg(small_world.parent / "empty.gpkg", {"none": empty})
+    p = _with(small_world, """
+[layers.mains]
+path = "empty.gpkg"
+[constraints.nothing]
+layer = "mains"
+max_share = 0.0
+[constraints.serviced]
+layer = "mains"
+max_distance_m = 500
+""")
+    assert world.exists()
+    s = run_analysis(p).sites.set_index("site_id")
+    assert not s["eligible"].any()
+    assert s.loc["A", "excluded_by"] == "serviced: no feature in mains (max 500 m)"
+
+
+def test_distance_to_empty_layer_is_missing(small_world):
+    write_gpkg(small_world.parent / "empty.gpkg",
+               {"none": gpd.GeoDataFrame({"rp": []}, geometry=[], crs="EPSG:3006")})
+    p = _with(small_world, """
+[layers.nothing]
+path = "empty.gpkg"
+[criteria.far]
+kind = "distance"
+layer = "nothing"
+value = { fn = "linear", best = 0, worst = 100 }
+missing = "exclude"
+""")
+    s = run_analysis(p).sites.set_index("site_id")
+    assert s.loc["A", "excluded_by"] == "far: no value (missing = exclude)"
+    assert pd.isna(s.loc["A", "far_raw"])
+
+
+def test_overlap_needs_polygons(small_world):
+    p = _with(small_world, '[criteria.bad]\nkind = "overlap"\nlayer = "interchanges"\n')
+    with pytest.raises(InputError, match=r"criteria\.bad: layer 'interchanges' holds point geometries"):
+        run_analysis(p)
