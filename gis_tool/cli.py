@@ -62,7 +62,15 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root.propagate = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EPILOG = """\b
+Exit status: 0 success; 2 bad input (usage, analysis file, data): the message on stderr
+starts with "error:" and says what to fix; 1 an unexpected internal failure (run again
+with -vv for the traceback). Docs: README.md and docs/analysis-file.md."""
+LANG_HELP = "Language of the map's labels, legend, popups and number format."
+TOP_HELP = "Label this many of the best sites with their rank."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, "--version", prog_name="gis-tool")
 @click.option("-v", "--verbose", count=True,
               help="Show all progress, also for short runs and when stderr is not a terminal; "
@@ -117,9 +125,8 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
 @click.option("--profile", help="Investor profile ([profiles.NAME]) whose weights apply.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
-              help="Language of the map.")
-@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True,
-              help="Label this many best sites on the map.")
+              help=LANG_HELP)
+@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True, help=TOP_HELP)
 def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
         top: int) -> None:
     """Run the analysis file ANALYSIS and write its outputs to --out.
@@ -138,7 +145,8 @@ def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: s
 @click.option("--profile", help="An investor profile of the demo (logistics, "
                                 "manufacturing, offices, data_centre).")
 @click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
-@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help=LANG_HELP)
 def demo(out: Path, profile: str | None, overwrite: bool, lang: str) -> None:
     """Run the bundled Alingsås demo analysis (layers/alingsas_demo.toml)."""
     from .demo import get_path
@@ -155,8 +163,13 @@ def layers() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def layers_inspect(path: Path, as_json: bool) -> None:
-    """Describe every layer in PATH: geometry type, CRS, feature count, fields and types,
-    bounds, and validity problems."""
+    """Describe every layer in PATH.
+
+    For each layer: geometry type, CRS, feature count, fields and their types, bounds,
+    and validity problems (invalid or empty geometries, Z values, a missing CRS,
+    coordinates outside the CRS's area of use or outside Sweden). PATH may be a
+    GeoPackage, Shapefile (.shp or .zip), GeoJSON, FlatGeobuf or GeoParquet file.
+    """
     from .catalog import describe_file, format_description
 
     info = describe_file(path)
@@ -170,7 +183,11 @@ def layers_inspect(path: Path, as_json: bool) -> None:
 @click.argument("analysis", type=click.Path(path_type=Path))
 @click.option("--profile", help="Check with this profile's constraints too.")
 def layers_check(analysis: Path, profile: str | None) -> None:
-    """Check every input ANALYSIS names; list every problem; exit 2 if any is fatal."""
+    """Check every input ANALYSIS names; list every problem; exit 2 if any is fatal.
+
+    Reads each layer as `gis-tool run` would (CRS, coordinates, fields the analysis
+    uses, repairs) and reports them all at once, so that one pass fixes everything.
+    """
     from .config import load_analysis
     from .pipeline import load_inputs, resolve_profile
 
@@ -190,8 +207,9 @@ def layers_check(analysis: Path, profile: str | None) -> None:
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--out", "out_file", type=click.Path(path_type=Path),
               help="The HTML file to write (default OUT_DIR/map.html).")
-@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
-@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True)
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help=LANG_HELP)
+@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True, help=TOP_HELP)
 @click.option("--title", help="Title of the map (default: the analysis name).")
 def map_cmd(out_dir: Path, out_file: Path | None, lang: str, top: int, title: str | None) -> None:
     """Re-publish the map of an earlier run from OUT_DIR, without recomputing."""

@@ -60,7 +60,7 @@ def check_out_dir(out: Path, *, overwrite: bool, inputs: set[Path]) -> None:
             raise OutputError(f"{out / name}: is an input of this analysis and would be "
                               "overwritten; choose another --out folder")
     if out.is_dir() and not overwrite:
-        content = [p.name for p in out.iterdir() if p.name != LOCK]
+        content = [p.name for p in out.iterdir() if p.name != LOCK and not p.name.startswith(".tmp-")]
         if content:
             raise OutputError(f"{out}: the folder exists and is not empty ({len(content)} "
                               "entries); add --overwrite to replace its outputs, or choose "
@@ -232,6 +232,8 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     check_out_dir(out, overwrite=overwrite, inputs=input_paths(result))
     written: dict[str, Path] = {}
     with out_lock(out):
+        for stale in out.glob(".tmp-*"):  # left by a run that was killed; we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
         try:
             stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)

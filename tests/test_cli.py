@@ -217,3 +217,12 @@ def test_quick_failure_starts_with_error(capsys, small_world, tmp_path):
     (small_world.parent / "world.gpkg").write_bytes(b"garbage" * 10)
     code, _, err = run(capsys, "run", small_world, "--out", tmp_path / "o")
     assert code == 2 and err.startswith("error:") and "world.gpkg" in err
+
+
+def test_leftovers_of_a_killed_run_are_cleaned(capsys, small_world, tmp_path):
+    out = tmp_path / "o"
+    (out / ".tmp-dead").mkdir(parents=True)
+    (out / ".tmp-dead" / "sites.gpkg").write_bytes(b"half")
+    (out / ".gis-tool.lock").write_text("999999999")
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg"]
