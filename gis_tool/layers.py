@@ -7,6 +7,7 @@ What was repaired or dropped is counted in a :class:`LayerReport`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import zipfile
@@ -73,7 +74,22 @@ class LoadedLayer:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file; for a Shapefile, of all its sidecar files in order."""
+    """SHA-256 of a file; for a Shapefile, of all its sidecar files in order.
+
+    Cached by path, size and modification time: a GeoPackage that holds many layers of
+    an analysis is hashed once.
+    """
+    files = [path]
+    if path.suffix.lower() == ".shp":
+        files = [p for p in path.parent.glob(path.stem + ".*") if p.is_file()]
+    stats = [f.stat() for f in files]
+    return _sha256(str(path.resolve()), sum(st.st_size for st in stats),
+                   max(st.st_mtime_ns for st in stats))
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(name: str, size: int, mtime_ns: int) -> str:
+    path = Path(name)
     h = hashlib.sha256()
     files = [path]
     if path.suffix.lower() == ".shp":
