@@ -154,6 +154,26 @@ def demo(out: Path, profile: str | None, overwrite: bool, lang: str) -> None:
     _publish(get_path("alingsas"), out, profile, overwrite, lang, 10)
 
 
+@cli.command()
+@click.argument("analysis", type=click.Path(path_type=Path))
+@click.argument("site_id")
+@click.option("--profile", help="Investor profile whose weights apply.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def explain(analysis: Path, site_id: str, profile: str | None, as_json: bool) -> None:
+    """Explain one site's score: points per criterion, raw values, exclusions, and how
+    many points it lacks to reach the next rank and the top 10."""
+    from dataclasses import asdict
+
+    from .pipeline import run_analysis
+
+    result = run_analysis(analysis, profile=profile)
+    try:
+        e = result.explain(site_id)
+    except KeyError as exc:
+        raise InputError(f"{analysis}: {exc.args[0]}") from None
+    click.echo(json.dumps(asdict(e), indent=2, ensure_ascii=False, default=str) if as_json else str(e))
+
+
 @cli.group()
 def layers() -> None:
     """Look inside GIS files and check the inputs of an analysis."""

@@ -195,6 +195,8 @@ _KEYWORDS = {
     "lake": ("lake", "sjö", "sjo", "water_body", "vattendrag"),
     "comprehensive": ("comprehensive", "översikt", "oversikt", "op_"),
     "boundary": ("boundary", "gräns", "grans", "kommun", "municipality"),
+    "service_area": ("service_area", "verksamhetsområde", "verksamhetsomrade", "va_omr"),
+    "urban": ("urban", "tätort", "tatort", "town"),
 }
 _ROAD_CLASS_COLUMNS = ("road_class", "class", "klass", "vagklass", "vägklass", "kategori", "type")
 _PLAN_COLUMNS = ("use", "anvandning", "användning", "plan_code", "kod", "code", "beteckning")
@@ -209,12 +211,12 @@ def _kind(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> str:
         return "plans"
     hits = [k for k, words in _KEYWORDS.items() if any(w in low for w in words)]
     order = ("interchange", "substation", "station", "rail", "road", "comprehensive", "lake",
-             "boundary", "power", "water_main")
+             "service_area", "boundary", "urban", "power", "water_main")
     for k in order:
         if k in hits:
             if k in ("interchange", "substation", "station") and fam != "point":
                 continue
-            if k in ("lake", "boundary", "comprehensive") and fam != "polygon":
+            if k in ("lake", "boundary", "comprehensive", "service_area") and fam != "polygon":
                 continue
             return k
     return "default"
@@ -270,6 +272,11 @@ def _style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, Any]:
         cfg["show"] = False
     elif kind == "lake":
         cfg["style"] = {"color": "#4a90c2", "weight": 0.8, "fillColor": "#9ecae1", "fillOpacity": 0.8}
+    elif kind == "service_area":
+        cfg["style"] = {"color": "#2b8cbe", "weight": 1.5, "dashArray": "6 4", "fill": False}
+        cfg["show"] = False
+    elif kind == "urban":
+        cfg.update(symbol="circle", style={"color": "#222", "fillColor": "#222", "radius": 4})
     elif kind == "comprehensive":
         cfg["style"] = {"color": "#756bb1", "weight": 2, "dashArray": "5 4", "fillColor": "#bcbddc",
                         "fillOpacity": 0.15}

@@ -226,3 +226,14 @@ def test_leftovers_of_a_killed_run_are_cleaned(capsys, small_world, tmp_path):
     (out / ".gis-tool.lock").write_text("999999999")
     assert run(capsys, "run", small_world, "--out", out)[0] == 0
     assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg"]
+
+
+def test_explain_command(capsys, small_world):
+    code, out, _ = run(capsys, "explain", small_world, "B")
+    assert code == 0
+    assert "site B: score 62.5, rank 2" in out and "37.5 points short of rank 1" in out
+    code, out, _ = run(capsys, "explain", small_world, "C", "--json")
+    e = json.loads(out)
+    assert e["eligible"] is False and e["excluded_by"] == ["flood: 30 % covered by flood"]
+    code, _, err = run(capsys, "explain", small_world, "Q")
+    assert code == 2 and err.startswith("error:") and "no site 'Q'" in err

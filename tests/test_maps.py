@@ -113,6 +113,10 @@ def test_qgis_default_style_stored(small_world, tmp_path):
     con.close()
     assert len(rows) == 1 and rows[0][0] == "sites" and rows[0][1] == 1
     qml = rows[0][2]
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(qml)
+    assert root.tag == "qgis" and root.find("renderer-v2").get("type") == "RuleRenderer"
     assert qml.count("<rule ") == 6 and "#" not in qml.split("<symbols>")[0]
     assert '"rank" &lt;= 10' in qml or "&quot;rank&quot; &lt;= 10" in qml
 
