@@ -52,12 +52,13 @@ class Explanation:
             head += "excluded: " + "; ".join(self.excluded_by)
         else:
             head += f"score {self.score:.1f}, rank {self.rank}"
-        rows = [f"  {c['name']:<20} raw {c['raw']!s:>12} {c['unit'] or '':<6} value "
+        rows = [f"  {c['name']:<20} raw {_raw_text(c['raw']):>12} {c['unit'] or '':<6} value "
                 f"{c['value']:.2f} x weight {c['weight']:.3f} = {c['points']:.1f} points"
                 for c in self.criteria if c["points"] is not None]
         tail = []
-        if self.points_to_next_rank:
-            tail.append(f"  {self.points_to_next_rank:.1f} points short of rank {self.rank - 1}")
+        if self.points_to_next_rank is not None:
+            tail.append(f"  {self.points_to_next_rank:.1f} points short of rank {self.rank - 1}"
+                        if self.points_to_next_rank > 0.05 else f"  tied with rank {self.rank - 1}")
         if self.points_to_top10:
             tail.append(f"  {self.points_to_top10:.1f} points short of the top 10")
         return "\n".join([head, *rows, *tail])
@@ -108,6 +109,14 @@ class Result:
     def top(self, n: int = 10) -> gpd.GeoDataFrame:
         """The ``n`` best eligible sites, best first."""
         return self.sites.dropna(subset=["rank"]).sort_values("rank").head(n)
+
+
+def _raw_text(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"
+    return str(v)
 
 
 def _num(v: Any) -> Any:
