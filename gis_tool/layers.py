@@ -62,7 +62,8 @@ class LayerReport:
         return f"{self.name}: {self.features_kept} of {self.features_read} features kept{extra}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """For run.json: everything above, plus ``crs`` (of the file) and ``features`` (kept)."""
+        return asdict(self) | {"crs": self.source_crs, "features": self.features_kept}
 
 
 @dataclass

@@ -462,7 +462,7 @@ def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str])
 
 def _fmt_int(n: int, lang: str) -> str:
     s = f"{n:,}"
-    return s.replace(",", "\u00a0") if lang == "sv" else s
+    return s.replace(",", " ") if lang == "sv" else s
 
 
 def render_map(m: folium.Map) -> str:

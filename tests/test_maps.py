@@ -244,3 +244,27 @@ def test_criterion_labels_per_language(small_world):
     sv, en = (render_map(site_map(result, lang=lang)) for lang in ("sv", "en"))
     assert "Avstånd till trafikplats" in sv and "Distance to interchange" not in sv
     assert "Distance to interchange" in en and "Avstånd till trafikplats" not in en
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang,expect", [("sv", "12 345,7 m²"), ("en", "12,345.7 m²")])
+def test_browser_number_format_per_language(tmp_path, lang, expect):
+    parcels = gpd.GeoDataFrame({"pid": ["big"], "sqm": [12345.67]}, geometry=[sq(0, 0, 100)],
+                               crs="EPSG:3006")
+    write_gpkg(tmp_path / "n.gpkg", {"parcels": parcels})
+    p = write_toml(tmp_path / "n.toml", """
+        [layers.parcels]
+        path = "n.gpkg"
+        [sites]
+        layer = "parcels"
+        id = "pid"
+        [criteria.floor]
+        kind = "attribute"
+        field = "sqm"
+        unit = "m²"
+        value = { fn = "linear", best = 20000, worst = 0 }
+        """)
+    page = save_map(site_map(run_analysis(p), lang=lang), tmp_path / "map.html")
+    res = browser.probe(page, "gisTool.openSite('big'); done({t: gisTool.map._popup.getElement().innerText});")
+    assert expect in res["t"].replace("\u00a0", " ")
+    assert expect in res["t"]  # a plain space, as typed

@@ -16,10 +16,12 @@
     if (v === null || v === undefined || v === "" || (typeof v === "number" && !isFinite(v))) return "–";
     if (typeof v === "boolean") return esc(v ? (G.text || {}).yes || "yes" : (G.text || {}).no || "no");
     if (typeof v !== "number") return esc(v);
+    /* Swedish groups digits with a space (12 345,6), English with a comma (12,345.6).
+       Intl uses a no-break space; a plain one reads the same and copies cleanly. */
     return new Intl.NumberFormat(G.locale || "sv-SE", {
       maximumFractionDigits: digits === undefined ? 1 : digits,
       minimumFractionDigits: 0
-    }).format(v);
+    }).format(v).replace(/[\u00a0\u202f]/g, " ").replace(/\u2212/g, "-");
   }
   G.num = num;
 
