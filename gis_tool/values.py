@@ -33,21 +33,28 @@ def linear(x: np.ndarray, *, best: float, worst: float) -> np.ndarray:
 
 def threshold(x: np.ndarray, *, steps: list | None = None, otherwise: float = 0.0,
               breaks: list | None = None, values: list | None = None) -> np.ndarray:
-    """Ordered steps.
+    """Ordered steps, read from the first step on.
 
-    Either ``steps = [[upper, value], ...]`` with rising upper bounds (a raw measure
-    up to and including ``upper`` gets ``value``; above the last bound it gets
-    ``otherwise``), or ``breaks = [b1, b2, ...]`` with ``values = [v0, v1, ..., vn]``,
-    one more value than breaks (``x < b1`` gets v0, ``b1 <= x < b2`` gets v1, ...).
+    ``steps = [[bound, value], ...]`` with rising bounds are upper bounds: a raw measure
+    up to and including the first bound gets its value, and so on ("within 1 km: 1.0,
+    within 5 km: 0.5"). With falling bounds they are lower bounds: at least the first
+    bound gets its value ("20 MW or more: 1.0, 10 MW or more: 0.5"). Past the last step
+    a measure gets ``otherwise``. Or ``breaks = [b1, b2, ...]`` with ``values = [v0, v1,
+    ..., vn]``, one more value than breaks (``x < b1`` gets v0, ``b1 <= x < b2`` v1, ...).
 
     >>> threshold(np.array([500.0, 3000.0, 9000.0]), steps=[[1000, 1], [5000, 0.5]]).tolist()
+    [1.0, 0.5, 0.0]
+    >>> threshold(np.array([25.0, 15.0, 5.0]), steps=[[20, 1], [10, 0.5]]).tolist()
     [1.0, 0.5, 0.0]
     """
     x = np.asarray(x, dtype=float)
     if steps is not None:
         bounds = np.array([s[0] for s in steps], dtype=float)
         vals = np.array([s[1] for s in steps] + [otherwise], dtype=float)
-        idx = np.searchsorted(bounds, x, side="left")
+        if len(bounds) > 1 and bounds[1] < bounds[0]:  # falling: lower bounds
+            idx = np.searchsorted(-bounds, -x, side="left")
+        else:
+            idx = np.searchsorted(bounds, x, side="left")
     else:
         bounds = np.array(breaks, dtype=float)
         vals = np.array(values, dtype=float)
@@ -104,8 +111,10 @@ def check_params(fn: str, p: Mapping[str, Any]) -> list[str]:
             if not (isinstance(st, list) and st and all(
                     isinstance(s, list) and len(s) == 2 and all(map(_is_num, s)) for s in st)):
                 errs.append("threshold 'steps' must be a list of [upper_bound, value] pairs")
-            elif any(b[0] <= a[0] for a, b in zip(st, st[1:])):
-                errs.append("threshold 'steps' must have rising upper bounds")
+            elif not (all(b[0] > a[0] for a, b in zip(st, st[1:]))
+                      or all(b[0] < a[0] for a, b in zip(st, st[1:]))):
+                errs.append("threshold 'steps' must have strictly rising bounds (upper bounds) "
+                            "or strictly falling bounds (lower bounds)")
             elif any(not 0 <= s[1] <= 1 for s in st):
                 errs.append("threshold step values must lie in 0..1")
         elif "breaks" in p:

@@ -28,6 +28,11 @@ def test_threshold_steps_inclusive_upper_bounds():
     np.testing.assert_allclose(v, [1, 1, 0.6, 0.6, 0.2, 0.0])
 
 
+def test_threshold_falling_bounds_are_lower_bounds():
+    v = threshold(np.array([40, 20, 19.9, 10, 9, 0.0]), steps=[[20, 1.0], [10, 0.5]], otherwise=0.1)
+    np.testing.assert_allclose(v, [1, 1, 0.5, 0.5, 0.1, 0.1])
+
+
 def test_threshold_breaks_values():
     v = threshold(np.array([0, 9.9, 10, 19, 20, 99.0]), breaks=[10, 20], values=[0.0, 0.5, 1.0])
     np.testing.assert_allclose(v, [0, 0, 0.5, 0.5, 1, 1])
@@ -52,7 +57,7 @@ def test_unknown_function_lists_valid():
 
 @pytest.mark.parametrize("fn,params,fragment", [
     ("linear", {"best": 1, "worst": 1}, "differ"),
-    ("threshold", {"steps": [[5, 1], [2, 0]]}, "rising"),
+    ("threshold", {"steps": [[5, 1], [2, 0], [3, 0]]}, "rising"),
     ("target", {"ideal": 1, "tolerance": 0}, "greater than 0"),
     ("categorical", {"map": {"a": 2}}, "0..1"),
 ])
