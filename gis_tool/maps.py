@@ -223,13 +223,20 @@ def _kind(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> str:
 
 
 def _plan_column(gdf: gpd.GeoDataFrame) -> str | None:
+    """The column holding Boverket land-use codes: a usual name first, else any column
+    whose values are almost all codes."""
     codes = set(_plan_colours())
-    for c in gdf.columns:
-        if c.lower() in _PLAN_COLUMNS:
-            vals = gdf[c].dropna().astype(str)
-            if len(vals) and vals.isin(codes).mean() >= 0.5:
-                return c
-    return None
+
+    def share(c: str) -> float:
+        vals = gdf[c].dropna().astype(str).str.strip().str.upper()
+        return float(vals.isin(codes).mean()) if len(vals) else 0.0
+
+    cols = [c for c in gdf.columns if c != gdf.geometry.name and
+            (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]))]
+    named = [c for c in cols if c.lower() in _PLAN_COLUMNS and share(c) >= 0.5]
+    if named:
+        return named[0]
+    return next((c for c in cols if share(c) >= 0.8), None)
 
 
 def _style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, Any]:
@@ -244,9 +251,10 @@ def _style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, Any]:
         col = _plan_column(gdf)
         colours = _plan_colours()
         cfg["styleBy"] = col
-        cfg["styles"] = {str(v): {"color": "#555", "weight": 0.6, "fillColor": colours[str(v)],
-                                  "fillOpacity": 0.55} for v in gdf[col].dropna().astype(str).unique()
-                         if str(v) in colours}
+        cfg["styles"] = {str(v): {"color": "#555", "weight": 0.6,
+                                  "fillColor": colours[str(v).strip().upper()], "fillOpacity": 0.55}
+                         for v in gdf[col].dropna().astype(str).unique()
+                         if str(v).strip().upper() in colours}
         cfg["style"] = {"color": "#555", "weight": 0.6, "fillColor": "#ffffff", "fillOpacity": 0.3}
         cfg["show"] = False
     elif kind == "road":
