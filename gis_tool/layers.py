@@ -17,13 +17,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from .errors import InputError, Problem, closest, valid_list
+from .repair import repair_geometries
 
 log = logging.getLogger(__name__)
 
@@ -298,83 +298,6 @@ def _within(lon: np.ndarray, lat: np.ndarray, box: tuple, margin: float) -> np.n
     w, s, e, n = box
     return ((lon >= w - margin) & (lon <= e + margin) & (lat >= s - margin)
             & (lat <= n + margin)).all(axis=1)
-
-
-def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
-    """Drop null, empty and duplicate features, drop Z/M, repair invalid geometries.
-
-    Invalid polygons are repaired with :func:`shapely.make_valid` and keep all their
-    polygonal parts (a bow-tie keeps both lobes); a layer mixing single and multi parts
-    is made multi throughout. Every repair is counted in ``report``.
-    """
-    geoms = gdf.geometry.to_numpy()
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    report.count("dropped null or empty geometry", int((~keep).sum()))
-    gdf = gdf.loc[keep].copy()
-    geoms = gdf.geometry.to_numpy()
-    has_z = shapely.has_z(geoms)
-    if has_z.any():
-        geoms = shapely.force_2d(geoms)
-        report.count("dropped Z coordinates", int(has_z.sum()))
-    types = set(shapely.get_type_id(geoms).tolist())
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-        kind = _family(types)
-        if kind is not None:
-            fixed = _keep_family(fixed, kind)
-        geoms[invalid] = fixed
-        report.count("repaired invalid geometry", int(invalid.sum()))
-        gone = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-        if gone.any():
-            report.count("dropped invalid geometry with nothing left", int(gone.sum()))
-            geoms, gdf = geoms[~gone], gdf.loc[~gone].copy()
-    geoms = _normalise_multi(geoms, report)
-    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-    dup = _duplicates(gdf)
-    if dup.any():
-        report.count("dropped exact duplicate feature", int(dup.sum()))
-        gdf = gdf.loc[~dup]
-    return gdf
-
-
-def _family(type_ids: set[int]) -> str | None:
-    if type_ids <= {3, 6}:
-        return "polygon"
-    if type_ids <= {1, 5}:
-        return "line"
-    return None
-
-
-def _keep_family(geoms: np.ndarray, kind: str) -> np.ndarray:
-    """Keep only the polygonal (or lineal) parts of repaired geometries, as multi-parts."""
-    parts, idx = shapely.get_parts(geoms, return_index=True)
-    want = (3,) if kind == "polygon" else (1,)
-    sel = np.isin(shapely.get_type_id(parts), want)
-    build = shapely.multipolygons if kind == "polygon" else shapely.multilinestrings
-    out = np.array([shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")] * len(geoms), dtype=object)
-    if sel.any():
-        grouped = build(parts[sel], indices=idx[sel])
-        out[np.unique(idx[sel])] = grouped
-    return out
-
-
-def _normalise_multi(geoms: np.ndarray, report: LayerReport) -> np.ndarray:
-    tid = shapely.get_type_id(geoms)
-    for single, multi, build in ((3, 6, shapely.multipolygons), (1, 5, shapely.multilinestrings)):
-        is_single = tid == single
-        if is_single.any() and (tid == multi).any():
-            geoms = geoms.copy()
-            geoms[is_single] = [build([g]) for g in geoms[is_single]]
-            report.count("made multi-part (layer mixed single and multi)", int(is_single.sum()))
-    return geoms
-
-
-def _duplicates(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    wkb = pd.Series(shapely.to_wkb(gdf.geometry.to_numpy()), index=gdf.index)
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    key = pd.concat([gdf[cols].astype(str), wkb.rename("__wkb")], axis=1)
-    return key.duplicated().to_numpy()
 
 
 def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | None = None,

@@ -17,20 +17,17 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from . import criteria as crit
 from .config import Analysis, ConstraintSpec, CriterionSpec, constraint_from_dict, load_analysis
 from .constraints import attribute_constraint, layer_constraint
 from .errors import InputError, Problem, closest, valid_list
 from .layers import LayerReport, LoadedLayer, geometry_family, read_layer
+from .measures import apply_missing, measure, need_polygons, to_values, unit_of
 from .score import weighted_score
 from .sites import filter_sites, grid_sites, sites_from_layer
-from .values import apply_value
 from .weights import Weights, ahp, normalise
 
 log = logging.getLogger(__name__)
 
-UNITS = {"distance": "m", "overlap": "share", "count_within": "count", "area": "m2",
-         "compactness": "ratio"}
 
 
 @dataclass
@@ -123,11 +120,6 @@ def _num(v: Any) -> Any:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     return float(v) if isinstance(v, (int, float, np.number)) else v
-
-
-def unit_of(spec: CriterionSpec) -> str:
-    """The unit of a criterion's raw measure."""
-    return spec.unit or UNITS.get(spec.kind, spec.field or "")
 
 
 @contextmanager
@@ -240,96 +232,6 @@ def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_are
     return filter_sites(sites, min_area_m2=min_area, study_area=study)
 
 
-def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
-            ) -> np.ndarray:
-    """The raw measure of one criterion for every site, in its unit."""
-    g = sites.geometry.to_numpy()
-    feats = layers[spec.layer] if spec.layer else None
-    fg = feats.geometry.to_numpy() if feats is not None else None
-    if spec.kind == "distance":
-        return crit.distance_to(g, fg)
-    if spec.kind == "overlap":
-        _need_polygons(feats, spec.layer, f"criteria.{spec.name}")
-        labels = feats[spec.field] if spec.field else None
-        if spec.classes is None and spec.field:
-            return crit.overlap_share(g, fg[feats[spec.field].notna().to_numpy()])
-        return crit.overlap_share(g, fg, spec.classes, labels)
-    if spec.kind == "nearest_attribute":
-        col = feats[spec.field]
-        if not pd.api.types.is_numeric_dtype(col) and spec.value and spec.value.fn == "categorical":
-            _, feat = crit.FeatureIndex(fg).nearest(g)
-            return col.to_numpy(dtype=object)[feat]
-        _numeric(col, f"layers.{spec.layer}", spec.field, f"criteria.{spec.name}")
-        return crit.nearest_attribute(g, fg, col)[0]
-    if spec.kind == "count_within":
-        return crit.count_within(g, fg, spec.radius_m)
-    if spec.kind == "attribute":
-        col = sites[spec.field]
-        if spec.value and spec.value.fn == "categorical":
-            return col.to_numpy(dtype=object)
-        _numeric(col, f"layers.{sites.attrs.get('layer', 'sites')}", spec.field,
-                 f"criteria.{spec.name}")
-        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-    if spec.kind == "area":
-        return crit.site_area(g)
-    if spec.kind == "compactness":
-        return crit.compactness(g)
-    raise InputError(f"criteria.{spec.name}: unknown kind '{spec.kind}'")
-
-
-def _need_polygons(gdf: gpd.GeoDataFrame, layer: str | None, key: str) -> None:
-    fam = geometry_family(gdf)
-    if len(gdf) and fam != "polygon":
-        raise InputError(f"{key}: layer '{layer}' holds {fam} geometries, but a share of area "
-                         "needs polygons; use a polygon layer, or a distance / count_within "
-                         "criterion for points and lines")
-
-
-def _numeric(col: pd.Series, where: str, fieldname: str, key: str) -> None:
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-        return
-    conv = pd.to_numeric(col, errors="coerce")
-    bad = col.notna() & conv.isna()
-    if bad.any():
-        sample = ", ".join(repr(v) for v in col[bad].unique()[:3])
-        raise InputError(f"{where}: field '{fieldname}' used by {key} must be numeric, but "
-                         f"holds {sample}; use a numeric column, or a categorical value "
-                         "function (value = {{ fn = \"categorical\", map = {{...}} }})")
-
-
-def to_values(spec: CriterionSpec, raw: np.ndarray) -> np.ndarray:
-    """Raw measure to 0..1 through the criterion's value function (NaN = missing)."""
-    if spec.value is not None:
-        return apply_value(spec.value.fn, spec.value.params, raw)
-    v = np.asarray(raw, dtype=float)
-    out = ~np.isnan(v) & ((v < -1e-9) | (v > 1 + 1e-9))
-    if out.any():
-        raise InputError(f"criteria.{spec.name}: has no 'value' function, so its raw measure "
-                         f"must lie in 0..1, but ranges {np.nanmin(v):.6g} to {np.nanmax(v):.6g}"
-                         f" {unit_of(spec)}; add e.g. value = {{ fn = \"linear\", best = ..., "
-                         "worst = ... }")
-    return np.clip(v, 0.0, 1.0)
-
-
-def _apply_missing(spec: CriterionSpec, values: np.ndarray, ids: pd.Index,
-                   excluded: np.ndarray, reasons: list[list[str]]) -> dict[str, Any]:
-    miss = np.isnan(values)
-    info = {"policy": spec.missing, "count": int(miss.sum())}
-    if not miss.any():
-        return info
-    if spec.missing == "error":
-        sample = ", ".join(str(s) for s in ids[miss][:5])
-        raise InputError(f"criteria.{spec.name}: {int(miss.sum())} site(s) have no value "
-                         f"(e.g. {sample}) and missing = \"error\"; fill in the data or set "
-                         "missing = \"worst\" or \"exclude\"")
-    if spec.missing == "exclude":
-        excluded |= miss
-        for i in np.flatnonzero(miss):
-            reasons[i].append(f"{spec.name}: no value (missing = exclude)")
-    values[miss] = 0.0
-    return info
-
-
 def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) -> Result:
     """Run a whole analysis: load, sites, criteria, values, constraints, score.
 
@@ -378,13 +280,13 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) ->
         with _step(timings, f"criterion {name}"):
             raw = measure(spec, sites, layers)
             vals = np.array(to_values(spec, raw), dtype=float)
-            missing[name] = _apply_missing(spec, vals, sites.index, excluded, reasons)
+            missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
             raw_cols[name], val_cols[name] = raw, vals
     for name, spec in cons.items():
         with _step(timings, f"constraint {name}"):
             if spec.layer:
                 if spec.max_share is not None:
-                    _need_polygons(layers[spec.layer], spec.layer, f"constraints.{name}")
+                    need_polygons(layers[spec.layer], spec.layer, f"constraints.{name}")
                 res = layer_constraint(spec, sites.geometry.to_numpy(),
                                        layers[spec.layer].geometry.to_numpy())
             else:

@@ -271,12 +271,13 @@ def test_browser_number_format_per_language(tmp_path, lang, expect):
 
 
 def test_plan_layer_coloured_by_boverket_code(tmp_path):
-    from gis_tool.maps import MapData, _style
+    from gis_tool.map_styles import layer_style
+    from gis_tool.maps import MapData
 
     plans = gpd.GeoDataFrame({"plan": ["P1", "P2", "P3"], "anv": ["J", "z", "K"]},
                              geometry=[sq(0, 0, 10), sq(20, 0, 10), sq(40, 0, 10)], crs="EPSG:3006")
     data = MapData(name="x", sites=plans, criteria=[])
-    cfg = _style("detaljplaner", plans, data)
+    cfg = layer_style("detaljplaner", plans, data)
     assert cfg["kind"] == "plans" and cfg["styleBy"] == "anv"
     assert cfg["styles"]["J"]["fillColor"] == "#7f93a8"   # industry: blue-grey
     assert cfg["styles"]["z"]["fillColor"] == "#e8d5a9"   # business: beige
