@@ -9,6 +9,7 @@ from .errors import InputError
 _LAYERS = Path(__file__).resolve().parent.parent / "layers"
 DATASETS = {
     "alingsas": "alingsas_demo.toml",
+    "alingsas_grid": "alingsas_grid.toml",
     "alingsas_gpkg": "alingsas_demo.gpkg",
 }
 
@@ -19,7 +20,8 @@ def get_path(name: str = "alingsas") -> Path:
     Parameters
     ----------
     name
-        ``"alingsas"`` (the demo analysis file) or ``"alingsas_gpkg"`` (its layers).
+        ``"alingsas"`` (the demo analysis file), ``"alingsas_grid"`` (a hexagon-grid
+        suitability surface) or ``"alingsas_gpkg"`` (their layers).
 
     Raises
     ------

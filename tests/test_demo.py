@@ -121,3 +121,12 @@ max_share = 0.2
     best = r.top(1).iloc[0]
     assert best["score"] == pytest.approx(100.0) and best["motorway_raw"] <= 1000
     assert (~r.sites["eligible"]).sum() > 0
+
+
+def test_grid_example_analysis():
+    r = run_analysis(get_path("alingsas_grid"))
+    hexagon = 3 * 3 ** 0.5 / 2 * (500 / 3 ** 0.5) ** 2
+    assert r.sites.geometry.area.max() == pytest.approx(hexagon, rel=1e-9)
+    assert (r.sites.geometry.area >= 50000).all()
+    top = r.top(5)
+    assert (top["motorway_raw"] < 3000).all() and (top["power_raw"] >= 10).all()
