@@ -247,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="gis-tool", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        return 2
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted; outputs already in place are complete files", err=True)
+        return 130
     except click.UsageError as exc:
         hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
         click.echo(f"error: {exc.format_message()}{hint}", err=True)
@@ -260,9 +260,6 @@ def main(argv: list[str] | None = None) -> int:
     except GisToolError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    except KeyboardInterrupt:
-        click.echo("error: interrupted; earlier outputs are unchanged", err=True)
-        return 130
     except Exception as exc:  # an unexpected failure: short message, traceback with -v
         if logging.getLogger("gis_tool").level <= logging.DEBUG:
             raise

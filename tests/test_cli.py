@@ -237,3 +237,27 @@ def test_explain_command(capsys, small_world):
     assert e["eligible"] is False and e["excluded_by"] == ["flood: 30 % covered by flood"]
     code, _, err = run(capsys, "explain", small_world, "Q")
     assert code == 2 and err.startswith("error:") and "no site 'Q'" in err
+
+
+def test_killed_between_moves_leaves_readable_outputs(capsys, small_world, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    import gis_tool.outputs as outputs
+
+    real_replace, moved = os.replace, []
+
+    def dies_after_one(src, dst):
+        if moved:
+            raise KeyboardInterrupt  # as if killed half-way through publishing
+        moved.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(outputs.os, "replace", dies_after_one)
+    assert run(capsys, "run", small_world, "--out", out, "--overwrite", "--profile", "cheap")[0] == 130
+    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    assert len(moved) == 1
+    assert len(pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")) == 3
+    assert len(pd.read_csv(out / "sites.csv", encoding="utf-8-sig")) == 3
+    assert json.loads((out / "run.json").read_text())["sites"]["candidates"] == 3
+    assert "gisTool" in (out / "map.html").read_text(encoding="utf-8")
+    assert not list(out.glob(".tmp-*")) and not (out / ".gis-tool.lock").exists()
