@@ -40,7 +40,8 @@ TEXT = {
            "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil",
            "created": "Skapad", "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund",
            "base_osm": "OpenStreetMap", "sites_count": "{n} platser, {e} möjliga",
-           "constraint": "restriktion", "yes": "ja", "no": "nej"},
+           "constraint": "restriktion", "yes": "ja", "no": "nej",
+           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket"},
     "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
            "criterion": "Criterion", "raw": "Measure", "points": "Points",
            "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
@@ -48,7 +49,8 @@ TEXT = {
            "sites": "Candidate sites", "top": "Top {n}", "profile": "Profile",
            "created": "Created", "base_light": "Light background", "base_none": "No background",
            "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible",
-           "constraint": "constraint", "yes": "yes", "no": "no"},
+           "constraint": "constraint", "yes": "yes", "no": "no",
+           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket"},
 }
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
 SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
@@ -317,8 +319,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     sub.append(f"{T['created']} {data.created}")
     setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
              "bins": _bins(),
-             "attribution": ["Kommungräns och tätorter: SCB (CC0)",
-                             "Plankoder och färger: Boverket", "gis-tool"],
+             "attribution": [T["attribution"], "gis-tool"],
              "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
                              html.escape(T["base_none"]): "#ffffff",
                              html.escape(T["base_osm"]): "#e0e0e0"},

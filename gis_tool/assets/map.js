@@ -232,7 +232,7 @@
     for (var j = 0; j < ids.length && key === null; j++) if (ids[j].toLowerCase().indexOf(q) >= 0) key = ids[j];
     if (key === null) return null;
     var lyr = G.index[key];
-    G.map.fitBounds(lyr.getBounds().pad(4), { maxZoom: 15 });
+    G.map.fitBounds(lyr.getBounds().pad(4), { maxZoom: 15, animate: false });
     G.openSite(key);
     return key;
   };
