@@ -84,7 +84,7 @@ def test_both_languages_complete():
 @pytest.mark.parametrize("lang,other", [("sv", "en"), ("en", "sv")])
 def test_page_labels_in_one_language(small_world, lang, other):
     page = render_map(site_map(run_analysis(small_world), lang=lang))
-    for key in ("legend", "search", "sites", "base_light", "excluded"):
+    for key in ("legend", "search", "sites", "base_light", "excluded", "attribution"):
         assert TEXT[lang][key] in page
         if TEXT[lang][key] != TEXT[other][key]:
             assert TEXT[other][key] not in page
