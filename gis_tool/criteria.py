@@ -30,7 +30,7 @@ def in_chunks(fn: Callable[[int, int], Any], n: int) -> list[Any]:
     k = max(1, min(THREADS, n // MIN_CHUNK))
     if k == 1:
         return [fn(0, n)]
-    edges = np.linspace(0, n, k + 1).astype(int)
+    edges = [int(e) for e in np.linspace(0, n, k + 1)]
     with ThreadPoolExecutor(k) as pool:
         return list(pool.map(lambda i: fn(edges[i], edges[i + 1]), range(k)))
 

@@ -156,7 +156,8 @@ def _parcels(rng: np.random.Generator, muni: Polygon, lakes: Polygon) -> gpd.Geo
     df["area_m2"] = area.round(1)
     df["for_sale"] = for_sale
     df["asking_price_sek_m2"] = np.where(for_sale, price, np.nan)
-    df["business_area"] = np.where(biz, [_area_name(x, y) for x, y in zip(cx, cy)], None)
+    names_of = np.array([_area_name(x, y) for x, y in zip(cx, cy)], dtype=object)
+    df["business_area"] = pd.Series(names_of).where(biz, None).to_numpy()
     out = gpd.GeoDataFrame(df.drop(columns=["block", "unit", "trakt"]), geometry=cells, crs=CRS)
     return out[["fastighet", "owner", "area_m2", "for_sale", "asking_price_sek_m2",
                 "business_area", "geometry"]]
@@ -230,7 +231,7 @@ def _comprehensive_plan(plans: gpd.GeoDataFrame, lakes: Polygon) -> gpd.GeoDataF
 
 def _roads(rng: np.random.Generator) -> gpd.GeoDataFrame:
     rows = [("E20", "motorväg", _wiggle(E20, rng, amp=15))]
-    county = [("Lv 180", [TOWN, (353000, 6430000), (353700, 6436400), (354600, 6445000)]),
+    county: list[tuple[str, list]] = [("Lv 180", [TOWN, (353000, 6430000), (353700, 6436400), (354600, 6445000)]),
               ("Lv 190", [TOWN, (352000, 6428000), (351800, 6440300)]),
               ("Lv 1900", [TOWN, (351000, 6420000), (349400, 6415600)]),
               ("Lv 1910", [(354600, 6445000), (357600, 6447100)]),
@@ -278,7 +279,8 @@ def _power(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame
 
 
 def _water(rng: np.random.Generator, muni: Polygon) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    targets = [(a[1], a[2]) for a in BUSINESS_AREAS[:4]] + [(349400, 6415600), (354100, 6419400)]
+    targets: list[tuple[float, float]] = [(a[1], a[2]) for a in BUSINESS_AREAS[:4]]
+    targets += [(349400, 6415600), (354100, 6419400)]
     rows = []
     for i, (x, y) in enumerate(targets):
         line = _wiggle([TOWN, (x, y)], rng, amp=50)
@@ -306,8 +308,8 @@ def _protected(rng: np.random.Generator, muni: Polygon, lakes: Polygon) -> gpd.G
 def _hazards(rng: np.random.Generator, muni: Polygon, lakes: Polygon) -> dict[str, gpd.GeoDataFrame]:
     river = _wiggle(SAVEAN, np.random.default_rng(SEED + 1), amp=25)
     flood = river.buffer(160).union(Point(353500, 6423650).buffer(260)).intersection(muni)
-    clay_parts = [_blob(*river.interpolate(f, normalized=True).coords[0], 450, 220,
-                        rng.uniform(0, 180), rng) for f in (0.25, 0.48, 0.62, 0.8)]
+    centres = [river.interpolate(f, normalized=True) for f in (0.25, 0.48, 0.62, 0.8)]
+    clay_parts = [_blob(c.x, c.y, 450, 220, rng.uniform(0, 180), rng) for c in centres]
     clay = gpd.GeoDataFrame({"risk": ["förhöjd", "förhöjd", "hög", "förhöjd"]},
                             geometry=[c.difference(lakes) for c in clay_parts], crs=CRS)
     x0, y0, x1, y1 = muni.bounds

@@ -168,9 +168,9 @@ def _dbf_bytes(path: Path) -> tuple[bytes | None, bool]:
         try:
             with zipfile.ZipFile(path) as z:
                 names = z.namelist()
-                dbf = [n for n in names if n.lower().endswith(".dbf")]
+                dbf_names = [n for n in names if n.lower().endswith(".dbf")]
                 cpg = any(n.lower().endswith(".cpg") for n in names)
-                return (z.read(dbf[0]) if dbf else None), cpg
+                return (z.read(dbf_names[0]) if dbf_names else None), cpg
         except zipfile.BadZipFile:
             return None, False
     return None, False

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from .errors import InputError
@@ -236,8 +236,7 @@ class _Data(MacroElement):
 
 
 def _data_call(m: folium.Map, fn: str, payload: str) -> str:
-    n = getattr(m, "_gt_data_count", 0)
-    m._gt_data_count = n + 1
+    n = sum(1 for k in m._children if k.startswith("gt_data_"))
     element_id = f"gt-data-{n}"
     m.add_child(_Data(element_id, payload), name=f"gt_data_{n}")
     return f'gisTool.{fn}(gisTool.data("{element_id}"))'
@@ -287,7 +286,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
                    zoom_snap=0.25)
     m.default_js, m.default_css = [], []
     js, css = _leaflet()
-    root = m.get_root()
+    root = cast(Figure, m.get_root())
     title_text = title or data.name
     root.header.add_child(Element(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
     root.header.add_child(Element(f"<style>{css}</style>"), name="gt_leaflet_css")

@@ -32,37 +32,39 @@ def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.
             ) -> np.ndarray:
     """The raw measure of one criterion for every site, in its unit."""
     g = sites.geometry.to_numpy()
-    feats = layers[spec.layer] if spec.layer else None
-    fg = feats.geometry.to_numpy() if feats is not None else None
-    if spec.kind == "distance":
-        return crit.distance_to(g, fg)
-    if spec.kind == "overlap":
-        need_polygons(feats, spec.layer, f"criteria.{spec.name}")
-        labels = feats[spec.field] if spec.field else None
-        if spec.classes is None and spec.field:
-            return crit.overlap_share(g, fg[feats[spec.field].notna().to_numpy()])
-        return crit.overlap_share(g, fg, spec.classes, labels)
-    if spec.kind == "nearest_attribute":
-        col = feats[spec.field]
-        if not pd.api.types.is_numeric_dtype(col) and spec.value and spec.value.fn == "categorical":
-            _, feat = crit.FeatureIndex(fg).nearest(g)
-            return col.to_numpy(dtype=object)[feat]
-        _numeric(col, f"layers.{spec.layer}", spec.field, f"criteria.{spec.name}")
-        return crit.nearest_attribute(g, fg, col)[0]
-    if spec.kind == "count_within":
-        return crit.count_within(g, fg, spec.radius_m)
-    if spec.kind == "attribute":
-        col = sites[spec.field]
-        if spec.value and spec.value.fn == "categorical":
-            return col.to_numpy(dtype=object)
-        _numeric(col, f"layers.{sites.attrs.get('layer', 'sites')}", spec.field,
-                 f"criteria.{spec.name}")
-        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     if spec.kind == "area":
         return crit.site_area(g)
     if spec.kind == "compactness":
         return crit.compactness(g)
+    if spec.kind == "attribute":
+        return _column(spec, sites[spec.field or ""], "the sites layer")
+    feats = layers[spec.layer or ""]
+    fg = feats.geometry.to_numpy()
+    if spec.kind == "distance":
+        return crit.distance_to(g, fg)
+    if spec.kind == "count_within":
+        return crit.count_within(g, fg, float(spec.radius_m or 0.0))
+    if spec.kind == "overlap":
+        need_polygons(feats, spec.layer, f"criteria.{spec.name}")
+        if spec.classes is None:
+            keep = feats[spec.field].notna().to_numpy() if spec.field else slice(None)
+            return crit.overlap_share(g, fg[keep])
+        return crit.overlap_share(g, fg, spec.classes, feats[spec.field or ""])
+    if spec.kind == "nearest_attribute":
+        _, nearest = crit.FeatureIndex(fg).nearest(g)
+        values = _column(spec, feats[spec.field or ""], f"layers.{spec.layer}")
+        out = values[np.clip(nearest, 0, None)] if len(values) else np.full(len(g), np.nan)
+        out[nearest < 0] = None if out.dtype == object else np.nan
+        return out
     raise InputError(f"criteria.{spec.name}: unknown kind '{spec.kind}'")
+
+
+def _column(spec: CriterionSpec, col: pd.Series, where: str) -> np.ndarray:
+    """A column as floats, or as objects for a categorical value function."""
+    if spec.value and spec.value.fn == "categorical" and not pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(dtype=object)
+    _numeric(col, where, spec.field or "", f"criteria.{spec.name}")
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
 
 
 def need_polygons(gdf: gpd.GeoDataFrame, layer: str | None, key: str) -> None:

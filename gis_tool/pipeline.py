@@ -53,7 +53,7 @@ class Explanation:
                 f"{c['value']:.2f} x weight {c['weight']:.3f} = {c['points']:.1f} points"
                 for c in self.criteria if c["points"] is not None]
         tail = []
-        if self.points_to_next_rank is not None:
+        if self.points_to_next_rank is not None and self.rank is not None:
             tail.append(f"  {self.points_to_next_rank:.1f} points short of rank {self.rank - 1}"
                         if self.points_to_next_rank > 0.05 else f"  tied with rank {self.rank - 1}")
         if self.points_to_top10:
@@ -218,17 +218,16 @@ def _weights(analysis: Analysis, raw: dict[str, float | None], profile: str | No
 def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_area: float
                 ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """Candidate sites, filtered by minimum area and study area."""
-    study = None
-    if analysis.study_area:
-        study = shapely.union_all(layers[analysis.study_area].geometry.to_numpy())
-        if geometry_family(layers[analysis.study_area]) != "polygon":
-            raise InputError(f"analysis.study_area: layer '{analysis.study_area}' must hold "
-                             "polygons")
-    if analysis.sites.grid is not None:
-        sites = grid_sites(study, analysis.sites.grid, layers[analysis.study_area].crs)
+    study, area_name = None, analysis.study_area
+    if area_name:
+        study = shapely.union_all(layers[area_name].geometry.to_numpy())
+        if geometry_family(layers[area_name]) != "polygon":
+            raise InputError(f"analysis.study_area: layer '{area_name}' must hold polygons")
+    if analysis.sites.grid is not None and area_name:
+        sites = grid_sites(study, analysis.sites.grid, layers[area_name].crs)
         return filter_sites(sites, min_area_m2=min_area)
-    sites = sites_from_layer(layers[analysis.sites.layer], analysis.sites.id,
-                             where=f"layers.{analysis.sites.layer}")
+    site_layer, id_field = analysis.sites.layer or "", analysis.sites.id or ""
+    sites = sites_from_layer(layers[site_layer], id_field, where=f"layers.{site_layer}")
     return filter_sites(sites, min_area_m2=min_area, study_area=study)
 
 

@@ -96,14 +96,14 @@ def grid_sites(area: shapely.Geometry, spec: GridSpec, crs: object) -> gpd.GeoDa
     if n > 2_000_000:
         raise InputError(f"sites.grid: cell_m = {c:g} gives {n:,} cells over the study area; "
                          "use a larger cell size")
-    ri, ci = ri.ravel(), ci.ravel()
+    rows_of, cols_of = ri.ravel(), ci.ravel()
     tree = shapely.STRtree(cells)
     hit = np.unique(tree.query(area, predicate="intersects"))
     clipped = shapely.intersection(cells[hit], area)
     keep = shapely.area(clipped) > 0
     hit, clipped = hit[keep], clipped[keep]
-    width = max(4, len(str(max(ri.max(), ci.max()))))
-    sid = [f"r{r:0{width}d}c{k:0{width}d}" for r, k in zip(ri[hit], ci[hit])]
+    width = max(4, len(str(max(rows_of.max(), cols_of.max()))))
+    sid = [f"r{r:0{width}d}c{k:0{width}d}" for r, k in zip(rows_of[hit], cols_of[hit])]
     out = gpd.GeoDataFrame({"site_id": sid}, geometry=clipped, crs=crs, index=pd.Index(sid))
     log.info("grid: %d %s cells of %g m", len(out), spec.shape, c)
     return out

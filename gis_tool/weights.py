@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class Weights:
     matrix: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        d = {"method": self.method, "weights": self.values}
+        d: dict[str, Any] = {"method": self.method, "weights": self.values}
         if self.method == "ahp":
             d |= {"consistency_ratio": self.consistency_ratio, "matrix": self.matrix}
         return d

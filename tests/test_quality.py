@@ -23,6 +23,14 @@ def test_ruff_clean():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_mypy_clean():
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    if not Path(mypy).exists():
+        pytest.skip("mypy is not installed (pip install -e '.[test]')")
+    out = subprocess.run([mypy, "gis_tool"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 @pytest.mark.parametrize("module", ["gis_tool.values", "gis_tool.weights", "gis_tool.errors"])
 def test_docstring_examples(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
