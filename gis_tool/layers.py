@@ -144,10 +144,15 @@ def _short(exc: Exception) -> str:
 
 
 def _choose_layer(path: Path, layer: str | None) -> str | None:
-    layers = [n for n, _ in list_layers(path)]
+    listed = list_layers(path)
+    layers = [n for n, _ in listed]
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return None
     if layer is None:
+        # Tables without geometry (such as QGIS's layer_styles) are not candidates.
+        spatial = [n for n, t in listed if t not in ("", "None") and n != "layer_styles"]
+        if len(spatial) == 1:
+            return spatial[0]
         if len(layers) > 1:
             raise InputError(f"{path}: has {len(layers)} layers, so 'layer' must say which: "
                              f"{valid_list(layers)}")
@@ -333,6 +338,9 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     where = _where(path, lyr)
     enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None
     gdf = _read_raw(path, lyr, enc)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"{where}: the layer has no geometry (a plain table); name a layer "
+                         "with points, lines or polygons")
     report = LayerReport(name=name or lyr or path.stem, path=str(path), layer=lyr,
                          sha256=file_sha256(path), features_read=len(gdf), encoding=enc)
     missing = [f for f in fields if f not in gdf.columns]

@@ -68,7 +68,7 @@ def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10) -> Non
             f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
             styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
             description TEXT, owner TEXT(30), ui TEXT(30),
-            update_time DATETIME DEFAULT CURRENT_TIMESTAMP)""")
+            update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))""")
         con.execute("""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier)
                        VALUES ('layer_styles', 'attributes', 'layer_styles')""")
         geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name=?",
@@ -76,7 +76,8 @@ def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10) -> Non
         con.execute("DELETE FROM layer_styles WHERE f_table_name=?", (layer,))
         con.execute("""INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
                        f_geometry_column, styleName, styleQML, styleSLD, useAsDefault,
-                       description, owner, ui) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '')""",
+                       description, owner, ui, update_time)
+                       VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
                     (layer, geom_col, "gis-tool score", site_style_qml(top),
                      "Score classes as on the gis-tool web map; top sites labelled by rank"))
         con.commit()

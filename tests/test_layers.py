@@ -209,3 +209,18 @@ def test_reprojects_wgs84_to_working_crs(tmp_path):
     g = read_layer(p, to_crs="EPSG:3006").gdf
     assert g.crs.to_epsg() == 3006
     assert g.geometry.x[0] == pytest.approx(353560, abs=2000)
+
+
+def test_table_without_geometry(tmp_path):
+    import sqlite3
+
+    p = write_gpkg(tmp_path / "t.gpkg", {"parcels": gdf([sq(0, 0, 10)])})
+    con = sqlite3.connect(p)
+    con.execute("CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier) "
+                "VALUES ('owners', 'attributes', 'owners')")
+    con.commit()
+    con.close()
+    assert len(read_layer(p).gdf) == 1  # the only spatial layer is chosen
+    with pytest.raises(InputError, match=r"layer 'owners': the layer has no geometry"):
+        read_layer(p, layer="owners")

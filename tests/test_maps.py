@@ -115,6 +115,10 @@ def test_qgis_default_style_stored(small_world, tmp_path):
     qml = rows[0][2]
     import xml.etree.ElementTree as ET
 
+    import pyogrio
+
+    styles = pyogrio.read_dataframe(out / "sites.gpkg", layer="layer_styles")  # no GDAL warning
+    assert styles["update_time"].astype(str).str.match(r"\d{4}-\d\d-\d\dT").all()
     root = ET.fromstring(qml)
     assert root.tag == "qgis" and root.find("renderer-v2").get("type") == "RuleRenderer"
     assert qml.count("<rule ") == 6 and "#" not in qml.split("<symbols>")[0]
