@@ -24,7 +24,7 @@ MISSING_POLICIES = ("worst", "exclude", "error")
 DEFAULT_MISSING = "worst"
 
 _ANALYSIS_KEYS = {"name", "crs", "study_area", "description"}
-_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label"}
+_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where"}
 _SITES_KEYS = {"layer", "id", "min_area_m2", "grid"}
 _GRID_KEYS = {"cell_m", "shape"}
 _CRITERION_KEYS = {
@@ -79,6 +79,7 @@ class LayerSpec:
     assume_crs: str | None = None
     encoding: str | None = None
     label: str | None = None
+    where: str | None = None
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:
         out[name] = LayerSpec(
             name=name, path=(base / p), layer=r.text(spec, "layer", key),
             assume_crs=r.text(spec, "assume_crs", key), encoding=r.text(spec, "encoding", key),
-            label=r.text(spec, "label", key),
+            label=r.text(spec, "label", key), where=r.text(spec, "where", key),
         )
     return out
 

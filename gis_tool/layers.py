@@ -51,6 +51,7 @@ class LayerReport:
     features_kept: int = 0
     repairs: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    where: str | None = None
 
     def count(self, what: str, n: int) -> None:
         if n:
@@ -203,21 +204,30 @@ def detect_encoding(path: Path, encoding: str | None) -> str | None:
         return "cp1252"
 
 
-def _read_raw(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+def _read_raw(path: Path, layer: str | None, encoding: str | None,
+              where: str | None = None) -> gpd.GeoDataFrame:
+    if where and path.suffix.lower() in PARQUET_SUFFIXES:
+        raise InputError(f"{path}: 'where' filters are not supported for GeoParquet; filter "
+                         "the file first, or convert it to GeoPackage")
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return gpd.read_parquet(path)
         kw: dict[str, Any] = {"use_arrow": True}
         if encoding:
             kw["encoding"] = encoding
+        if where:
+            kw["where"] = where
         return pyogrio.read_dataframe(path, layer=layer, **kw)
     except LookupError as exc:
         raise InputError(f"{path}: unknown text encoding '{encoding}' ({exc}); use e.g. "
                          "'UTF-8' or 'cp1252'") from None
     except Exception as exc:
-        raise InputError(f"{path}" + (f", layer '{layer}'" if layer else "")
-                         + f": cannot be read ({_short(exc)}); the file may be truncated or "
-                           "damaged: export it again") from None
+        where_txt = f"{path}" + (f", layer '{layer}'" if layer else "")
+        if where:
+            raise InputError(f"{where_txt}: the filter where = {where!r} failed ({_short(exc)}); "
+                             "write it as an OGR SQL condition, e.g. status = 'i kraft'") from None
+        raise InputError(f"{where_txt}: cannot be read ({_short(exc)}); the file may be "
+                         "truncated or damaged: export it again") from None
 
 
 def _where(path: Path, layer: str | None) -> str:
@@ -307,7 +317,8 @@ def _within(lon: np.ndarray, lat: np.ndarray, box: tuple, margin: float) -> np.n
 
 def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | None = None,
                encoding: str | None = None, to_crs: str | CRS = "EPSG:3006",
-               fields: tuple[str, ...] = (), name: str | None = None) -> LoadedLayer:
+               fields: tuple[str, ...] = (), name: str | None = None,
+               where: str | None = None) -> LoadedLayer:
     """Read, check, repair and reproject one layer.
 
     Parameters
@@ -326,6 +337,9 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
         Columns the analysis needs; a missing one is refused with the closest name.
     name
         The layer's name in the analysis, for messages and reports.
+    where
+        An OGR SQL condition that selects features (``status = 'i kraft'``), like a
+        QGIS subset string.
 
     Returns
     -------
@@ -335,33 +349,34 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     path = Path(path)
     _check_file(path)
     lyr = _choose_layer(path, layer)
-    where = _where(path, lyr)
+    place = _where(path, lyr)
     enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None
-    gdf = _read_raw(path, lyr, enc)
+    gdf = _read_raw(path, lyr, enc, where)
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"{where}: the layer has no geometry (a plain table); name a layer "
+        raise InputError(f"{place}: the layer has no geometry (a plain table); name a layer "
                          "with points, lines or polygons")
     report = LayerReport(name=name or lyr or path.stem, path=str(path), layer=lyr,
-                         sha256=file_sha256(path), features_read=len(gdf), encoding=enc)
+                         sha256=file_sha256(path), features_read=len(gdf), encoding=enc,
+                         where=where)
     missing = [f for f in fields if f not in gdf.columns]
     if missing:
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        raise InputError([Problem(where, f"has no field '{f}'{closest(f, cols)}; fields: "
+        raise InputError([Problem(place, f"has no field '{f}'{closest(f, cols)}; fields: "
                                          f"{valid_list(cols) or 'none'}") for f in missing])
     if gdf.crs is None:
         if assume_crs is None:
-            raise InputError(f"{where}: the layer has no CRS; set it in the file, or add "
+            raise InputError(f"{place}: the layer has no CRS; set it in the file, or add "
                              "assume_crs = \"EPSG:3006\" (or the right one) to the layer")
         try:
             gdf = gdf.set_crs(assume_crs)
         except (CRSError, ValueError) as exc:
-            raise InputError(f"{where}: assume_crs '{assume_crs}' is not a CRS ({exc})") from None
+            raise InputError(f"{place}: assume_crs '{assume_crs}' is not a CRS ({exc})") from None
         report.crs_assumed = True
     src = CRS.from_user_input(gdf.crs)
     report.source_crs = src.to_string()
-    check_finite(gdf.geometry.to_numpy(), where)
+    check_finite(gdf.geometry.to_numpy(), place)
     gdf = repair_geometries(gdf, report)
-    check_coordinates(gdf.geometry.to_numpy(), src, where)
+    check_coordinates(gdf.geometry.to_numpy(), src, place)
     target = CRS.from_user_input(to_crs)
     if not src.equals(target):
         gdf = gdf.to_crs(target)
@@ -369,7 +384,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     report.geometry_type = "/".join(types) if types else None
     report.features_kept = len(gdf)
     if len(gdf) == 0:
-        log.warning("%s: the layer has no usable features (read %d)", where, report.features_read)
+        log.warning("%s: the layer has no usable features (read %d)", place, report.features_read)
     gdf = gdf.reset_index(drop=True)
     log.info("loaded %s", report.summary())
     return LoadedLayer(gdf=gdf, report=report)

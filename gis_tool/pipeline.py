@@ -158,7 +158,8 @@ def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | Non
         try:
             loaded[name] = read_layer(spec.path, layer=spec.layer, assume_crs=spec.assume_crs,
                                       encoding=spec.encoding, to_crs=analysis.crs,
-                                      fields=tuple(sorted(needs.get(name, ()))), name=name)
+                                      fields=tuple(sorted(needs.get(name, ()))), name=name,
+                                      where=spec.where)
         except InputError as exc:
             problems += [dataclasses.replace(p, where=f"layers.{name}: {p.where}")
                          for p in exc.problems]

@@ -224,3 +224,14 @@ def test_table_without_geometry(tmp_path):
     assert len(read_layer(p).gdf) == 1  # the only spatial layer is chosen
     with pytest.raises(InputError, match=r"layer 'owners': the layer has no geometry"):
         read_layer(p, layer="owners")
+
+
+def test_where_filter_selects_features(tmp_path):
+    g = gpd.GeoDataFrame({"status": ["i kraft", "pågående", "i kraft"]},
+                         geometry=[sq(0, 0, 1), sq(5, 0, 1), sq(10, 0, 1)], crs=CRS)
+    p = write_gpkg(tmp_path / "plans.gpkg", {"plans": g})
+    lyr = read_layer(p, where="status = 'i kraft'")
+    assert len(lyr.gdf) == 2 and set(lyr.gdf["status"]) == {"i kraft"}
+    assert lyr.report.where == "status = 'i kraft'"
+    with pytest.raises(InputError, match=r"the filter where = .*failed.*OGR SQL"):
+        read_layer(p, where="statuz === 3")
