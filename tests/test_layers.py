@@ -235,3 +235,13 @@ def test_where_filter_selects_features(tmp_path):
     assert lyr.report.where == "status = 'i kraft'"
     with pytest.raises(InputError, match=r"the filter where = .*failed.*OGR SQL"):
         read_layer(p, where="statuz === 3")
+
+
+def test_truncated_geopackage_refused(tmp_path):
+    big = gpd.GeoDataFrame({"n": range(4000)}, geometry=[sq(i % 60 * 20, i // 60 * 20, 15)
+                                                         for i in range(4000)], crs=CRS)
+    p = write_gpkg(tmp_path / "whole.gpkg", {"a": big})
+    cut = tmp_path / "cut.gpkg"
+    cut.write_bytes(p.read_bytes()[: p.stat().st_size // 3])
+    with pytest.raises(InputError, match=r"cut\.gpkg: cannot be read.*truncated"):
+        read_layer(cut)
