@@ -116,11 +116,19 @@ def _geoms_json(gdf: gpd.GeoDataFrame, tolerance: float) -> str:
     if tolerance:
         g = shapely.simplify(g, tolerance, preserve_topology=True)
     g = gpd.GeoSeries(g, crs=gdf.crs).to_crs(4326).to_numpy()
-    # Micro-degrees as integers (~0.1 m): compact, and exact in the page; the script
-    # divides by 1e6 (see coordsToLatLng in map.js).
-    g = shapely.transform(g, lambda c: np.round(c * 1e6))
-    text = ",".join(shapely.to_geojson(g)).replace(".0,", ",").replace(".0]", "]")
-    return "[" + text + "]"
+    # Integer micro-degrees (~0.1 m), stored as offsets from the geometry's first position
+    # ("o"): short numbers, exact in the page, rings still closed. map.js adds the origin
+    # back (decodeGeometry) and divides by 1e6 (toLatLng).
+    coords = np.round(shapely.get_coordinates(g) * 1e6)
+    counts = shapely.get_num_coordinates(g)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    origin = np.zeros((len(g), 2))
+    has = counts > 0
+    origin[has] = coords[starts[has]]
+    g = shapely.set_coordinates(g.copy(), coords - np.repeat(origin, counts, axis=0))
+    parts = [f'{{"o":[{int(x)},{int(y)}],{text[1:]}' for (x, y), text in
+             zip(origin, shapely.to_geojson(g))]
+    return "[" + ",".join(parts).replace(".0,", ",").replace(".0]", "]") + "]"
 
 
 def _rows_json(df: pd.DataFrame) -> str:
@@ -133,7 +141,7 @@ def _rows_json(df: pd.DataFrame) -> str:
         else:
             clean[c] = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
                              or v is pd.NA else str(v))
-    text = clean.to_json(orient="values", double_precision=3, force_ascii=False)
+    text = clean.to_json(orient="values", double_precision=2, force_ascii=False)
     return _script_safe(text)
 
 
@@ -194,12 +202,14 @@ def _sites_call(data: MapData, lang: str, top: int) -> str:
     cols += [a for a in data.site_attributes if a in s.columns]
     df = pd.DataFrame(s[cols]).reset_index(drop=True)
     df["rank"] = df["rank"].astype("Float64")
-    df["_label_lat"] = np.round(pts.y.to_numpy(), 6)
-    df["_label_lon"] = np.round(pts.x.to_numpy(), 6)
+    ranked = s["rank"].astype("Float64").fillna(np.inf).to_numpy() <= top
+    labels = [[round(float(y), 6), round(float(x), 6), int(r), str(i)] for y, x, r, i in zip(
+        pts.y[ranked], pts.x[ranked], s["rank"][ranked], s["site_id"][ranked])]
     crit = [{**c, "label": _in_language(c["label"], lang, c["key"])} for c in data.criteria]
     cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
-           "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns)}
+           "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
+           "labels": labels}
     tol = 0.5 if len(s) > 5000 else 0.2
     return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
 

@@ -145,12 +145,15 @@ def test_large_map_uses_canvas_and_rounds(tmp_path):
         """)
     page = render_map(site_map(run_analysis(p)))
     assert '"preferCanvas": true' in page
-    geoms = page.split('"geoms":')[1].split(',"rows":')[0]
-    coords = re.findall(r"\[(-?[\d.]+),(-?[\d.]+)\]", geoms)
-    assert len(coords) >= 3000 * 5
-    assert all(x.isdigit() and y.isdigit() for x, y in coords)  # integer micro-degrees
-    lon, lat = np.array(coords[0], dtype=float) / 1e6
+    block = re.search(r'<script type="application/json" id="gt-data-0">(.*?)</script>', page, re.S)
+    geoms = json.loads(block.group(1))["geoms"]
+    assert len(geoms) == 3000
+    g = geoms[0]
+    flat = np.array(g["coordinates"][0], dtype=object)
+    assert all(isinstance(v, int) for xy in flat for v in xy)  # integer micro-degrees
+    lon, lat = (np.array(g["o"]) + np.array(flat[2], dtype=float)) / 1e6
     assert 12.3 < lon < 12.7 and 57.8 < lat < 58.0
+    assert max(abs(v) for xy in flat for v in xy) < 1000  # a 20 m square: small offsets
 
 
 # ---- in a real browser, network blocked -------------------------------------------------

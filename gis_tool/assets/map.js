@@ -44,10 +44,22 @@
     return out;
   }
 
+  /* Positions arrive as integer micro-degrees relative to the geometry's origin "o";
+     add the origin back in place. */
+  function decodeGeometry(g) {
+    var x = g.o[0], y = g.o[1];
+    function walk(c) {
+      if (typeof c[0] === "number") { c[0] += x; c[1] += y; return; }
+      for (var k = 0; k < c.length; k++) walk(c[k]);
+    }
+    walk(g.coordinates);
+    return g;
+  }
+
   function features(cfg) {
     var props = rowsToObjects(cfg), feats = [];
     for (var i = 0; i < cfg.geoms.length; i++) {
-      feats.push({ type: "Feature", geometry: cfg.geoms[i], properties: props[i] });
+      feats.push({ type: "Feature", geometry: decodeGeometry(cfg.geoms[i]), properties: props[i] });
     }
     return { type: "FeatureCollection", features: feats };
   }
@@ -103,7 +115,7 @@
   G.sitesLayer = function (cfg) {
     G.locale = cfg.locale;
     G.text = cfg.text;
-    var data = features(cfg), group = L.featureGroup(), labels = [];
+    var data = features(cfg), group = L.featureGroup();
     var layer = L.geoJSON(data, {
       coordsToLatLng: toLatLng,
       style: function (f) {
@@ -112,11 +124,7 @@
           { color: "#333", weight: 0.6, fillColor: c, fillOpacity: 0.8 } :
           { color: "#8a8a8a", weight: 0.5, fillColor: "#c8c8c8", fillOpacity: 0.55, dashArray: "2 2" };
       },
-      onEachFeature: function (f, lyr) {
-        var p = f.properties;
-        G.index[String(p.site_id)] = lyr;
-        if (p.eligible && p.rank !== null && p.rank <= cfg.top) labels.push(p);
-      }
+      onEachFeature: function (f, lyr) { G.index[String(f.properties.site_id)] = lyr; }
     });
     /* One popup and one tooltip for the whole layer: Leaflet passes the feature's layer
        to the content functions, so 100 000 sites cost no extra objects. */
@@ -127,10 +135,10 @@
         esc(cfg.text.excluded) + ": " + esc(p.excluded_by || ""));
     }, { sticky: true });
     group.addLayer(layer);
-    labels.forEach(function (p) {
-      var icon = L.divIcon({ className: "gt-rank-label", html: "<span>" + num(p.rank, 0) + "</span>", iconSize: [24, 24] });
-      var m = L.marker([p._label_lat, p._label_lon], { icon: icon, keyboard: false, title: String(p.site_id) });
-      m.on("click", function () { G.openSite(p.site_id); });
+    cfg.labels.forEach(function (lb) {  /* [lat, lon, rank, site id] of the top sites */
+      var icon = L.divIcon({ className: "gt-rank-label", html: "<span>" + num(lb[2], 0) + "</span>", iconSize: [24, 24] });
+      var m = L.marker([lb[0], lb[1]], { icon: icon, keyboard: false, title: String(lb[3]) });
+      m.on("click", function () { G.openSite(lb[3]); });
       group.addLayer(m);
     });
     G.sites = layer;
