@@ -66,7 +66,9 @@ def main(sizes: list[int]) -> None:
     print("|---|---|---:|---:|")
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
-        for row in measure("demo (3 570 sites + 17 layers)", run_analysis(get_path("alingsas")), folder):
+        demo = run_analysis(get_path("alingsas"))
+        label = f"demo ({len(demo.sites):,} sites + {len(demo.layers) - 1} layers)"
+        for row in measure(label, demo, folder):
             print(row, flush=True)
         for n in sizes:
             result = run_analysis(write_synthetic(folder, n))
