@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import InputError, ProblemList, closest, valid_list
+from .values import check_params
 
 CRITERION_KINDS = (
     "distance", "overlap", "nearest_attribute", "count_within", "attribute", "area",
@@ -374,8 +375,6 @@ def _parse_value(r: _Reader, data: Any, path: str) -> ValueSpec | None:
         return None
     r.keys(data, path, _VALUE_KEYS[fn])
     params = {k: v for k, v in data.items() if k != "fn"}
-    from .values import check_params  # the value functions know their own parameters
-
     for msg in check_params(fn, params):
         r.err(path, msg)
     return ValueSpec(fn=fn, params=_freeze(params))

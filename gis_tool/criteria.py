@@ -115,13 +115,20 @@ def distance_to(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
     return d
 
 
-def nearest_attribute(sites: np.ndarray, features: np.ndarray, values: pd.Series
+def nearest_attribute(sites: np.ndarray, features: np.ndarray, values: Any
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """The value of ``values`` on each site's nearest feature, and the distance to it."""
+    """The value of ``values`` (one per feature) on each site's nearest feature, and the
+    distance to it. Values stay as they are (numbers or categories); a site with no
+    feature to look at gets NaN (numbers) or None (categories)."""
     dist, feat = FeatureIndex(features).nearest(sites)
-    vals = pd.Series(values).reset_index(drop=True)
-    out = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)[feat]
-    out[feat < 0] = np.nan
+    series = pd.Series(values).reset_index(drop=True)
+    numbers = pd.to_numeric(series, errors="coerce")
+    numeric = int(numbers.notna().sum()) == int(series.notna().sum())
+    vals = numbers.to_numpy(dtype=float) if numeric else series.to_numpy(dtype=object)
+    if len(vals) == 0:
+        return np.full(len(sites), np.nan), dist
+    out = vals[np.clip(feat, 0, None)]
+    out[feat < 0] = None if out.dtype == object else np.nan
     return out, dist
 
 

@@ -69,9 +69,6 @@ class ProblemList:
     def add(self, where: str, message: str, *, fatal: bool = True) -> None:
         self.items.append(Problem(where, message, fatal))
 
-    def extend(self, problems: Iterable[Problem]) -> None:
-        self.items.extend(problems)
-
     @property
     def fatal(self) -> list[Problem]:
         return [p for p in self.items if p.fatal]

@@ -51,11 +51,8 @@ def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.
             return crit.overlap_share(g, fg[keep])
         return crit.overlap_share(g, fg, spec.classes, feats[spec.field or ""])
     if spec.kind == "nearest_attribute":
-        _, nearest = crit.FeatureIndex(fg).nearest(g)
         values = _column(spec, feats[spec.field or ""], f"layers.{spec.layer}")
-        out = values[np.clip(nearest, 0, None)] if len(values) else np.full(len(g), np.nan)
-        out[nearest < 0] = None if out.dtype == object else np.nan
-        return out
+        return crit.nearest_attribute(g, fg, values)[0]
     raise InputError(f"criteria.{spec.name}: unknown kind '{spec.kind}'")
 
 

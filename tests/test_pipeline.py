@@ -228,3 +228,19 @@ def test_overlap_needs_polygons(small_world):
     p = _with(small_world, '[criteria.bad]\nkind = "overlap"\nlayer = "interchanges"\n')
     with pytest.raises(InputError, match=r"criteria\.bad: layer 'interchanges' holds point geometries"):
         run_analysis(p)
+
+
+def test_nearest_attribute_categorical(small_world):
+    # The interchanges layer's "name" is text: a categorical value function reads it.
+    p = _with(small_world, """
+[criteria.kind]
+kind = "nearest_attribute"
+layer = "interchanges"
+field = "name"
+value = { fn = "categorical", map = { TP = 0.8 }, default = 0.0 }
+""")
+    s = run_analysis(p).sites.set_index("site_id")
+    assert s.loc["A", "kind_raw"] == "TP" and s.loc["A", "kind_value"] == pytest.approx(0.8)
+    with pytest.raises(InputError, match=r"field 'name' used by criteria\.kind must be numeric"):
+        run_analysis(_with(small_world, '[criteria.kind]\nkind = "nearest_attribute"\n'
+                                        'layer = "interchanges"\nfield = "name"\n'))
