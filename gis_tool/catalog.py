@@ -12,7 +12,7 @@ import shapely
 from pyproj import CRS
 
 from .errors import InputError
-from .layers import PARQUET_SUFFIXES, _check_file, check_coordinates, detect_encoding, list_layers
+from .layers import PARQUET_SUFFIXES, check_coordinates, check_file, detect_encoding, list_layers
 
 
 def describe_layer(path: Path, layer: str | None) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def describe_file(path: str | Path) -> list[dict[str, Any]]:
         When the file cannot be read at all.
     """
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     out = []
     for name, _ in list_layers(path):
         lyr = None if path.suffix.lower() in PARQUET_SUFFIXES else name

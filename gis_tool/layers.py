@@ -103,7 +103,8 @@ def _sha256(name: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path) -> None:
+    """Refuse a missing, empty or unsupported file before GDAL sees it."""
     if not path.exists():
         hint = ""
         if path.parent.exists():
@@ -129,7 +130,7 @@ def list_layers(path: str | Path) -> list[tuple[str, str]]:
         When the file is missing, empty, truncated or not a GIS file.
     """
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return [(path.stem, "")]
     try:
@@ -347,7 +348,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
         The repaired GeoDataFrame in ``to_crs`` and a report of what was done.
     """
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     lyr = _choose_layer(path, layer)
     place = _where(path, lyr)
     enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None

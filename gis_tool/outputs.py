@@ -174,7 +174,7 @@ def run_manifest(result: Result, extra: dict[str, Any] | None = None) -> dict[st
                          "value": None if c.value is None else {"fn": c.value.fn,
                                                                **dict(c.value.params)},
                          "missing": c.missing} for n, c in result.criteria.items()},
-        "constraints": {n: {k: v for k, v in vars(c).items() if v is not None}
+        "constraints": {n: {k.rstrip("_"): v for k, v in vars(c).items() if v is not None}
                         for n, c in result.constraints.items()},
         "missing_values": {"policy_default": "worst",
                            "explanation": "a site with no raw value gets value 0 ('worst'), is "
