@@ -356,7 +356,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{place}: the layer has no geometry (a plain table); name a layer "
                          "with points, lines or polygons")
-    report = LayerReport(name=name or lyr or path.stem, path=str(path), layer=lyr,
+    report = LayerReport(name=name or lyr or path.stem, path=str(path.resolve()), layer=lyr,
                          sha256=file_sha256(path), features_read=len(gdf), encoding=enc,
                          where=where)
     missing = [f for f in fields if f not in gdf.columns]

@@ -165,7 +165,7 @@ def run_manifest(result: Result, extra: dict[str, Any] | None = None) -> dict[st
     return {
         "gis_tool": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "analysis": {"name": a.name, "path": str(a.path), "sha256": a.sha256,
+        "analysis": {"name": a.name, "path": str(a.path.resolve()), "sha256": a.sha256,
                      "content": _jsonable(dict(a.raw))},
         "profile": result.profile,
         "crs": a.crs,
