@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -64,8 +65,11 @@ def test_csv_bom_coordinates_and_formula_neutralised(capsys, tmp_path, small_wor
     assert raw.startswith(b"\xef\xbb\xbf")
     df = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
     assert set(df["site_id"]) == {"'=HYPERLINK(\"x\")", "'+B", "'@C"}
-    assert {"x", "y"} <= set(df.columns)
+    g = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
+    assert list(df.columns) == [c for c in g.columns if c != "geometry"] + ["x", "y"]
     assert df["x"].between(350000, 350500).all()
+    inside = g.geometry.contains(gpd.points_from_xy(df["x"], df["y"], crs=g.crs))
+    assert inside.all()  # a point inside each site, not just its centroid
 
 
 def test_run_json_manifest(capsys, small_world, tmp_path):
