@@ -68,7 +68,7 @@ def test_csv_bom_coordinates_and_formula_neutralised(capsys, tmp_path, small_wor
     g = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
     assert list(df.columns) == [c for c in g.columns if c != "geometry"] + ["x", "y"]
     assert df["x"].between(350000, 350500).all()
-    inside = g.geometry.contains(gpd.points_from_xy(df["x"], df["y"], crs=g.crs))
+    inside = g.geometry.contains(gpd.GeoSeries(gpd.points_from_xy(df["x"], df["y"]), crs=g.crs))
     assert inside.all()  # a point inside each site, not just its centroid
 
 
