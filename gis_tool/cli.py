@@ -206,16 +206,20 @@ def layers_check(analysis: Path, profile: str | None) -> None:
     """Check every input ANALYSIS names; list every problem; exit 2 if any is fatal.
 
     Reads each layer as `gis-tool run` would (CRS, coordinates, fields the analysis
-    uses, repairs) and reports them all at once, so that one pass fixes everything.
+    uses, repairs), then checks what a run would refuse on that data (unique site ids,
+    polygon sites, polygon layers for shares), and reports it all at once, so that one
+    pass fixes everything.
     """
     from .config import load_analysis
-    from .pipeline import load_inputs, resolve_profile
+    from .pipeline import check_with_data, load_inputs, resolve_profile
 
     a = load_analysis(analysis)
     _, _, cons = resolve_profile(a, profile)
     loaded, problems = load_inputs(a, cons)
-    for _name, lyr in loaded.items():
+    for lyr in loaded.values():
         click.echo(f"ok    {lyr.report.summary()}")
+    if not problems:
+        problems = check_with_data(a, {k: v.gdf for k, v in loaded.items()}, cons)
     for p in problems:
         click.echo(f"FAIL  {p}")
     if problems:

@@ -166,6 +166,29 @@ def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | Non
     return loaded, problems
 
 
+def check_with_data(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame],
+                    constraints: dict[str, ConstraintSpec]) -> list[Problem]:
+    """What a run would refuse once the layers are loaded: the sites (unique ids,
+    polygons, any left) and the geometry each criterion and constraint needs."""
+    problems: list[Problem] = []
+    try:
+        _check_crs(analysis)
+        sites, _ = build_sites(analysis, layers, analysis.sites.min_area_m2)
+        if len(sites) == 0:
+            problems.append(Problem("sites", "no candidate sites are left after the filters"))
+    except InputError as exc:
+        problems += exc.problems
+    uses = [(f"criteria.{c.name}", c.layer) for c in analysis.criteria.values() if c.kind == "overlap"]
+    uses += [(f"constraints.{c.name}", c.layer) for c in constraints.values() if c.max_share is not None]
+    for key, layer in uses:
+        if layer in layers:
+            try:
+                need_polygons(layers[layer], layer, key)
+            except InputError as exc:
+                problems += exc.problems
+    return problems
+
+
 def _check_crs(analysis: Analysis) -> None:
     try:
         crs = CRS.from_user_input(analysis.crs)

@@ -265,3 +265,15 @@ def test_killed_between_moves_leaves_readable_outputs(capsys, small_world, tmp_p
     assert json.loads((out / "run.json").read_text())["sites"]["candidates"] == 3
     assert "gisTool" in (out / "map.html").read_text(encoding="utf-8")
     assert not list(out.glob(".tmp-*")) and not (out / ".gis-tool.lock").exists()
+
+
+def test_layers_check_finds_what_run_would_refuse(capsys, small_world):
+    world = small_world.parent / "world.gpkg"
+    g = pyogrio.read_dataframe(world, layer="parcels")
+    g["pid"] = ["A", "A", "C"]
+    g.to_file(world, layer="parcels", driver="GPKG")
+    small_world.write_text(small_world.read_text() + '[criteria.pts]\nkind = "overlap"\nlayer = "interchanges"\n')
+    code, _, err = run(capsys, "layers", "check", small_world)
+    assert code == 2
+    assert "id field 'pid' is not unique: 'A'" in err
+    assert "criteria.pts: layer 'interchanges' holds point geometries" in err
