@@ -277,3 +277,15 @@ def test_layers_check_finds_what_run_would_refuse(capsys, small_world):
     assert code == 2
     assert "id field 'pid' is not unique: 'A'" in err
     assert "criteria.pts: layer 'interchanges' holds point geometries" in err
+
+
+def test_through_clicks_runner(small_world, tmp_path):
+    from click.testing import CliRunner
+
+    from gis_tool.cli import cli
+
+    result = CliRunner().invoke(cli, ["-q", "run", str(small_world), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "3 sites scored, 2 eligible" in result.output
+    result = CliRunner().invoke(cli, ["layers", "inspect", str(small_world.parent / "world.gpkg"), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)[0]["features"] == 3
