@@ -241,6 +241,16 @@ def test_browser_demo_map_offline(tmp_path, capsys):
     assert res["leaflet"] == "object" and res["sites"] > 2000
     assert res["found"] and "Sävelund" in res["found"] and res["popup"]
     assert res["labels"] == 10
+    # The popup of the best site shows the numbers the run wrote.
+    import pandas as pd
+
+    best = pd.read_csv(out / "sites.csv", encoding="utf-8-sig").iloc[0]
+    call = f"done({{t: gisTool.openSite({json.dumps(best['site_id'])}).innerText}});"
+    top = browser.probe(out / "map.html", call, budget_ms=15000)
+    score = f"{best['score']:.1f}".replace(".", ",").replace(",0", "")
+    assert best["site_id"] in top["t"] and score in top["t"]
+    metres = f"{best['motorway_raw']:,.0f} m".replace(",", " ")  # Swedish digit groups
+    assert "1 / " in top["t"] and metres in top["t"]
 
 
 def test_criterion_labels_per_language(small_world):
