@@ -12,7 +12,7 @@ import shapely
 from pyproj import CRS
 
 from .errors import InputError
-from .layers import PARQUET_SUFFIXES, check_coordinates, check_file, detect_encoding, list_layers
+from .layers import PARQUET_SUFFIXES, check_coordinates, check_file, check_finite, detect_encoding, list_layers
 
 
 def describe_layer(path: Path, layer: str | None) -> dict[str, Any]:
@@ -47,6 +47,7 @@ def describe_layer(path: Path, layer: str | None) -> dict[str, Any]:
         problems.append("no CRS (set assume_crs in the analysis file)")
     else:
         try:
+            check_finite(geoms[ok], "")
             check_coordinates(geoms[ok], CRS.from_user_input(crs), "")
         except InputError as exc:
             problems.append(str(exc).lstrip(": "))

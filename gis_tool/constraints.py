@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 
 from .config import ConstraintSpec
-from .criteria import FeatureIndex, overlap_share
+from .criteria import distance_to, overlap_share
+from .layers import attribute_text
 
 
 @dataclass
 class ConstraintResult:
-    """Which sites a constraint excludes, the measure behind it, and the reasons."""
+    """Which sites a constraint excludes, and why."""
 
     name: str
     excluded: np.ndarray
     reasons: np.ndarray
-    measure: np.ndarray | None = None
 
 
 def _fmt(v: float) -> str:
@@ -31,11 +31,9 @@ def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarr
     n = len(sites)
     excluded = np.zeros(n, bool)
     reasons = np.full(n, "", dtype=object)
-    measure = None
     layer = spec.layer
     if spec.max_share is not None:
         share = overlap_share(sites, features)
-        measure = share
         hit = share > spec.max_share + 1e-9
         pct = np.round(share * 100).astype(int)
         reasons[hit] = [f"{spec.name}: {p} % covered by {layer}" + (
@@ -43,9 +41,7 @@ def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarr
             for p in np.where(pct[hit] == 0, 1, pct[hit])]
         excluded |= hit
     if spec.min_distance_m is not None or spec.max_distance_m is not None:
-        dist = FeatureIndex(features).nearest(sites)[0]
-        dist[~np.isfinite(dist)] = np.nan  # an empty layer: nothing is near
-        measure = dist if measure is None else measure
+        dist = distance_to(sites, features)  # NaN when the layer is empty: nothing is near
         if spec.min_distance_m is not None:
             hit = dist < spec.min_distance_m
             reasons[hit & ~excluded] = [f"{spec.name}: {_fmt(d)} m from {layer} (min "
@@ -58,7 +54,7 @@ def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarr
                  f"{spec.name}: no feature in {layer}") + f" (max {spec.max_distance_m:g} m)"
                 for d in dist[hit & ~excluded]]
             excluded |= hit
-    return ConstraintResult(spec.name, excluded, reasons, measure)
+    return ConstraintResult(spec.name, excluded, reasons)
 
 
 def attribute_constraint(spec: ConstraintSpec, column: pd.Series) -> ConstraintResult:
@@ -101,10 +97,7 @@ def attribute_constraint(spec: ConstraintSpec, column: pd.Series) -> ConstraintR
 
 
 def _as_text(v: object) -> str | None:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return None
+    """As :func:`attribute_text`, with booleans as TOML writes them (true/false)."""
     if isinstance(v, (bool, np.bool_)):
         return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    return attribute_text(v)

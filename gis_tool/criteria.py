@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .layers import attribute_text
+
 SEGMENT_M = 250.0  # longest segment used in nearest searches
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the GIL
@@ -209,7 +211,7 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         if classes is None:
             return np.clip(covered_area(sites, features) / site_area, 0.0, 1.0)
         score = pd.Series(labels).reset_index(drop=True).map(
-            lambda v: classes.get(_label(v), 0.0)).to_numpy(dtype=float)
+            lambda v: classes.get(attribute_text(v) or "", 0.0)).to_numpy(dtype=float)
         levels = sorted({s for s in score if s > 0}, reverse=True)
         total = np.zeros(len(sites))
         prev = np.zeros(len(sites))
@@ -218,12 +220,6 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
             total += level * np.clip(cov - prev, 0.0, 1.0)
             prev = np.maximum(prev, cov)
         return total
-
-
-def _label(v: object) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def site_area(sites: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS, Transformer
@@ -249,7 +250,7 @@ def check_finite(geoms: np.ndarray, where: str) -> None:
 
 
 def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
-    """Refuse non-finite coordinates and coordinates outside the CRS's area of use.
+    """Refuse coordinates outside the CRS's area of use (call :func:`check_finite` first).
 
     When the CRS is a Swedish one or WGS 84 the coordinates must also fall in Sweden.
 
@@ -258,7 +259,6 @@ def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
     InputError
         Naming the layer, the first offending features, the cause and the fix.
     """
-    check_finite(geoms, where)
     if len(geoms) == 0:
         return
     b = shapely.bounds(geoms)
@@ -389,6 +389,17 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     gdf = gdf.reset_index(drop=True)
     log.info("loaded %s", report.summary())
     return LoadedLayer(gdf=gdf, report=report)
+
+
+def attribute_text(v: object) -> str | None:
+    """An attribute value as text, the way a user writes it in an analysis file: a whole
+    float without its ``.0`` (GDAL reads integer ids as floats when there are nulls),
+    None for a missing value."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def geometry_family(gdf: gpd.GeoDataFrame) -> str:

@@ -11,7 +11,7 @@ import shapely
 
 from .config import GridSpec
 from .errors import InputError, closest, valid_list
-from .layers import geometry_family
+from .layers import attribute_text, geometry_family
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def sites_from_layer(gdf: gpd.GeoDataFrame, id_field: str, *, where: str) -> gpd
         n = int(ids.isna().sum())
         raise InputError(f"{where}: {n} feature(s) have no value in id field '{id_field}'; "
                          "give every site an id")
-    sid = ids.map(_id_text)
+    sid = ids.map(attribute_text)
     dup = sid[sid.duplicated(keep=False)]
     if len(dup):
         names = ", ".join(f"'{v}'" for v in dup.unique()[:5])
@@ -58,12 +58,6 @@ def sites_from_layer(gdf: gpd.GeoDataFrame, id_field: str, *, where: str) -> gpd
     out = out.assign(site_id=sid.to_numpy()).set_index("site_id", drop=False)
     out.index.name = None
     return out
-
-
-def _id_text(v: object) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def grid_sites(area: shapely.Geometry, spec: GridSpec, crs: object) -> gpd.GeoDataFrame:

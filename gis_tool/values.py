@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .layers import attribute_text
+
 
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -79,8 +81,7 @@ def categorical(x: Any, *, map: Mapping[str, float], default: float | None = Non
     Without a ``default`` an unlisted category counts as missing.
     """
     s = pd.Series(x, dtype=object)
-    keys = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                 else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+    keys = s.map(attribute_text)
     table = {str(k): float(v) for k, v in map.items()}
     out = keys.map(table).astype(float)
     if default is not None:
