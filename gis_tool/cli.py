@@ -102,20 +102,47 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
     from .pipeline import run_analysis
     from .qgis_style import add_qgis_style
 
-    result = run_analysis(analysis, profile=profile)
+    result = run_analysis(analysis, profile=profile, lang=lang)
 
     def make_map(res: object, path: Path) -> None:
         log.info("drawing map ...")
         save_map(site_map(res, lang=lang, top=top), path)
 
+    spec = result.analysis.readiness
+    levels = [lv.label_in(lang) for lv in spec.levels] if spec is not None else None
+
+    def style(path: Path) -> None:
+        add_qgis_style(path, top=top, readiness_levels=levels)
+
     log.info("writing outputs to %s ...", out)
-    written = write_outputs(result, out, overwrite=overwrite, make_map=make_map,
-                            style=add_qgis_style)
+    written = write_outputs(result, out, overwrite=overwrite, make_map=make_map, style=style)
     s = result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
                f"wrote {', '.join(sorted(written))} to {out}")
     for _, row in result.top(5).iterrows():
         click.echo(f"  {int(row['rank']):>3}. {row['site_id']}  score {row['score']:.1f}")
+    _echo_supply(result)
+
+
+def _echo_supply(result: object) -> None:
+    """The land-supply table and the target, at the end of a run with readiness."""
+    from .charts import supply_text
+
+    sup = result.supply()  # type: ignore[attr-defined]
+    if sup is None:
+        return
+    spec = result.analysis.readiness  # type: ignore[attr-defined]
+    click.echo("land supply by readiness level (supply.csv):")
+    click.echo(supply_text(sup))
+    if spec.demand_ha_per_year:
+        top_ha = float(sup[sup["level"] == spec.top]["cumulative_eligible_ha"].sum())
+        click.echo(f"  at {spec.demand_ha_per_year:g} ha a year: {top_ha / spec.demand_ha_per_year:.1f} "
+                   f"years of build-ready land (level {spec.top})")
+    t = result.supply_target()  # type: ignore[attr-defined]
+    if t is not None:
+        verdict = "met" if t["met"] else f"NOT met, {t['shortfall_ha']:.1f} ha short"
+        click.echo(f"  target {t['min_eligible_ha']:g} ha at level {t['level']} or higher: "
+                   f"{t['eligible_ha']:.1f} ha, {verdict}")
 
 
 @cli.command()

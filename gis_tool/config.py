@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import InputError, ProblemList, closest, valid_list
+from .readiness_spec import ReadinessSpec, parse_readiness
 from .values import check_params
 
 CRITERION_KINDS = (
@@ -39,12 +40,13 @@ _VALUE_KEYS = {
     "categorical": {"fn", "map", "default"},
 }
 _CONSTRAINT_KEYS = {
-    "layer", "max_share", "min_distance_m", "max_distance_m", "field", "equals", "not_equals",
+    "layer", "min_share", "max_share", "min_distance_m", "max_distance_m", "field", "equals", "not_equals",
     "in", "not_in", "min", "max", "label",
 }
 _WEIGHTS_KEYS = {"method", "pairwise", "max_consistency_ratio"}
 _PROFILE_KEYS = {"weights", "min_area_m2", "constraints", "label", "description"}
-_TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles"}
+_TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles",
+             "readiness"}
 # Keys each criterion kind needs (beyond `kind`) and may use.
 _KIND_NEEDS = {
     "distance": {"layer"},
@@ -133,6 +135,7 @@ class ConstraintSpec:
     name: str
     layer: str | None = None
     max_share: float | None = None
+    min_share: float | None = None
     min_distance_m: float | None = None
     max_distance_m: float | None = None
     field: str | None = None
@@ -181,6 +184,7 @@ class Analysis:
     profiles: MappingProxyType
     sha256: str
     raw: MappingProxyType
+    readiness: ReadinessSpec | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -309,12 +313,24 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
         n: _parse_profile(r, n, r.table(p, f"profiles.{n}"))
         for n, p in r.table(data.get("profiles"), "profiles").items()
     }
+    readiness = parse_readiness(r, r.table(data.get("readiness"), "readiness"),
+                                lambda n, d, k: _parse_constraint(r, n, d, k))
     _cross_check(r, layers, sites, study_area, criteria, constraints, weights, profiles)
+    if readiness is not None:
+        for i, lv in enumerate(readiness.levels):
+            for j, c in enumerate(lv.when):
+                if c.layer is not None and c.layer not in layers:
+                    r.err(f"readiness.levels[{i}].when[{j}].layer",
+                          f"names layer '{c.layer}', which is not in [layers]{closest(c.layer, layers)}"
+                          f"; layers: {valid_list(layers) or 'none'}")
+        if readiness.group_by is not None and sites.grid is not None:
+            r.err("readiness.group_by", "reads a column of the sites layer; grid sites have none")
     problems.raise_if_fatal()
     return Analysis(
         path=path, name=name, crs=crs, study_area=study_area, layers=_freeze(layers),
         sites=sites, criteria=_freeze(criteria), constraints=_freeze(constraints),
         weights=weights, profiles=_freeze(profiles), sha256=sha256, raw=_freeze(data),
+        readiness=readiness,
     )
 
 
@@ -428,10 +444,11 @@ def _label(r: _Reader, data: dict, key: str) -> str | MappingProxyType | None:
 
 def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> ConstraintSpec:
     r.keys(data, key, _CONSTRAINT_KEYS)
-    rules = [k for k in ("max_share", "min_distance_m", "max_distance_m") if k in data]
+    rules = [k for k in ("min_share", "max_share", "min_distance_m", "max_distance_m") if k in data]
     conds = [k for k in ("equals", "not_equals", "in", "not_in", "min", "max") if k in data]
     if "layer" in data and not rules:
-        r.err(key, "a layer constraint needs 'max_share', 'min_distance_m' or 'max_distance_m'")
+        r.err(key, "a layer condition needs 'min_share', 'max_share', 'min_distance_m' or "
+                   "'max_distance_m'")
     if "layer" not in data and rules:
         r.err(key, f"'{rules[0]}' needs 'layer', the layer to measure against")
     if "field" in data and not conds:
@@ -440,11 +457,13 @@ def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> Constraint
     if conds and "field" not in data:
         r.err(key, f"'{conds[0]}' needs 'field', a column of the sites layer")
     if "layer" not in data and "field" not in data:
-        r.err(key, "needs 'layer' (with max_share / min_distance_m / max_distance_m) or "
-                   "'field' (with equals / in / min / max)")
-    share = r.number(data, "max_share", key, minimum=0)
-    if share is not None and share > 1:
-        r.err(f"{key}.max_share", f"is a share from 0 to 1, not {share} (use 0.12 for 12 %)")
+        r.err(key, "needs 'layer' (with min_share / max_share / min_distance_m / max_distance_m)"
+                   " or 'field' (with equals / in / min / max)")
+    shares: dict[str, float | None] = {}
+    for k in ("min_share", "max_share"):
+        v = shares[k] = r.number(data, k, key, minimum=0)
+        if v is not None and v > 1:
+            r.err(f"{key}.{k}", f"is a share from 0 to 1, not {v} (use 0.12 for 12 %)")
 
     def as_tuple(k: str) -> tuple | None:
         v = data.get(k)
@@ -456,7 +475,8 @@ def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> Constraint
         return tuple(v)
 
     return ConstraintSpec(
-        name=name, layer=r.text(data, "layer", key), max_share=share,
+        name=name, layer=r.text(data, "layer", key), max_share=shares["max_share"],
+        min_share=shares["min_share"],
         min_distance_m=r.number(data, "min_distance_m", key, minimum=0),
         max_distance_m=r.number(data, "max_distance_m", key, minimum=0),
         field=r.text(data, "field", key), equals=data.get("equals"),

@@ -1,15 +1,20 @@
-"""Constraints: hard exclusions, each with a reason that starts with its name."""
+"""Constraints: hard exclusions, each with a reason that starts with its name.
+
+A constraint is a condition (see :mod:`gis_tool.conditions`) read as an exclusion: a site
+is excluded where the condition fails.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .conditions import FIELD_RULES, Check, SiteMeasures, evaluate
+from .conditions import as_text as _t
 from .config import ConstraintSpec
-from .criteria import distance_to, overlap_share
-from .layers import attribute_text
 
 
 @dataclass
@@ -25,36 +30,69 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}".replace(",", " ")
 
 
-def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarray
-                     ) -> ConstraintResult:
-    """Exclude by share covered (``max_share``) or distance (``min/max_distance_m``)."""
-    n = len(sites)
+def _layer_reason(name: str, c: Check, v: float) -> str:
+    if c.rule in ("min_share", "max_share"):
+        pct = int(np.round(v * 100))
+        text = f"{name}: {pct if pct or c.rule == 'min_share' else 1} % covered by {c.subject}"
+        if c.rule == "min_share":
+            return text + f" (min {c.bound * 100:g} %)"
+        return text + (f" (max {c.bound * 100:g} %)" if c.bound else "")
+    where = f"{_fmt(v)} m from {c.subject}" if np.isfinite(v) else f"no feature in {c.subject}"
+    return f"{name}: {where} ({'min' if c.rule == 'min_distance_m' else 'max'} {c.bound:g} m)"
+
+
+def _field_rule(spec: ConstraintSpec, checks: list[Check]) -> str:
+    """The field rule in words, as a planner reads it: ``must be one of 'kommun'``."""
+    if spec.min is not None and spec.max is not None:
+        return f"must be from {spec.min:g} to {spec.max:g}"
+    c = checks[-1]
+    vals = c.bound if isinstance(c.bound, tuple) else ()
+    return {
+        "equals": lambda: f"must be {_t(c.bound)!r}",
+        "not_equals": lambda: f"must not be {_t(c.bound)!r}",
+        "in": lambda: "must be one of " + ", ".join(repr(_t(v)) for v in vals),
+        "not_in": lambda: "must not be one of " + ", ".join(repr(_t(v)) for v in vals),
+        "min": lambda: f"must be at least {c.bound:g}",
+        "max": lambda: f"must be at most {c.bound:g}",
+    }[c.rule]()
+
+
+def constraint_result(spec: ConstraintSpec, measures: SiteMeasures) -> ConstraintResult:
+    """Exclude the sites where the condition of ``spec`` fails, with one reason each."""
+    n = len(measures.sites)
+    checks = evaluate(spec, measures)
     excluded = np.zeros(n, bool)
     reasons = np.full(n, "", dtype=object)
-    layer = spec.layer
-    if spec.max_share is not None:
-        share = overlap_share(sites, features)
-        hit = share > spec.max_share + 1e-9
-        pct = np.round(share * 100).astype(int)
-        reasons[hit] = [f"{spec.name}: {p} % covered by {layer}" + (
-            f" (max {spec.max_share * 100:g} %)" if spec.max_share else "")
-            for p in np.where(pct[hit] == 0, 1, pct[hit])]
-        excluded |= hit
-    if spec.min_distance_m is not None or spec.max_distance_m is not None:
-        dist = distance_to(sites, features)  # NaN when the layer is empty: nothing is near
-        if spec.min_distance_m is not None:
-            hit = dist < spec.min_distance_m
-            reasons[hit & ~excluded] = [f"{spec.name}: {_fmt(d)} m from {layer} (min "
-                                        f"{spec.min_distance_m:g} m)" for d in dist[hit & ~excluded]]
-            excluded |= hit
-        if spec.max_distance_m is not None:
-            hit = ~(dist <= spec.max_distance_m)  # no feature at all also fails
-            reasons[hit & ~excluded] = [
-                (f"{spec.name}: {_fmt(d)} m from {layer}" if np.isfinite(d) else
-                 f"{spec.name}: no feature in {layer}") + f" (max {spec.max_distance_m:g} m)"
-                for d in dist[hit & ~excluded]]
-            excluded |= hit
+    layer_checks = [c for c in checks if c.rule not in FIELD_RULES]
+    for c in layer_checks:
+        hit = ~c.holds & ~excluded
+        reasons[hit] = [_layer_reason(spec.name, c, float(v)) for v in c.measured[hit]]
+        excluded |= ~c.holds
+    field_checks = [c for c in checks if c not in layer_checks]
+    if field_checks:
+        bad = np.zeros(n, bool)
+        for c in field_checks:
+            bad |= ~c.holds
+        rule = _field_rule(spec, field_checks)
+        hit = bad & ~excluded
+        found = field_checks[0]
+        reasons[hit] = [f"{spec.name}: {spec.field} is {_value_text(found.measured[i])} ({rule})"
+                        for i in np.flatnonzero(hit)]
+        excluded |= bad
     return ConstraintResult(spec.name, excluded, reasons)
+
+
+def _value_text(v: object) -> str:
+    t = _t(v)
+    return "missing" if t is None else repr(t)
+
+
+def layer_constraint(spec: ConstraintSpec, sites: np.ndarray, features: np.ndarray
+                     ) -> ConstraintResult:
+    """Exclude by share covered (``min/max_share``) or distance (``min/max_distance_m``)."""
+    layer = spec.layer or ""
+    m = SiteMeasures(sites, {layer: gpd.GeoDataFrame(geometry=features)})
+    return constraint_result(spec, m)
 
 
 def attribute_constraint(spec: ConstraintSpec, column: pd.Series) -> ConstraintResult:
@@ -65,39 +103,5 @@ def attribute_constraint(spec: ConstraintSpec, column: pd.Series) -> ConstraintR
     condition (it cannot be shown to meet it).
     """
     col = column.reset_index(drop=True)
-    ok = np.ones(len(col), bool)
-    rule = ""
-    text = col.map(_as_text)
-    if spec.equals is not None:
-        ok &= (text == _as_text(spec.equals)).to_numpy()
-        rule = f"must be {_as_text(spec.equals)!r}"
-    if spec.not_equals is not None:
-        ok &= (text != _as_text(spec.not_equals)).to_numpy()
-        rule = f"must not be {_as_text(spec.not_equals)!r}"
-    if spec.in_ is not None:
-        ok &= text.isin([_as_text(v) for v in spec.in_]).to_numpy()
-        rule = "must be one of " + ", ".join(repr(_as_text(v)) for v in spec.in_)
-    if spec.not_in is not None:
-        ok &= ~text.isin([_as_text(v) for v in spec.not_in]).to_numpy()
-        rule = "must not be one of " + ", ".join(repr(_as_text(v)) for v in spec.not_in)
-    num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-    if spec.min is not None:
-        ok &= num >= spec.min
-        rule = f"must be at least {spec.min:g}"
-    if spec.max is not None:
-        ok &= num <= spec.max
-        rule = f"must be at most {spec.max:g}" if spec.min is None else \
-            f"must be from {spec.min:g} to {spec.max:g}"
-    ok &= col.notna().to_numpy()
-    reasons = np.full(len(col), "", dtype=object)
-    bad = ~ok
-    reasons[bad] = [f"{spec.name}: {spec.field} is {'missing' if t is None else repr(t)} ({rule})"
-                    for t in text[bad]]
-    return ConstraintResult(spec.name, bad, reasons)
-
-
-def _as_text(v: object) -> str | None:
-    """As :func:`attribute_text`, with booleans as TOML writes them (true/false)."""
-    if isinstance(v, (bool, np.bool_)):
-        return "true" if v else "false"
-    return attribute_text(v)
+    m = SiteMeasures(np.empty(len(col), dtype=object), {}, pd.DataFrame({spec.field: col}))
+    return constraint_result(spec, m)

@@ -21,6 +21,26 @@ if TYPE_CHECKING:
     from .maps import MapData
 
 
+SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+LEVEL_COLOURS = ["#d9d9d9", "#fee391", "#fec44f", "#a1d99b", "#41ab5d", "#006d2c"]
+
+
+def level_colours(n: int) -> list[str]:
+    """A colour per readiness level: grey for level 0, then yellow (far from ready) to dark
+    green (build-ready); the top level is always the darkest green."""
+    ramp = LEVEL_COLOURS[1:]
+    if n - 1 <= len(ramp):
+        return [LEVEL_COLOURS[0]] + ramp[len(ramp) - (n - 1):]
+    rgb = [[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in ramp]
+    pos = [k / (len(ramp) - 1) for k in range(len(ramp))]
+    out = [LEVEL_COLOURS[0]]
+    for t in (k / (n - 2) for k in range(n - 1)):
+        j = min(len(ramp) - 2, int(t * (len(ramp) - 1)))
+        f = (t - pos[j]) / (pos[j + 1] - pos[j])
+        out.append("#" + "".join(f"{round(a + (b - a) * f):02x}" for a, b in zip(rgb[j], rgb[j + 1])))
+    return out
+
+
 def plan_colours() -> dict[str, str]:
     with resources.files("gis_tool.data").joinpath("plan_codes.csv").open(encoding="utf-8") as f:
         t = pd.read_csv(f)

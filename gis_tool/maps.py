@@ -30,7 +30,7 @@ from jinja2 import Template
 
 from .errors import InputError
 from .layers import geometry_family
-from .map_styles import layer_style
+from .map_styles import SCORE_COLOURS, layer_style, level_colours
 
 TEXT = {
     "sv": {"score": "Poäng", "rank": "Rang", "area": "Areal", "excluded": "Utesluten",
@@ -41,7 +41,14 @@ TEXT = {
            "created": "Skapad", "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund",
            "base_osm": "OpenStreetMap", "sites_count": "{n} platser, {e} möjliga",
            "constraint": "restriktion", "yes": "ja", "no": "nej",
-           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket"},
+           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket",
+           "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån",
+           "cost_to_ready": "Till byggklar", "colour_by": "Färg efter", "by_score": "Lämplighet",
+           "by_readiness": "Beredskap", "legend_readiness": "Beredskapsnivå",
+           "legend_readiness_note": "Hur snart ett företag kan bygga",
+           "supply": "Markreserv (möjlig mark, ha)", "level": "Nivå", "ha_level": "ha",
+           "ha_cum": "≥ nivå", "target": "Mål", "target_met": "uppfyllt",
+           "target_short": "{ha} ha saknas", "years": "år vid {d} ha/år"},
     "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
            "criterion": "Criterion", "raw": "Measure", "points": "Points",
            "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
@@ -50,10 +57,16 @@ TEXT = {
            "created": "Created", "base_light": "Light background", "base_none": "No background",
            "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible",
            "constraint": "constraint", "yes": "yes", "no": "no",
-           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket"},
+           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket",
+           "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
+           "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
+           "by_readiness": "Readiness", "legend_readiness": "Readiness level",
+           "legend_readiness_note": "How soon a company could build",
+           "supply": "Land supply (eligible, ha)", "level": "Level", "ha_level": "ha",
+           "ha_cum": "≥ level", "target": "Target", "target_met": "met",
+           "target_short": "{ha} ha short", "years": "years at {d} ha/yr"},
 }
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
-SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
 CANVAS_OVER = 1500  # features; above this the map draws on a canvas
 _SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -72,6 +85,7 @@ class MapData:
     created: str = ""
     size_fields: dict[str, str] = field(default_factory=dict)
     site_attributes: list[str] = field(default_factory=list)
+    readiness: dict[str, Any] | None = None
 
 
 def map_data(result: Any) -> MapData:
@@ -85,13 +99,35 @@ def map_data(result: Any) -> MapData:
     layers = {k: v for k, v in result.layers.items() if k != site_layer}
     sizes = {c.layer: c.field for c in result.criteria.values()
              if c.kind == "nearest_attribute" and c.layer and c.field}
-    known = {"site_id", "score", "rank", "eligible", "excluded_by", "area_m2"}
+    known = {"site_id", "score", "rank", "eligible", "excluded_by", "area_m2", *READINESS_COLUMNS}
     attrs = [c for c in result.sites.columns if c not in known and not c.endswith(
         ("_raw", "_value", "_points")) and c != result.sites.geometry.name][:6]
     return MapData(name=result.analysis.name, sites=result.sites, criteria=crit, layers=layers,
                    constraint_layers={c.layer for c in result.constraints.values() if c.layer},
                    study_area=result.analysis.study_area, profile=result.profile,
-                   created=date.today().isoformat(), size_fields=sizes, site_attributes=attrs)
+                   created=date.today().isoformat(), size_fields=sizes, site_attributes=attrs,
+                   readiness=_readiness_info(result))
+
+
+READINESS_COLUMNS = ("readiness_level", "readiness_label", "lead_time_months", "cost_to_ready_sek",
+                     "months_to_ready", "next_level_needs")
+
+
+def _readiness_info(result: Any) -> dict[str, Any] | None:
+    """What the map shows of readiness: the ladder, supply per level and the target."""
+    spec = result.analysis.readiness
+    if spec is None or result.readiness is None:
+        return None
+    sup = result.supply()
+    per = sup.groupby("level")[["eligible_area_ha", "cumulative_eligible_ha"]].sum()
+    target = result.supply_target()
+    if target is not None:
+        target = {**target, "label": dict(target["label"])}
+    return {"levels": [{"level": i, "label": dict(lv.label), "lead": lv.lead_time_months,
+                        "colour": c, "ha": round(float(per.loc[i, "eligible_area_ha"]), 1),
+                        "cum": round(float(per.loc[i, "cumulative_eligible_ha"]), 1)}
+                       for i, (lv, c) in enumerate(zip(spec.levels, level_colours(len(spec.levels))))],
+            "target": target, "demand": spec.demand_ha_per_year}
 
 
 def _unit(spec: Any) -> str:
@@ -200,6 +236,8 @@ def _sites_call(data: MapData, lang: str, top: int) -> str:
     for c in data.criteria:
         cols += [f"{c['key']}_raw", f"{c['key']}_points"]
     cols += [a for a in data.site_attributes if a in s.columns]
+    if data.readiness is not None:
+        cols += [c for c in READINESS_COLUMNS[:5] if c in s.columns]
     df = pd.DataFrame(s[cols]).reset_index(drop=True)
     df["rank"] = df["rank"].astype("Float64")
     ranked = s["rank"].astype("Float64").fillna(np.inf).to_numpy() <= top
@@ -209,9 +247,20 @@ def _sites_call(data: MapData, lang: str, top: int) -> str:
     cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
-           "labels": labels}
+           "labels": labels, "readiness": _readiness_cfg(data.readiness, lang)}
     tol = 0.5 if len(s) > 5000 else 0.2
     return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
+
+
+def _readiness_cfg(info: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """The readiness ladder, supply and target with labels in ``lang``."""
+    if info is None:
+        return None
+    levels = [{**lv, "label": _in_language(lv["label"], lang, str(lv["level"]))} for lv in info["levels"]]
+    target = info.get("target")
+    if target is not None:
+        target = {**target, "label": _in_language(target["label"], lang, str(target["level"]))}
+    return {"levels": levels, "target": target, "demand": info.get("demand")}
 
 
 def _in_language(label: Any, lang: str, default: str) -> str:
@@ -326,13 +375,20 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     if data.profile:
         sub.append(f"{T['profile']}: {data.profile}")
     sub.append(f"{T['created']} {data.created}")
+    rd = _readiness_cfg(data.readiness, lang)
+    if rd is not None and rd["target"] is not None:
+        t = rd["target"]
+        status = T["target_met"] if t["met"] else T["target_short"].format(
+            ha=_fmt_num(t["shortfall_ha"], lang))
+        sub.append(f"{T['target']}: {_fmt_num(t['min_eligible_ha'], lang)} ha ≥ {t['label']} "
+                   f"({_fmt_num(t['eligible_ha'], lang)} ha, {status})")
     setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
              "bins": _bins(),
              "attribution": [T["attribution"], "gis-tool"],
              "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
                              html.escape(T["base_none"]): "#ffffff",
                              html.escape(T["base_osm"]): "#e0e0e0"},
-             "initialBase": html.escape(T["base_light"])}
+             "initialBase": html.escape(T["base_light"]), "readiness": rd}
     setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
     m.add_child(setup_el)
     return m
@@ -347,6 +403,11 @@ def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str])
 def _fmt_int(n: int, lang: str) -> str:
     s = f"{n:,}"
     return s.replace(",", " ") if lang == "sv" else s
+
+
+def _fmt_num(v: float, lang: str) -> str:
+    s = f"{v:,.1f}".removesuffix(".0")
+    return s.replace(",", " ").replace(".", ",") if lang == "sv" else s
 
 
 def render_map(m: folium.Map) -> str:
@@ -399,7 +460,7 @@ def load_result(out_dir: str | Path) -> MapData:
                    constraint_layers=set(mi.get("constraint_layers", [])),
                    study_area=mi.get("study_area"), profile=mi.get("profile"),
                    created=mi.get("created", ""), size_fields=mi.get("size_fields", {}),
-                   site_attributes=mi.get("site_attributes", []))
+                   site_attributes=mi.get("site_attributes", []), readiness=mi.get("readiness"))
 
 
 def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
@@ -407,4 +468,5 @@ def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
     return {"name": data.name, "criteria": data.criteria, "profile": data.profile,
             "constraint_layers": sorted(data.constraint_layers), "study_area": data.study_area,
             "created": data.created, "size_fields": data.size_fields,
-            "site_attributes": data.site_attributes, "layers": stored}
+            "site_attributes": data.site_attributes, "layers": stored,
+            "readiness": data.readiness}

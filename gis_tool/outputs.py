@@ -33,7 +33,8 @@ from .errors import OutputError
 from .maps import map_data, map_manifest
 from .pipeline import Result
 
-OUTPUT_FILES = ("sites.gpkg", "sites.csv", "run.json", "map.html")
+OUTPUT_FILES = ("sites.gpkg", "sites.csv", "run.json", "map.html", "supply.csv", "supply.png",
+                "readiness.png", "priorities.csv")
 LOCK = ".gis-tool.lock"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -191,7 +192,33 @@ def run_manifest(result: Result, extra: dict[str, Any] | None = None) -> dict[st
                      "numpy": np.__version__},
         "timings_s": result.timings,
         "warnings": result.warnings,
+        **({"readiness": readiness_manifest(result)} if result.readiness is not None else {}),
         **(extra or {}),
+    }
+
+
+def readiness_manifest(result: Result) -> dict[str, Any]:
+    """The readiness part of run.json: the ladder, counts per level, target and costs."""
+    spec = result.analysis.readiness
+    assert spec is not None and result.readiness is not None
+    sup = result.supply()
+    assert sup is not None
+    per_level = sup.groupby("level")[["sites", "area_ha", "eligible_sites", "eligible_area_ha"]].sum()
+    return {
+        "levels": [{"level": i, "label": dict(lv.label), "lead_time_months": lv.lead_time_months,
+                    "sites": int(per_level.loc[i, "sites"]),
+                    "eligible_area_ha": round(float(per_level.loc[i, "eligible_area_ha"]), 2)}
+                   for i, lv in enumerate(spec.levels)],
+        "demand_ha_per_year": spec.demand_ha_per_year,
+        "group_by": spec.group_by,
+        "target": result.supply_target(),
+        "months_to_ready": {"schedule": spec.schedule,
+                            "explanation": "unmet conditions of the top level worked on at once: "
+                                           "the slowest decides" if spec.schedule == "parallel" else
+                                           "unmet conditions of the top level one after another: "
+                                           "their months add up"},
+        "costs": {k: vars(v) for k, v in spec.costs.items()},
+        "conditions_without_rate": result.readiness.unrated,
     }
 
 
@@ -203,6 +230,18 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (str, int, float, bool)) or v is None:
         return v
     return str(v)
+
+
+def write_readiness(result: Result, folder: Path) -> None:
+    """supply.csv, priorities.csv, supply.png and readiness.png of a run with readiness."""
+    from .charts import readiness_chart, save_chart, supply_chart
+
+    sup, prio = result.supply(), result.priorities()
+    assert sup is not None and prio is not None
+    csv_safe(sup).to_csv(folder / "supply.csv", index=False, encoding="utf-8-sig")
+    csv_safe(prio).to_csv(folder / "priorities.csv", index=False, encoding="utf-8-sig")
+    save_chart(supply_chart(result), folder / "supply.png")
+    save_chart(readiness_chart(result), folder / "readiness.png")
 
 
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
@@ -239,6 +278,8 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
             stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
             table = csv_safe(sites_table(result))
             table.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig")
+            if result.readiness is not None:
+                write_readiness(result, tmp)
             if make_map is not None:
                 make_map(result, tmp / "map.html")
             manifest = run_manifest(result, {

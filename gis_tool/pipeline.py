@@ -17,8 +17,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from . import readiness as ready
+from .conditions import SiteMeasures
 from .config import Analysis, ConstraintSpec, CriterionSpec, constraint_from_dict, load_analysis
-from .constraints import attribute_constraint, layer_constraint
+from .constraints import constraint_result
 from .errors import InputError, Problem, closest, valid_list
 from .layers import LayerReport, LoadedLayer, geometry_family, read_layer
 from .measures import apply_missing, measure, need_polygons, to_values, unit_of
@@ -42,6 +44,7 @@ class Explanation:
     criteria: list[dict[str, Any]]
     points_to_next_rank: float | None
     points_to_top10: float | None
+    readiness: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         head = f"site {self.site_id}: "
@@ -58,6 +61,16 @@ class Explanation:
                         if self.points_to_next_rank > 0.05 else f"  tied with rank {self.rank - 1}")
         if self.points_to_top10:
             tail.append(f"  {self.points_to_top10:.1f} points short of the top 10")
+        r = self.readiness
+        if r is not None:
+            tail.append(f"  readiness level {r['level']} ({r['label']}), lead time "
+                        f"{r['lead_time_months']:g} months")
+            if r["next_level_needs"]:
+                tail.append(f"  {r['next_level_needs']}")
+            if r["cost_to_ready_sek"] is not None and r["cost_to_ready_sek"] > 0:
+                tail.append(f"  to build-ready: {r['cost_to_ready_sek']:,.0f} SEK".replace(",", " ")
+                            + (f", {r['months_to_ready']:g} months"
+                               if r["months_to_ready"] is not None else ""))
         return "\n".join([head, *rows, *tail])
 
 
@@ -77,6 +90,23 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     missing: dict[str, dict[str, Any]] = field(default_factory=dict)
     dropped_sites: dict[str, int] = field(default_factory=dict)
+    lang: str = "sv"
+    readiness: ready.Readiness | None = None
+
+    def supply(self) -> pd.DataFrame | None:
+        """Land supply per readiness level (``supply.csv``); None without ``[readiness]``."""
+        spec = self.analysis.readiness
+        return None if spec is None else ready.supply_table(self.sites, spec, self.lang)
+
+    def supply_target(self) -> dict[str, Any] | None:
+        """Whether the readiness target is met, and the shortfall in hectares."""
+        spec = self.analysis.readiness
+        return None if spec is None else ready.target_status(self.sites, spec)
+
+    def priorities(self) -> pd.DataFrame | None:
+        """The "plan next" sites, cheapest build-ready hectares first (``priorities.csv``)."""
+        spec = self.analysis.readiness
+        return None if spec is None else ready.priorities(self.sites, spec)
 
     def explain(self, site_id: str) -> Explanation:
         """Points per criterion, raw values, exclusions and the gap to the next ranks."""
@@ -101,7 +131,14 @@ class Result:
                 to_next = float(by_rank.loc[rank - 1] - score)
             to_top = float(by_rank.loc[10] - score) if rank > 10 and 10 in by_rank.index else 0.0
         excl = [p for p in str(row["excluded_by"]).split("; ") if p]
-        return Explanation(sid, score, rank, eligible, excl, rows, to_next, to_top)
+        rd = None
+        if self.readiness is not None:
+            rd = {"level": int(row["readiness_level"]), "label": str(row["readiness_label"]),
+                  "lead_time_months": float(row["lead_time_months"]),
+                  "next_level_needs": str(row["next_level_needs"] or ""),
+                  "cost_to_ready_sek": _num(row["cost_to_ready_sek"]),
+                  "months_to_ready": _num(row["months_to_ready"])}
+        return Explanation(sid, score, rank, eligible, excl, rows, to_next, to_top, rd)
 
     def top(self, n: int = 10) -> gpd.GeoDataFrame:
         """The ``n`` best eligible sites, best first."""
@@ -145,6 +182,11 @@ def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | N
     for c in (constraints or analysis.constraints).values():
         if c.field and site_layer:
             need[site_layer].add(c.field)
+    rd = analysis.readiness
+    if rd is not None and site_layer:
+        computed = {f"{n}_raw" for n in analysis.criteria} | set(ready.COMPUTED_FIELDS)
+        fields = {c.field for lv in rd.levels for c in lv.when if c.field} | {rd.group_by}
+        need[site_layer] |= {f for f in fields if f and f not in computed}
     return {k: {f for f in v if f} for k, v in need.items()}
 
 
@@ -179,7 +221,12 @@ def check_with_data(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame],
     except InputError as exc:
         problems += exc.problems
     uses = [(f"criteria.{c.name}", c.layer) for c in analysis.criteria.values() if c.kind == "overlap"]
-    uses += [(f"constraints.{c.name}", c.layer) for c in constraints.values() if c.max_share is not None]
+    uses += [(f"constraints.{c.name}", c.layer) for c in constraints.values()
+             if c.max_share is not None or c.min_share is not None]
+    if analysis.readiness is not None:
+        uses += [(f"readiness.levels[{i}].when[{j}]", c.layer)
+                 for i, lv in enumerate(analysis.readiness.levels) for j, c in enumerate(lv.when)
+                 if c.min_share is not None or c.max_share is not None]
     for key, layer in uses:
         if layer in layers:
             try:
@@ -255,7 +302,8 @@ def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_are
     return filter_sites(sites, min_area_m2=min_area, study_area=study)
 
 
-def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) -> Result:
+def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
+                 lang: str = "sv") -> Result:
     """Run a whole analysis: load, sites, criteria, values, constraints, score.
 
     Parameters
@@ -265,6 +313,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) ->
     profile
         The name of a ``[profiles.NAME]`` table whose weights, minimum area and
         constraints replace the defaults.
+    lang
+        ``"sv"`` or ``"en"``: the language of readiness labels in the results.
 
     Returns
     -------
@@ -305,30 +355,48 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None) ->
             vals = np.array(to_values(spec, raw), dtype=float)
             missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
             raw_cols[name], val_cols[name] = raw, vals
+    columns = pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(drop=True)
+    area = shapely.area(sites.geometry.to_numpy())
+    columns = columns.assign(area_m2=area, **{f"{k}_raw": v for k, v in raw_cols.items()})
+    measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns)
     for name, spec in cons.items():
         with _step(timings, f"constraint {name}"):
-            if spec.layer:
-                if spec.max_share is not None:
-                    need_polygons(layers[spec.layer], spec.layer, f"constraints.{name}")
-                res = layer_constraint(spec, sites.geometry.to_numpy(),
-                                       layers[spec.layer].geometry.to_numpy())
-            else:
-                res = attribute_constraint(spec, sites[spec.field])
+            _check_condition_layer(spec, layers, f"constraints.{name}")
+            res = constraint_result(spec, measures)
             excluded |= res.excluded
             for i in np.flatnonzero(res.excluded):
                 reasons[i].append(res.reasons[i])
+    readiness = None
+    if a.readiness is not None:
+        with _step(timings, "readiness"):
+            for k, lv in enumerate(a.readiness.levels):
+                for j, c in enumerate(lv.when):
+                    _check_condition_layer(c, layers, f"readiness.levels[{k}].when[{j}]")
+            readiness = ready.assess(a.readiness, measures, area, lang)
     with _step(timings, "score"):
         values = pd.DataFrame(val_cols, index=sites.index)
         points, score, rank = weighted_score(values, weights.values, ~excluded)
-        out = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons)
+        extra = ready.columns(readiness) if readiness is not None else {}
+        out = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons, extra)
     timings["total"] = round(time.perf_counter() - t_all, 3)
     warnings = _warnings(missing, loaded)
+    if readiness is not None and readiness.unrated:
+        warnings.append("readiness.costs: no rate for " + ", ".join(readiness.unrated) + "; sites "
+                        "missing these conditions get no cost_to_ready_sek / months_to_ready")
     for w in warnings:
         log.warning(w)
     return Result(analysis=a, profile=profile, sites=out, weights=weights,
                   criteria=dict(a.criteria), constraints=cons, layers=layers,
                   reports={k: v.report for k, v in loaded.items()}, timings=timings,
-                  warnings=warnings, missing=missing, dropped_sites=dropped)
+                  warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
+                  readiness=readiness)
+
+
+def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str
+                           ) -> None:
+    """A share needs a polygon layer (a distance or field condition takes any)."""
+    if spec.layer and (spec.max_share is not None or spec.min_share is not None):
+        need_polygons(layers[spec.layer], spec.layer, key)
 
 
 def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
@@ -347,7 +415,7 @@ def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
 
 def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
               points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
-              reasons: list[list[str]]) -> gpd.GeoDataFrame:
+              reasons: list[list[str]], extra: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     cols: dict[str, Any] = {
         "site_id": sites.index.astype(str),
         "score": score.to_numpy(),
@@ -361,10 +429,11 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
         cols[f"{name}_value"] = values[name].round(6).to_numpy()
         cols[f"{name}_points"] = points[name].to_numpy()
     cols["area_m2"] = np.round(shapely.area(sites.geometry.to_numpy()), 1)
+    cols.update(extra or {})
     df = pd.DataFrame(cols, index=sites.index)
-    extra = [c for c in sites.columns if c not in df.columns and c != sites.geometry.name]
-    for c in extra:
-        df[c] = sites[c].to_numpy()
+    for c in sites.columns:
+        if c not in df.columns and c != sites.geometry.name:
+            df[c] = sites[c].to_numpy()
     out = gpd.GeoDataFrame(df, geometry=sites.geometry.to_numpy(), crs=sites.crs)
     out.index.name = None
     # Best first; excluded sites after the ranked ones, in site-id order.

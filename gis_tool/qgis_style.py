@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from .maps import SCORE_COLOURS
+from .map_styles import SCORE_COLOURS, level_colours
 
 _EXCLUDED = "200,200,200,140"
 
@@ -59,8 +59,32 @@ def site_style_qml(top: int = 10) -> str:
         '</qgis>')
 
 
-def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10) -> None:
-    """Store :func:`site_style_qml` as the default style of ``layer`` in ``gpkg``."""
+def readiness_style_qml(levels: list[str]) -> str:
+    """QML of a rule-based renderer by ``readiness_level``: one class per level, labelled
+    "N label", coloured as on the web map; excluded sites dashed."""
+    rules, symbols = [], []
+    for i, (label, colour) in enumerate(zip(levels, level_colours(len(levels)))):
+        cond = f'"readiness_level" = {i} AND "eligible" = 1'
+        rules.append(f'<rule key="l{i}" symbol="{i}" label={quoteattr(f"{i} {label}")} '
+                     f'filter={quoteattr(cond)}/>')
+        symbols.append(_symbol(i, _rgba(colour)))
+    n = len(levels)
+    rules.append(f'<rule key="lx" symbol="{n}" label="Utesluten / excluded" '
+                 f'filter={quoteattr(chr(34) + "eligible" + chr(34) + " = 0")}/>')
+    symbols.append(_symbol(n, _EXCLUDED, "120,120,120,255", "dash"))
+    return (
+        '<!DOCTYPE qgis PUBLIC \'http://mrcc.com/qgis.dtd\' \'SYSTEM\'>'
+        '<qgis version="3.28.0" styleCategories="Symbology">'
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
+        f'<rules key="root">{"".join(rules)}</rules>'
+        f'<symbols>{"".join(symbols)}</symbols></renderer-v2></qgis>')
+
+
+def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10,
+                   readiness_levels: list[str] | None = None) -> None:
+    """Store :func:`site_style_qml` as the default style of ``layer`` in ``gpkg``, and with
+    ``readiness_levels`` (their labels, level 0 first) :func:`readiness_style_qml` as a
+    second style ("gis-tool readiness", in QGIS under Layer Properties > Style)."""
     con = sqlite3.connect(gpkg)
     try:
         con.execute("""CREATE TABLE IF NOT EXISTS layer_styles (
@@ -80,6 +104,13 @@ def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10) -> Non
                        VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
                     (layer, geom_col, "gis-tool score", site_style_qml(top),
                      "Score classes as on the gis-tool web map; top sites labelled by rank"))
+        if readiness_levels:
+            con.execute("""INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
+                           f_geometry_column, styleName, styleQML, styleSLD, useAsDefault,
+                           description, owner, ui, update_time)
+                           VALUES ('', '', ?, ?, ?, ?, '', 0, ?, '', '', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
+                        (layer, geom_col, "gis-tool readiness", readiness_style_qml(readiness_levels),
+                         "Readiness levels (markberedskap) as on the gis-tool web map"))
         con.commit()
     finally:
         con.close()

@@ -91,6 +91,14 @@
       h.push("<tr><th>" + esc(L.rank) + '</th><td class="gt-rank">' + num(p.rank, 0) + " / " + num(cfg.eligible, 0) + "</td></tr>");
     }
     h.push("<tr><th>" + esc(L.area) + "</th><td>" + num(p.area_m2 / 10000, 2) + " ha</td></tr>");
+    if (cfg.readiness && p.readiness_level !== null && p.readiness_level !== undefined) {
+      h.push("<tr><th>" + esc(L.readiness) + '</th><td class="gt-readiness">' + num(p.readiness_level, 0) + " · " + esc(p.readiness_label) + "</td></tr>");
+      h.push("<tr><th>" + esc(L.lead_time) + '</th><td class="gt-lead">' + num(p.lead_time_months, 0) + " " + esc(L.months) + "</td></tr>");
+      if (p.cost_to_ready_sek !== null && p.cost_to_ready_sek !== undefined && p.cost_to_ready_sek > 0) {
+        h.push("<tr><th>" + esc(L.cost_to_ready) + "</th><td>" + num(p.cost_to_ready_sek / 1e6, 1) + " MSEK" +
+          (p.months_to_ready !== null && p.months_to_ready !== undefined ? ", " + num(p.months_to_ready, 0) + " " + esc(L.months) : "") + "</td></tr>");
+      }
+    }
     cfg.attributes.forEach(function (a) {
       if (p[a] !== null && p[a] !== undefined) h.push("<tr><th>" + esc(a) + "</th><td>" + num(p[a]) + "</td></tr>");
     });
@@ -112,18 +120,35 @@
     return h.join("");
   }
 
+  /* Sites coloured by score (default) or by readiness level (G.colourBy = "readiness").
+     A site that a constraint excludes keeps its readiness colour, faded, with a dashed outline. */
+  function siteStyle(p, cfg) {
+    if (G.colourBy === "readiness" && cfg.readiness) {
+      var lv = cfg.readiness.levels[p.readiness_level] || cfg.readiness.levels[0];
+      return p.eligible ? { color: "#333", weight: 0.6, fillColor: lv.colour, fillOpacity: 0.85, dashArray: null } :
+        { color: "#8a8a8a", weight: 0.5, fillColor: lv.colour, fillOpacity: 0.35, dashArray: "2 2" };
+    }
+    return p.eligible ?
+      { color: "#333", weight: 0.6, fillColor: scoreColour(p.score, cfg.bins), fillOpacity: 0.8, dashArray: null } :
+      { color: "#8a8a8a", weight: 0.5, fillColor: "#c8c8c8", fillOpacity: 0.55, dashArray: "2 2" };
+  }
+
+  /* Switch the site colouring: "score" or "readiness"; redraws the legend too. */
+  G.colourSites = function (by) {
+    G.colourBy = by;
+    if (G.sites) G.sites.setStyle(function (f) { return siteStyle(f.properties, G.sitesCfg); });
+    if (G.drawLegend) G.drawLegend();
+    return by;
+  };
+
   G.sitesLayer = function (cfg) {
     G.locale = cfg.locale;
     G.text = cfg.text;
     var data = features(cfg), group = L.featureGroup();
+    G.sitesCfg = cfg;
     var layer = L.geoJSON(data, {
       coordsToLatLng: toLatLng,
-      style: function (f) {
-        var p = f.properties, c = scoreColour(p.score, cfg.bins);
-        return p.eligible ?
-          { color: "#333", weight: 0.6, fillColor: c, fillOpacity: 0.8 } :
-          { color: "#8a8a8a", weight: 0.5, fillColor: "#c8c8c8", fillOpacity: 0.55, dashArray: "2 2" };
-      },
+      style: function (f) { return siteStyle(f.properties, cfg); },
       onEachFeature: function (f, lyr) { G.index[String(f.properties.site_id)] = lyr; }
     });
     /* One popup and one tooltip for the whole layer: Leaflet passes the feature's layer
@@ -199,19 +224,50 @@
       var h = L.DomUtil.create("div", "gt-title-name", d); h.textContent = cfg.title;
       var s = L.DomUtil.create("div", "gt-title-sub", d); s.textContent = cfg.subtitle;
     }).addTo(map);
+    var R = cfg.readiness;
     control("bottomright", function (d) {
       d.className = "gt-legend leaflet-bar";
-      var h = L.DomUtil.create("div", "gt-legend-title", d); h.textContent = T.legend;
-      cfg.bins.forEach(function (b) {
-        var row = L.DomUtil.create("div", "gt-legend-row", d);
-        var sw = L.DomUtil.create("span", "gt-swatch", row); sw.style.background = b.colour;
-        var tx = L.DomUtil.create("span", "", row); tx.textContent = num(b.from, 0) + "–" + num(b.to, 0);
-      });
-      var row = L.DomUtil.create("div", "gt-legend-row", d);
-      var sw = L.DomUtil.create("span", "gt-swatch gt-swatch-excl", row);
-      var tx = L.DomUtil.create("span", "", row); tx.textContent = T.excluded;
-      var note = L.DomUtil.create("div", "gt-legend-note", d); note.textContent = T.legend_note;
+      G.drawLegend = function () { drawLegend(d, cfg, T); };
+      G.drawLegend();
     }).addTo(map);
+    if (R) {
+      control("topright", function (d) {
+        d.className = "gt-switch leaflet-bar";
+        var h = L.DomUtil.create("div", "gt-switch-title", d); h.textContent = T.colour_by;
+        [["score", T.by_score], ["readiness", T.by_readiness]].forEach(function (o) {
+          var lab = L.DomUtil.create("label", "gt-switch-opt", d);
+          var inp = L.DomUtil.create("input", "", lab);
+          inp.type = "radio"; inp.name = "gt-colour-by"; inp.value = o[0]; inp.checked = o[0] === "score";
+          inp.addEventListener("change", function () { if (inp.checked) G.colourSites(o[0]); });
+          lab.appendChild(document.createTextNode(" " + o[1]));
+        });
+      }).addTo(map);
+      control("bottomleft", function (d) {
+        d.className = "gt-supply leaflet-bar";
+        var h = L.DomUtil.create("div", "gt-legend-title", d); h.textContent = T.supply;
+        var tb = L.DomUtil.create("table", "gt-supply-table", d), tr = L.DomUtil.create("tr", "", tb);
+        [T.level, "", T.ha_level, T.ha_cum].forEach(function (t) { L.DomUtil.create("th", "", tr).textContent = t; });
+        R.levels.slice().reverse().forEach(function (lv) {
+          var r = L.DomUtil.create("tr", "", tb);
+          var c0 = L.DomUtil.create("td", "", r);
+          var sw = L.DomUtil.create("span", "gt-swatch", c0); sw.style.background = lv.colour;
+          c0.appendChild(document.createTextNode(" " + lv.level));
+          L.DomUtil.create("td", "gt-supply-label", r).textContent = lv.label;
+          L.DomUtil.create("td", "gt-num", r).textContent = num(lv.ha, 1);
+          L.DomUtil.create("td", "gt-num", r).textContent = num(lv.cum, 1);
+        });
+        if (R.target) {
+          var t = L.DomUtil.create("div", "gt-supply-target " + (R.target.met ? "gt-met" : "gt-short"), d);
+          t.textContent = T.target + ": " + num(R.target.min_eligible_ha, 1) + " ha ≥ " + R.target.label + " — " +
+            num(R.target.eligible_ha, 1) + " ha, " + (R.target.met ? T.target_met : T.target_short.replace("{ha}", num(R.target.shortfall_ha, 1)));
+        }
+        if (R.demand) {
+          var top = R.levels[R.levels.length - 1];
+          var y = L.DomUtil.create("div", "gt-legend-note", d);
+          y.textContent = top.label + ": " + num(top.cum / R.demand, 1) + " " + T.years.replace("{d}", num(R.demand, 1));
+        }
+      }).addTo(map);
+    }
     control("topleft", function (d) {
       d.className = "gt-search leaflet-bar";
       var input = L.DomUtil.create("input", "", d);
@@ -228,9 +284,33 @@
     });
     map.getContainer().style.background = cfg.backgrounds[cfg.initialBase] || "#f4f3ef";
     /* A link to one site: map.html#site=ID opens it. */
+    if (/[#&]colour=readiness/.test(window.location.hash) && R) {  /* map.html#colour=readiness */
+      G.colourSites("readiness");
+      var radios = document.querySelectorAll('input[name="gt-colour-by"]');
+      for (var k = 0; k < radios.length; k++) radios[k].checked = radios[k].value === "readiness";
+    }
     var m = /[#&]site=([^&]+)/.exec(window.location.hash);
     if (m) G.findSite(decodeURIComponent(m[1]));
   };
+
+  function drawLegend(d, cfg, T) {
+    while (d.firstChild) d.removeChild(d.firstChild);
+    var byReadiness = G.colourBy === "readiness" && cfg.readiness;
+    var h = L.DomUtil.create("div", "gt-legend-title", d);
+    h.textContent = byReadiness ? T.legend_readiness : T.legend;
+    var rows = byReadiness ? cfg.readiness.levels.slice().reverse().map(function (lv) {
+      return [lv.colour, lv.level + " " + lv.label + " (" + num(lv.lead, 0) + " " + T.months + ")"];
+    }) : cfg.bins.map(function (b) { return [b.colour, num(b.from, 0) + "–" + num(b.to, 0)]; });
+    rows.forEach(function (r) {
+      var row = L.DomUtil.create("div", "gt-legend-row", d);
+      var sw = L.DomUtil.create("span", "gt-swatch", row); sw.style.background = r[0];
+      L.DomUtil.create("span", "", row).textContent = r[1];
+    });
+    var row = L.DomUtil.create("div", "gt-legend-row", d);
+    L.DomUtil.create("span", "gt-swatch gt-swatch-excl", row);
+    L.DomUtil.create("span", "", row).textContent = T.excluded;
+    L.DomUtil.create("div", "gt-legend-note", d).textContent = byReadiness ? T.legend_readiness_note : T.legend_note;
+  }
 
   G.findSite = function (text) {
     var q = String(text || "").trim().toLowerCase();

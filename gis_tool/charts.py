@@ -1,0 +1,170 @@
+"""Charts for print (PNG, 200 dpi, Swedish or English): land supply and readiness.
+
+``supply_chart(result)`` and ``readiness_chart(result)`` return matplotlib figures;
+``save_chart(fig, path)`` writes one through a temporary file. Drawn with matplotlib's
+non-interactive Agg backend, so they work on a server with no screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from . import readiness as ready  # noqa: E402
+from .map_styles import level_colours  # noqa: E402
+
+DPI = 200
+GROUP_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+                 "#666666", "#1f78b4", "#b2df8a"]
+TEXT = {
+    "sv": {"supply_title": "Markreserv för verksamheter per beredskapsnivå",
+           "ha": "Hektar (möjliga platser)", "cumulative": "Denna nivå eller högre",
+           "target": "Mål: {ha} ha på nivå {lv} eller högre", "other": "Övrigt",
+           "level0": "{label}: {ha} ha (visas ej)", "met": "uppfyllt", "short": "{ha} ha saknas",
+           "ready_title": "Beredskap mot lämplighet (möjliga platser)",
+           "score": "Lämplighetspoäng (0–100)", "level": "Beredskapsnivå",
+           "market_now": "Marknadsför nu", "plan_next": "Planera härnäst",
+           "size": "Punktens yta ∝ tomtens areal", "high": "Hög poäng ≥ {s}"},
+    "en": {"supply_title": "Business land supply by readiness level",
+           "ha": "Hectares (eligible sites)", "cumulative": "This level or higher",
+           "target": "Target: {ha} ha at level {lv} or higher", "other": "Other",
+           "level0": "{label}: {ha} ha (not shown)", "met": "met", "short": "{ha} ha short",
+           "ready_title": "Readiness against suitability (eligible sites)",
+           "score": "Suitability score (0–100)", "level": "Readiness level",
+           "market_now": "Market now", "plan_next": "Plan next",
+           "size": "Dot area ∝ plot area", "high": "High score ≥ {s}"},
+}
+
+
+def _num(v: float, lang: str, digits: int = 1) -> str:
+    s = f"{v:,.{digits}f}"
+    return s.replace(",", " ").replace(".", ",") if lang == "sv" else s
+
+
+def supply_chart(result: Any) -> Figure:
+    """Eligible hectares per readiness level as bars (stacked by group), with the
+    cumulative hectares and the target line. Level 0 is named in a note, not drawn:
+    undesignated land would dwarf the supply."""
+    spec = result.analysis.readiness
+    T = TEXT[result.lang]
+    sup = result.supply()
+    levels = list(range(1, len(spec.levels)))
+    labels = [spec.levels[i].label_in(result.lang) for i in levels]
+    fig, ax = plt.subplots(figsize=(8.3, 4.8), layout="constrained")
+    x = np.arange(len(levels))
+    bottom = np.zeros(len(levels))
+    if spec.group_by:
+        for k, (g, part) in enumerate(sup.groupby(sup["group"].fillna(T["other"]), sort=False)):
+            ha = part.set_index("level")["eligible_area_ha"].reindex(levels).fillna(0).to_numpy()
+            ax.bar(x, ha, 0.6, bottom=bottom, label=str(g), color=GROUP_COLOURS[k % len(GROUP_COLOURS)])
+            bottom += ha
+        total = sup.groupby("level")["eligible_area_ha"].sum()
+    else:
+        total = sup.set_index("level")["eligible_area_ha"]
+        ha = total.reindex(levels).fillna(0).to_numpy()
+        ax.bar(x, ha, 0.6, color=level_colours(len(spec.levels))[1:])
+        bottom = ha
+    cum = np.cumsum(total.reindex(levels).fillna(0).to_numpy()[::-1])[::-1]
+    ax.plot(x, cum, "o-", color="#333333", lw=1.5, label=T["cumulative"])
+    for xi, c in zip(x, cum):
+        ax.annotate(_num(c, result.lang, 0), (xi, c), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=8)
+    target = result.supply_target()
+    if target is not None:
+        status = T["met"] if target["met"] else T["short"].format(ha=_num(target["shortfall_ha"], result.lang))
+        ax.axhline(target["min_eligible_ha"], color="#c0392b", ls="--", lw=1.2,
+                   label=T["target"].format(ha=_num(target["min_eligible_ha"], result.lang, 0),
+                                            lv=target["level"]) + f" ({status})")
+    ax.set_xticks(x, [_wrap(s) for s in labels], fontsize=8)
+    ax.set_ylabel(T["ha"])
+    ax.set_title(T["supply_title"], fontsize=11, loc="left")
+    level0 = float(total.get(0, 0.0))
+    ax.text(0.0, -0.22, T["level0"].format(label=spec.levels[0].label_in(result.lang),
+                                           ha=_num(level0, result.lang, 0)),
+            transform=ax.transAxes, fontsize=7, color="#555555")
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_ylim(0, max(float(cum.max()) if len(cum) else 1.0,
+                       target["min_eligible_ha"] if target else 0.0) * 1.18 + 1)
+    return fig
+
+
+def _wrap(s: str, width: int = 16) -> str:
+    words, lines, line = s.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    return "\n".join([*lines, line])
+
+
+def readiness_chart(result: Any) -> Figure:
+    """Each eligible site as a dot: suitability (x) against readiness level (y), sized by
+    area, with the "market now" and "plan next" quadrants named."""
+    spec = result.analysis.readiness
+    T = TEXT[result.lang]
+    s = result.sites[result.sites["eligible"].astype(bool)]
+    hi = ready.high_score(result.sites, spec)
+    rng = np.random.default_rng(0)  # jitter only, fixed so that the chart is reproducible
+    lv = s["readiness_level"].to_numpy(dtype=float)
+    y = lv + rng.uniform(-0.28, 0.28, len(s))
+    ha = s.geometry.area.to_numpy() / 1e4
+    size = 4 + 60 * np.sqrt(ha / max(float(ha.max()) if len(ha) else 1.0, 1e-9))
+    colours = np.array(level_colours(len(spec.levels)))[lv.astype(int)]
+    fig, ax = plt.subplots(figsize=(8.3, 5.2), layout="constrained")
+    ax.scatter(s["score"].to_numpy(dtype=float), y, s=size, c=colours, alpha=0.75,
+               edgecolors="#444444", linewidths=0.3)
+    top = spec.top
+    ax.axvline(hi, color="#555555", ls="--", lw=1)
+    ax.text(hi, top + 0.62, " " + T["high"].format(s=_num(hi, result.lang, 0)), fontsize=7, color="#555555",
+            va="bottom")
+    # The named quadrants: high score (right of the line) and high or low on the ladder.
+    ax.axhspan(spec.market_from - 0.45, top + 0.45, xmin=hi / 100, xmax=1, color="#41ab5d", alpha=0.08)
+    ax.axhspan(-0.45, spec.plan_up_to + 0.45, xmin=hi / 100, xmax=1, color="#fec44f", alpha=0.12)
+    ax.text(99, top + 0.35, T["market_now"], ha="right", va="top", fontsize=10, weight="bold", color="#006d2c")
+    ax.text(99, -0.4, T["plan_next"], ha="right", va="bottom", fontsize=10, weight="bold", color="#b35806")
+    ax.set_yticks(range(len(spec.levels)), [f"{i} {_wrap(lv.label_in(result.lang), 22)}"
+                                            for i, lv in enumerate(spec.levels)], fontsize=7)
+    ax.set_ylim(-0.6, top + 0.8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(T["score"])
+    ax.set_ylabel(T["level"])
+    ax.set_title(T["ready_title"], fontsize=11, loc="left")
+    ax.text(1.0, -0.12, T["size"], transform=ax.transAxes, ha="right", fontsize=7, color="#555555")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def save_chart(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG at print resolution, through a temporary file; close it."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    try:
+        fig.savefig(tmp, dpi=DPI, format="png")
+    finally:
+        plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def supply_text(sup: pd.DataFrame, lang: str = "en") -> str:
+    """The supply table as a short text table for the terminal (totals over groups)."""
+    by = sup.groupby(["level", "label"], sort=True)[["sites", "area_ha", "eligible_area_ha"]].sum()
+    cum = sup.groupby("level")["cumulative_eligible_ha"].sum()
+    lines = [f"  {'level':<5} {'label':<32} {'sites':>6} {'ha':>10} {'eligible ha':>12} {'≥ level ha':>11}"]
+    for (lvl, label), row in by.iterrows():
+        lines.append(f"  {lvl:<5} {str(label)[:32]:<32} {int(row['sites']):>6} "
+                     f"{_num(row['area_ha'], lang):>10} {_num(row['eligible_area_ha'], lang):>12} "
+                     f"{_num(cum[lvl], lang):>11}")
+    return "\n".join(lines)
