@@ -186,14 +186,17 @@ def demo(out: Path, profile: str | None, overwrite: bool, lang: str) -> None:
 @click.argument("site_id")
 @click.option("--profile", help="Investor profile whose weights apply.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def explain(analysis: Path, site_id: str, profile: str | None, as_json: bool) -> None:
-    """Explain one site's score: points per criterion, raw values, exclusions, and how
-    many points it lacks to reach the next rank and the top 10."""
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of readiness labels.")
+def explain(analysis: Path, site_id: str, profile: str | None, as_json: bool, lang: str) -> None:
+    """Explain one site's score: points per criterion, raw values, exclusions, how many
+    points it lacks to reach the next rank and the top 10, and (with [readiness]) its
+    readiness level and what the next level up needs."""
     from dataclasses import asdict
 
     from .pipeline import run_analysis
 
-    result = run_analysis(analysis, profile=profile)
+    result = run_analysis(analysis, profile=profile, lang=lang)
     try:
         e = result.explain(site_id)
     except KeyError as exc:
