@@ -9,7 +9,10 @@ __version__ = "0.1.0"
 
 from .config import load_analysis as load_analysis  # noqa: E402
 from .errors import InputError as InputError  # noqa: E402
+from .inquiry import InquiryResult as InquiryResult  # noqa: E402
+from .inquiry import inquiry as inquiry  # noqa: E402  (the function; the module is gis_tool.inquiry)
 from .pipeline import Result as Result  # noqa: E402
 from .pipeline import run_analysis as run_analysis  # noqa: E402
 
-__all__ = ["InputError", "Result", "load_analysis", "run_analysis", "__version__"]
+__all__ = ["InputError", "InquiryResult", "Result", "inquiry", "load_analysis", "run_analysis",
+           "__version__"]

@@ -88,6 +88,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     Start with the demo:     gis-tool demo --out output/demo
     Check your inputs:       gis-tool layers check analysis.toml
     Run an analysis:         gis-tool run analysis.toml --out results/
+    Answer an investor:      gis-tool inquiry request.toml --analysis analysis.toml --out pack/
     Look inside a file:      gis-tool layers inspect data.gpkg
     """
     ctx.ensure_object(dict)
@@ -202,6 +203,48 @@ def explain(analysis: Path, site_id: str, profile: str | None, as_json: bool, la
     except KeyError as exc:
         raise InputError(f"{analysis}: {exc.args[0]}") from None
     click.echo(json.dumps(asdict(e), indent=2, ensure_ascii=False, default=str) if as_json else str(e))
+
+
+@cli.command("inquiry")
+@click.argument("request", type=click.Path(path_type=Path))
+@click.option("--analysis", "analysis", required=True, type=click.Path(path_type=Path),
+              help="The analysis file to answer the request from.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output folder for matches, near misses, map and meeting pack.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the map, the meeting pack and the near-miss sentences.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
+def inquiry_cmd(request: Path, analysis: Path, out: Path, lang: str, overwrite: bool) -> None:
+    """Answer an investor's REQUEST (a TOML file) from an analysis.
+
+    \b
+    Writes to OUT:
+      matches.csv, matches.gpkg   matching sites and combined sites, best first
+      matches.kml                 the same for Google Earth
+      near_misses.csv             sites that nearly match, and what it would take
+      map.html                    self-contained map zoomed to the matches
+      meeting_pack.pdf            A4 cover + one fact page per match (up to 'top')
+      inquiry.json                the request and analysis with hashes, counts
+    See layers/inquiry_logistics.toml for an annotated request.
+    """
+    from .inquiry import inquiry
+    from .maps import inquiry_map, save_map
+    from .outputs import write_inquiry
+    from .report import meeting_pack
+
+    inq = inquiry(request, analysis, lang=lang)
+
+    def make_map(res: object, path: Path) -> None:
+        log.info("drawing map ...")
+        save_map(inquiry_map(res, lang=lang), path)
+
+    def make_pack(res: object, path: Path) -> None:
+        log.info("writing the meeting pack ...")
+        meeting_pack(res, path, lang=lang)  # type: ignore[arg-type]
+
+    written = write_inquiry(inq, out, overwrite=overwrite, make_map=make_map, make_pack=make_pack)
+    click.echo(inq.summary())
+    click.echo(f"wrote {', '.join(sorted(written))} to {out}")
 
 
 @cli.group()

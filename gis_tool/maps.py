@@ -229,7 +229,8 @@ def _bins() -> list[dict[str, Any]]:
     return [{"from": i * 20, "to": (i + 1) * 20, "colour": c} for i, c in enumerate(SCORE_COLOURS)]
 
 
-def _sites_call(data: MapData, lang: str, top: int) -> str:
+def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, Any]] | None = None
+                ) -> str:
     s = data.sites
     pts = gpd.GeoSeries(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs).to_crs(4326)
     cols = ["site_id", "score", "rank", "eligible", "excluded_by", "area_m2"]
@@ -243,6 +244,10 @@ def _sites_call(data: MapData, lang: str, top: int) -> str:
     ranked = s["rank"].astype("Float64").fillna(np.inf).to_numpy() <= top
     labels = [[round(float(y), 6), round(float(x), 6), int(r), str(i)] for y, x, r, i in zip(
         pts.y[ranked], pts.x[ranked], s["rank"][ranked], s["site_id"][ranked])]
+    if marks is not None:  # numbered marks instead of ranks (an inquiry's matches)
+        where = gpd.GeoSeries([p for _, _, p in marks], crs=s.crs).to_crs(4326)
+        labels = [[round(float(p.y), 6), round(float(p.x), 6), int(k), str(i)]
+                  for (k, i, _), p in zip(marks, where)]
     crit = [{**c, "label": _in_language(c["label"], lang, c["key"])} for c in data.criteria]
     cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
@@ -316,8 +321,19 @@ def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, b
     return _payload(js, _geoms_json(gdf, tol), _rows_json(df)), cfg["show"]
 
 
-def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None
-             ) -> folium.Map:
+def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> str:
+    """A layer drawn in one fixed style, with its first column as tooltip."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name][:6]
+    df = pd.DataFrame(gdf[cols]).reset_index(drop=True)
+    cfg = {"style": style, "key": name, "title": name, "tooltip": cols[0] if cols else None,
+           "columns": cols}
+    return _payload(cfg, _geoms_json(gdf, 0.2), _rows_json(df))
+
+
+def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None,
+             focus: gpd.GeoDataFrame | None = None, marks: list[tuple[int, str, Any]] | None = None,
+             overlays: list[tuple[str, gpd.GeoDataFrame, dict[str, Any]]] | None = None,
+             note: str | None = None) -> folium.Map:
     """Build the interactive map of a run.
 
     Parameters
@@ -330,6 +346,15 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
         How many of the best sites to label with their rank.
     title
         The map's title; the analysis name by default.
+    focus
+        Zoom to these geometries (working CRS) instead of all sites.
+    marks
+        ``(number, site id, point)`` labels drawn instead of the top ranks.
+    overlays
+        ``(name, geometries, Leaflet path style)`` layers drawn over the sites, each with
+        its own toggle (an inquiry's matches, near misses and combined sites).
+    note
+        A line added to the title block (an inquiry's request).
 
     Returns
     -------
@@ -357,7 +382,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
                      show=False).add_to(m)
     folium.FeatureGroup(name=html.escape(T["base_none"]), overlay=False, show=False).add_to(m)
-    b = data.sites.to_crs(4326).total_bounds
+    zoom_to = focus if focus is not None and len(focus) else data.sites
+    b = zoom_to.to_crs(4326).total_bounds
     bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
     # Fit the view first, so that layers are drawn once at the right zoom.
     m.add_child(_Script(f"{m.get_name()}.fitBounds({safe_json(bounds)})"))
@@ -366,7 +392,10 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     areas = [k for k, f in fams.items() if f == "polygon"]
     for name in areas:
         _add_input_layer(m, name, data, T)
-    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top)), T["sites"]).add_to(m)
+    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top, marks)), T["sites"]).add_to(m)
+    for name, gdf, style in overlays or []:
+        if len(gdf):
+            _Layer(_data_call(m, "vectorLayer", _overlay_call(name, gdf, style)), name).add_to(m)
     for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
         _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -375,6 +404,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     if data.profile:
         sub.append(f"{T['profile']}: {data.profile}")
     sub.append(f"{T['created']} {data.created}")
+    if note:
+        sub.append(note)
     rd = _readiness_cfg(data.readiness, lang)
     if rd is not None and rd["target"] is not None:
         t = rd["target"]
@@ -470,3 +501,37 @@ def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
             "created": data.created, "size_fields": data.size_fields,
             "site_attributes": data.site_attributes, "layers": stored,
             "readiness": data.readiness}
+
+
+INQUIRY_TEXT = {
+    "sv": {"matches": "Matchande platser", "near": "Nästan-träffar", "combined": "Sammanslagna platser",
+           "none": "Inga matchande platser"},
+    "en": {"matches": "Matching sites", "near": "Near misses", "combined": "Combined sites",
+           "none": "No matching sites"},
+}
+
+
+def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
+    """The map of an inquiry: zoomed to the matches, matches numbered by rank, near misses
+    outlined, combined sites drawn as one outline, the request in the title block."""
+    lang = lang or inq.lang
+    W = INQUIRY_TEXT[lang]
+    m, near = inq.matches, inq.near_misses
+    single = m[m["parts"] == ""]
+    comb = m[m["parts"] != ""]
+    marks = [(int(r), str(i), g.representative_point()) for r, i, g in
+             zip(m["rank"].head(100), m["site_id"].head(100), m.geometry.head(100))]
+    focus = m.head(50) if len(m) else (near if len(near) else None)
+    keep = ["site_id", "rank", "score", "area_m2"]
+    overlays = [
+        (W["near"], near[["site_id", "score", "misses", "geometry"]],
+         {"color": "#e67e22", "weight": 2.5, "dashArray": "6 4", "fill": False}),
+        (W["combined"], comb[[*keep, "parts", "geometry"]],
+         {"color": "#6a3d9a", "weight": 3.5, "fill": False}),
+        (W["matches"], single[[*keep, "geometry"]],
+         {"color": "#1d2b36", "weight": 3.5, "fill": False}),
+    ]
+    note = f"{W['matches']}: {len(m)}" if len(m) else W["none"]
+    note += f" · {W['near']}: {len(near)}"
+    return site_map(inq.result, lang=lang, top=0, title=inq.spec.name, focus=focus, marks=marks,
+                    overlays=overlays, note=note)

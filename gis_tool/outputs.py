@@ -46,7 +46,8 @@ def input_paths(result: Result) -> set[Path]:
     return paths
 
 
-def check_out_dir(out: Path, *, overwrite: bool, inputs: set[Path]) -> None:
+def check_out_dir(out: Path, *, overwrite: bool, inputs: set[Path],
+                  names: tuple[str, ...] = OUTPUT_FILES) -> None:
     """Refuse an output folder that is a file, non-empty (without overwrite), or holds inputs.
 
     Raises
@@ -56,7 +57,7 @@ def check_out_dir(out: Path, *, overwrite: bool, inputs: set[Path]) -> None:
     """
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; give a folder for --out")
-    for name in OUTPUT_FILES:
+    for name in names:
         if (out / name).resolve() in inputs:
             raise OutputError(f"{out / name}: is an input of this analysis and would be "
                               "overwritten; choose another --out folder")
@@ -244,6 +245,27 @@ def write_readiness(result: Result, folder: Path) -> None:
     save_chart(readiness_chart(result), folder / "readiness.png")
 
 
+@contextmanager
+def staged(out: Path, *, overwrite: bool, inputs: set[Path], names: tuple[str, ...]
+           ) -> Iterator[Path]:
+    """A temporary folder inside ``out`` to write into; its files are moved into place
+    (one atomic rename each) only when the block finishes without error.
+
+    Refuses a folder that is a file, non-empty without ``overwrite``, or holds an input.
+    """
+    check_out_dir(out, overwrite=overwrite, inputs=inputs, names=names)
+    with out_lock(out):
+        for stale in out.glob(".tmp-*"):  # left by a run that was killed; we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+        try:
+            yield tmp
+            for p in sorted(tmp.iterdir()):
+                os.replace(p, out / p.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                   make_map: Callable[[Result, Path], None] | None = None,
                   style: Callable[[Path], None] | None = None) -> dict[str, Path]:
@@ -268,28 +290,95 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
         Output name to path.
     """
     out = Path(out)
-    check_out_dir(out, overwrite=overwrite, inputs=input_paths(result))
-    written: dict[str, Path] = {}
-    with out_lock(out):
-        for stale in out.glob(".tmp-*"):  # left by a run that was killed; we hold the lock
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
-        try:
-            stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
-            table = csv_safe(sites_table(result))
-            table.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig")
-            if result.readiness is not None:
-                write_readiness(result, tmp)
-            if make_map is not None:
-                make_map(result, tmp / "map.html")
-            manifest = run_manifest(result, {
-                "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
-                "map": map_manifest(map_data(result), stored)})
-            (tmp / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
-                                                     default=str), encoding="utf-8")
-            for p in sorted(tmp.iterdir()):
-                os.replace(p, out / p.name)
-                written[p.name] = out / p.name
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return written
+    with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
+        stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
+        table = csv_safe(sites_table(result))
+        table.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig")
+        if result.readiness is not None:
+            write_readiness(result, tmp)
+        if make_map is not None:
+            make_map(result, tmp / "map.html")
+        manifest = run_manifest(result, {
+            "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
+            "map": map_manifest(map_data(result), stored)})
+        write_json(tmp / "run.json", manifest)
+        names = sorted(p.name for p in tmp.iterdir())
+    return {n: out / n for n in names}
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+INQUIRY_FILES = ("matches.csv", "matches.gpkg", "matches.kml", "near_misses.csv", "map.html",
+                 "meeting_pack.pdf", "inquiry.json")
+
+
+def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str) -> None:
+    """Site outlines for Google Earth through GDAL's KML driver: name, score, key facts."""
+    words = {"sv": ("Poäng", "nivå", "mån", "delar"), "en": ("Score", "level", "months", "parts")}[lang]
+    desc = []
+    for _, m in matches.iterrows():
+        parts = [f"{words[0]} {m['score']:.1f}", f"{m['area_m2'] / 1e4:.1f} ha"]
+        if m.get("readiness_level") is not None and not pd.isna(m.get("readiness_level")):
+            parts.append(f"{words[1]} {int(m['readiness_level'])}, {m['lead_time_months']:g} {words[2]}")
+        if m["parts"]:
+            parts.append(f"{words[3]}: {m['parts']}")
+        desc.append(" · ".join(parts))
+    kml = gpd.GeoDataFrame({"Name": [f"{int(r)}. {i}" for r, i in zip(matches["rank"], matches["site_id"])],
+                            "Description": desc, "site_id": matches["site_id"].to_numpy(),
+                            "rank": matches["rank"].to_numpy(), "score": matches["score"].round(2).to_numpy()},
+                           geometry=matches.geometry.to_numpy(), crs=matches.crs).to_crs(4326)
+    pyogrio.write_dataframe(kml, path, driver="KML")
+
+
+def inquiry_manifest(inq: Any, outputs: list[str]) -> dict[str, Any]:
+    """inquiry.json: the request and its hash, the analysis and its hash, counts."""
+    a, s = inq.result.analysis, inq.spec
+    m = inq.matches
+    return {
+        "gis_tool": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "request": {"name": s.name, "path": str(s.path.resolve()), "sha256": s.sha256,
+                    "content": _jsonable(dict(s.raw))},
+        "analysis": {"name": a.name, "path": str(a.path.resolve()), "sha256": a.sha256},
+        "profile": s.profile,
+        "language": inq.lang,
+        "counts": {"candidates": len(inq.result.sites),
+                   "eligible": int(inq.result.sites["eligible"].sum()),
+                   "matches": len(m), "single_matches": int((m["parts"] == "").sum()) if len(m) else 0,
+                   "combined": len(inq.combined), "near_misses": len(inq.near_misses),
+                   "pages": 1 + min(s.top, len(m))},
+        "without_requirement": inq.blockers,
+        "top": [{"rank": int(r), "site_id": i, "score": round(float(sc), 2)}
+                for r, i, sc in zip(m["rank"].head(s.top), m["site_id"].head(s.top), m["score"].head(s.top))],
+        "outputs": outputs,
+        "warnings": inq.result.warnings,
+    }
+
+
+def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
+                  make_map: Callable[[Any, Path], None] | None = None,
+                  make_pack: Callable[[Any, Path], None] | None = None) -> dict[str, Path]:
+    """Write an inquiry's answer into ``out``: matches.csv/.gpkg/.kml, near_misses.csv,
+    inquiry.json, and (with the callbacks) map.html and meeting_pack.pdf; safely, as
+    :func:`write_outputs`."""
+    out = Path(out)
+    inputs = input_paths(inq.result) | {inq.spec.path.resolve()}
+    with staged(out, overwrite=overwrite, inputs=inputs, names=INQUIRY_FILES) as tmp:
+        m = inq.matches
+        csv_safe(pd.DataFrame(m.drop(columns="geometry"))).to_csv(
+            tmp / "matches.csv", index=False, encoding="utf-8-sig")
+        near = pd.DataFrame(inq.near_misses.drop(columns="geometry"))
+        csv_safe(near).to_csv(tmp / "near_misses.csv", index=False, encoding="utf-8-sig")
+        _gpkg_ready(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
+        _gpkg_ready(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
+                                             engine="pyogrio")
+        _kml(m, tmp / "matches.kml", inq.lang)
+        if make_map is not None:
+            make_map(inq, tmp / "map.html")
+        if make_pack is not None:
+            make_pack(inq, tmp / "meeting_pack.pdf")
+        names = sorted(p.name for p in tmp.iterdir()) + ["inquiry.json"]
+        write_json(tmp / "inquiry.json", inquiry_manifest(inq, names))
+    return {n: out / n for n in names}

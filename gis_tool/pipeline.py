@@ -303,7 +303,7 @@ def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_are
 
 
 def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
-                 lang: str = "sv") -> Result:
+                 lang: str = "sv", min_area_m2: float | None = None) -> Result:
     """Run a whole analysis: load, sites, criteria, values, constraints, score.
 
     Parameters
@@ -315,6 +315,9 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         constraints replace the defaults.
     lang
         ``"sv"`` or ``"en"``: the language of readiness labels in the results.
+    min_area_m2
+        Replaces the minimum site area of the analysis and the profile (an inquiry sets
+        its own area bounds and may combine small neighbouring sites).
 
     Returns
     -------
@@ -332,6 +335,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         a = analysis if isinstance(analysis, Analysis) else load_analysis(analysis)
         _check_crs(a)
         raw_w, min_area, cons = resolve_profile(a, profile)
+        if min_area_m2 is not None:
+            min_area = min_area_m2
         weights = _weights(a, raw_w, profile)
     with _step(timings, "load layers"):
         loaded, problems = load_inputs(a, cons)
