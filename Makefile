@@ -19,8 +19,10 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-demo: $(VENV)/.installed   ## run the bundled Alingsås demo into output/demo/
+demo: $(VENV)/.installed   ## run the bundled Alingsås demo into output/demo/ (and an inquiry)
 	$(BIN)/gis-tool demo --out output/demo --overwrite
+	$(BIN)/gis-tool inquiry layers/inquiry_logistics.toml --analysis layers/alingsas_demo.toml \
+	  --out output/demo/inquiry --overwrite
 
 test: $(VENV)/.installed-test   ## run the whole test suite
 	$(BIN)/python -m pytest

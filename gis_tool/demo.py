@@ -11,6 +11,7 @@ DATASETS = {
     "alingsas": "alingsas_demo.toml",
     "alingsas_grid": "alingsas_grid.toml",
     "alingsas_gpkg": "alingsas_demo.gpkg",
+    "inquiry_logistics": "inquiry_logistics.toml",
 }
 
 
@@ -21,7 +22,8 @@ def get_path(name: str = "alingsas") -> Path:
     ----------
     name
         ``"alingsas"`` (the demo analysis file), ``"alingsas_grid"`` (a hexagon-grid
-        suitability surface) or ``"alingsas_gpkg"`` (their layers).
+        suitability surface), ``"alingsas_gpkg"`` (their layers) or ``"inquiry_logistics"``
+        (a sample investor request).
 
     Raises
     ------

@@ -45,11 +45,11 @@ SHARED_EDGE_M = 0.01  # two sites share boundary when their boundaries meet over
 WORDS = {
     "en": {"more": "{n}: {v}, {d} more than the {b} asked", "less": "{n}: {v}, {d} short of {b}",
            "further": "{n}: {v}, {d} more than the {b} asked", "months": "months", "area": "area",
-           "lead_time": "lead time"},
+           "lead_time": "lead time", "level": "readiness level"},
     "sv": {"more": "{n}: {v}, {d} mer än de {b} som efterfrågas",
            "less": "{n}: {v}, {d} mindre än de {b} som efterfrågas",
            "further": "{n}: {v}, {d} längre än de {b} som efterfrågas", "months": "mån",
-           "area": "areal", "lead_time": "ledtid"},
+           "area": "areal", "lead_time": "ledtid", "level": "beredskapsnivå"},
 }
 
 
@@ -111,6 +111,34 @@ class InquiryResult:
             lines.append(f"  {int(row['rank']):>3}. {row['site_id']}  score {row['score']:.1f}, "
                          f"{row['area_m2'] / 1e4:.1f} ha")
         return "\n".join(lines)
+
+
+def request_summary(spec: InquirySpec, lang: str = "en") -> str:
+    """The request in one line: ``4–8 ha · level ≥ 3 · ≤ 12 months · motorway ≤ 2 000 ...``."""
+    W = WORDS[lang]
+    parts = []
+    if spec.min_area_m2 is not None or spec.max_area_m2 is not None:
+        lo = fmt(spec.min_area_m2 / 1e4, lang) if spec.min_area_m2 is not None else "0"
+        parts.append(f"{lo}–{fmt(spec.max_area_m2 / 1e4, lang)} ha" if spec.max_area_m2 is not None
+                     else f"≥ {lo} ha")
+    if spec.min_readiness is not None:
+        parts.append(f"{W['level']} ≥ {spec.min_readiness}")
+    if spec.max_lead_time_months is not None:
+        parts.append(f"{W['lead_time']} ≤ {fmt(spec.max_lead_time_months, lang)} {W['months']}")
+    for req in spec.require:
+        t = req.test
+        if t.min is not None:
+            parts.append(f"{req.name} ≥ {fmt(t.min, lang)}")
+        if t.max is not None:
+            parts.append(f"{req.name} ≤ {fmt(t.max, lang)}")
+        for op, v in (("=", t.equals), ("≠", t.not_equals)):
+            if v is not None:
+                parts.append(f"{req.name} {op} {v}")
+        if t.in_ is not None:
+            parts.append(f"{req.name} ∈ {', '.join(map(str, t.in_))}")
+        if t.not_in is not None:
+            parts.append(f"{req.name} ∉ {', '.join(map(str, t.not_in))}")
+    return " · ".join(parts)
 
 
 def fmt(v: float, lang: str = "en") -> str:

@@ -512,16 +512,18 @@ INQUIRY_TEXT = {
 
 
 def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
-    """The map of an inquiry: zoomed to the matches, matches numbered by rank, near misses
-    outlined, combined sites drawn as one outline, the request in the title block."""
+    """The map of an inquiry: zoomed to the best matches, numbered by rank (the request's
+    ``top``, at least 10), single-site matches and near misses outlined, the numbered
+    combined sites drawn as one outline each, the request in the title block."""
     lang = lang or inq.lang
     W = INQUIRY_TEXT[lang]
     m, near = inq.matches, inq.near_misses
+    shown = m.head(max(inq.spec.top, 10))  # numbered; the rest are in matches.csv
     single = m[m["parts"] == ""]
-    comb = m[m["parts"] != ""]
+    comb = shown[shown["parts"] != ""]
     marks = [(int(r), str(i), g.representative_point()) for r, i, g in
-             zip(m["rank"].head(100), m["site_id"].head(100), m.geometry.head(100))]
-    focus = m.head(50) if len(m) else (near if len(near) else None)
+             zip(shown["rank"], shown["site_id"], shown.geometry)]
+    focus = shown if len(shown) else (near if len(near) else None)
     keep = ["site_id", "rank", "score", "area_m2"]
     overlays = [
         (W["near"], near[["site_id", "score", "misses", "geometry"]],
@@ -531,7 +533,10 @@ def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
         (W["matches"], single[[*keep, "geometry"]],
          {"color": "#1d2b36", "weight": 3.5, "fill": False}),
     ]
-    note = f"{W['matches']}: {len(m)}" if len(m) else W["none"]
+    from .inquiry import request_summary
+
+    note = request_summary(inq.spec, lang) + " · "
+    note += f"{W['matches']}: {len(m)}" if len(m) else W["none"]
     note += f" · {W['near']}: {len(near)}"
     return site_map(inq.result, lang=lang, top=0, title=inq.spec.name, focus=focus, marks=marks,
                     overlays=overlays, note=note)

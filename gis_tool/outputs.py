@@ -334,12 +334,15 @@ def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str) -> None:
 
 def inquiry_manifest(inq: Any, outputs: list[str]) -> dict[str, Any]:
     """inquiry.json: the request and its hash, the analysis and its hash, counts."""
+    from .inquiry import request_summary
+
     a, s = inq.result.analysis, inq.spec
     m = inq.matches
     return {
         "gis_tool": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "request": {"name": s.name, "path": str(s.path.resolve()), "sha256": s.sha256,
+        "request": {"name": s.name, "summary": request_summary(s, "en"),
+                    "path": str(s.path.resolve()), "sha256": s.sha256,
                     "content": _jsonable(dict(s.raw))},
         "analysis": {"name": a.name, "path": str(a.path.resolve()), "sha256": a.sha256},
         "profile": s.profile,

@@ -99,7 +99,8 @@ def _cost_to_ready(spec: ReadinessSpec, measures: SiteMeasures, top_checks: list
             continue
         rate = spec.costs.get(key)
         if rate is None:
-            unrated.append(key)
+            if spec.costs:  # without any rates there is nothing to warn about
+                unrated.append(key)
             cost[unmet] = np.nan
             months[unmet] = np.nan
             continue

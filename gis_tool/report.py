@@ -262,16 +262,19 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     pdf.kv_table(_request_rows(inq, lang))
     if not len(inq.matches):
         pdf.ln(2)
+        pdf.set_x(pdf.l_margin)
         pdf.set_font("DejaVu", "B", 10)
-        pdf.multi_cell(0, 5, T["none"])
+        pdf.multi_cell(0, 5, T["none"], new_x="LMARGIN", new_y="NEXT")
         b = inq.blockers[0] if inq.blockers else None
         if b and b["sites"]:
             pdf.set_font("DejaVu", "", 9)
-            pdf.multi_cell(0, 5, T["blocker"].format(r=b["requirement"], a=b["asked"], n=b["sites"]))
+            pdf.multi_cell(0, 5, T["blocker"].format(r=b["requirement"], a=b["asked"], n=b["sites"]),
+                           new_x="LMARGIN", new_y="NEXT")
     study = res.analysis.study_area
     marks = list(zip(shown["rank"].astype(int), shown.geometry))
     fig = overview_figure(data, marks, res.layers.get(study) if study else None, size=(6.8, 4.4))
     pdf.ln(2)
+    pdf.set_x(pdf.l_margin)
     pdf.set_font("DejaVu", "B", 10)
     pdf.cell(0, 6, T["overview"], new_x="LMARGIN", new_y="NEXT")
     pdf.image(png_bytes(fig), w=180)
