@@ -13,6 +13,8 @@ from .inquiry import InquiryResult as InquiryResult  # noqa: E402
 from .inquiry import inquiry as inquiry  # noqa: E402  (the function; the module is gis_tool.inquiry)
 from .pipeline import Result as Result  # noqa: E402
 from .pipeline import run_analysis as run_analysis  # noqa: E402
+from .sensitivity import compare as compare  # noqa: E402
+from .sensitivity import sensitivity as sensitivity  # noqa: E402
 
-__all__ = ["InputError", "InquiryResult", "Result", "inquiry", "load_analysis", "run_analysis",
-           "__version__"]
+__all__ = ["InputError", "InquiryResult", "Result", "compare", "inquiry", "load_analysis",
+           "run_analysis", "sensitivity", "__version__"]

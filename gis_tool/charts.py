@@ -146,6 +146,60 @@ def readiness_chart(result: Any) -> Figure:
     return fig
 
 
+def stability_chart(sens: Any, lang: str = "sv", n: int | None = None) -> Figure:
+    """The rank range (5th to 95th percentile, median dot) of the top sites under weight
+    uncertainty, with the rank under the chosen weights as a cross."""
+    T = {"sv": ("Rangstabilitet vid osäkra vikter ({r} dragningar)", "Rang (1 = bäst)",
+                "5–95 %", "median", "vald viktning"),
+         "en": ("Rank stability under weight uncertainty ({r} draws)", "Rank (1 = best)",
+                "5–95 %", "median", "chosen weights")}[lang]
+    s = sens.stability.head(n or max(sens.top, 10))
+    fig, ax = plt.subplots(figsize=(8.3, 0.9 + 0.32 * len(s)), layout="constrained")
+    y = np.arange(len(s))[::-1]
+    ax.hlines(y, s["rank_p05"], s["rank_p95"], color="#2c7fb8", lw=4, alpha=0.5, label=T[2])
+    ax.plot(s["median_rank"], y, "o", color="#253494", label=T[3])
+    ax.plot(s["rank"], y, "x", color="#c0392b", ms=7, label=T[4])
+    ax.axvline(sens.top + 0.5, color="#555555", ls=":", lw=1)
+    ax.set_yticks(y, [f"{r}. {i}" for r, i in zip(s["rank"], s["site_id"])], fontsize=7)
+    ax.set_xlabel(T[1])
+    ax.set_xlim(0.5, max(float(s["rank_p95"].max()), sens.top) + 1)
+    ax.set_title(T[0].format(r=sens.runs), fontsize=11, loc="left")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def bump_chart(cmp: pd.DataFrame, top: int = 10, lang: str = "sv") -> Figure:
+    """Ranks across the base weights and the profiles for every site that reaches the top N
+    in any of them (a bump chart: lines cross where profiles disagree)."""
+    T = {"sv": ("Rang per profil (platser i någon topp {n})", "Rang"),
+         "en": ("Rank by profile (sites in any top {n})", "Rank")}[lang]
+    cols = [c for c in cmp.columns if c.startswith("rank_")]
+    ranks = cmp[cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    show = (ranks <= top).any(axis=1)
+    fig, ax = plt.subplots(figsize=(8.3, 5.6), layout="constrained")
+    x = np.arange(len(cols))
+    beyond = top * 2 + 1   # ranks past 2N (or excluded) sit on one line at the bottom
+    for k, (sid, row) in enumerate(zip(cmp["site_id"][show], ranks[show])):
+        col = GROUP_COLOURS[k % len(GROUP_COLOURS)]
+        vis = np.where(np.isnan(row) | (row > beyond), beyond, row)
+        ax.plot(x, vis, "-", color=col, lw=1.4, alpha=0.8)
+        ax.scatter(x, vis, color=col, s=16, zorder=3)
+        best = int(np.nanargmin(np.where(np.isnan(row), np.inf, row)))
+        ax.annotate(str(sid), (x[best], vis[best]), xytext=(5, 2), textcoords="offset points",
+                    fontsize=5.5, color=col)
+    ax.set_xticks(x, [c.removeprefix("rank_") for c in cols])
+    ticks = list(range(1, beyond, max(1, top // 5))) + [beyond]
+    ax.set_yticks(ticks, [str(t) for t in ticks[:-1]] + [f"> {beyond - 1}"])
+    ax.set_ylim(beyond + 0.5, 0.5)
+    ax.axhline(top + 0.5, color="#555555", ls=":", lw=1)
+    ax.set_xlim(-0.3, len(cols) - 0.2)
+    ax.set_ylabel(T[1])
+    ax.set_title(T[0].format(n=top), fontsize=11, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
 def save_chart(fig: Figure, path: str | Path) -> Path:
     """Write ``fig`` as a PNG at print resolution, through a temporary file; close it."""
     path = Path(path)

@@ -89,6 +89,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     Check your inputs:       gis-tool layers check analysis.toml
     Run an analysis:         gis-tool run analysis.toml --out results/
     Answer an investor:      gis-tool inquiry request.toml --analysis analysis.toml --out pack/
+    Are the ranks robust?    gis-tool sensitivity analysis.toml --out sens/
+    Profiles side by side:   gis-tool compare analysis.toml --out cmp/
     Look inside a file:      gis-tool layers inspect data.gpkg
     """
     ctx.ensure_object(dict)
@@ -245,6 +247,95 @@ def inquiry_cmd(request: Path, analysis: Path, out: Path, lang: str, overwrite: 
     written = write_inquiry(inq, out, overwrite=overwrite, make_map=make_map, make_pack=make_pack)
     click.echo(inq.summary())
     click.echo(f"wrote {', '.join(sorted(written))} to {out}")
+
+
+@cli.command("sensitivity")
+@click.argument("analysis", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output folder for stability.csv, sweeps.csv, stability.png, sensitivity.json.")
+@click.option("--runs", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
+              help="Number of weight draws.")
+@click.option("--top", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="N of 'top N' (p_top_n, the sweeps, the chart).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed: the same seed gives the same files.")
+@click.option("--profile", help="Investor profile whose weights and constraints apply.")
+@click.option("--concentration", type=click.FloatRange(min=0, min_open=True), default=50.0,
+              show_default=True, help="Dirichlet concentration: higher keeps draws closer to the weights.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the chart.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
+def sensitivity_cmd(analysis: Path, out: Path, runs: int, top: int, seed: int, profile: str | None,
+                    concentration: float, lang: str, overwrite: bool) -> None:
+    """Rank stability of ANALYSIS's sites under weight uncertainty.
+
+    Draws --runs weight sets around the chosen weights (Dirichlet, alpha = concentration x
+    weight; --seed makes it reproducible), re-scores the eligible sites without measuring
+    again, and writes OUT/stability.csv (site_id, rank, median_rank, rank_p05, rank_p95,
+    p_top_n, robust), OUT/sweeps.csv (each weight -50 % .. +50 %, ranks of the top N),
+    OUT/stability.png and OUT/sensitivity.json (with the mean Spearman correlation).
+    """
+    from .charts import save_chart, stability_chart
+    from .outputs import write_files, write_json, write_table
+    from .pipeline import run_analysis
+    from .sensitivity import sensitivity
+
+    result = run_analysis(analysis, profile=profile, lang=lang)
+    log.info("drawing %d weight sets ...", runs)
+    sens = sensitivity(result, runs=runs, top=top, seed=seed, concentration=concentration)
+    summary = {"analysis": {"path": str(Path(analysis).resolve()), "sha256": result.analysis.sha256},
+               **sens.summary()}
+    write_files(out, {
+        "stability.csv": lambda p: write_table(sens.stability, p),
+        "sweeps.csv": lambda p: write_table(sens.sweeps, p),
+        "stability.png": lambda p: save_chart(stability_chart(sens, lang), p),
+        "sensitivity.json": lambda p: write_json(p, summary),
+    }, overwrite=overwrite, inputs={Path(analysis).resolve()})
+    s = sens.stability
+    click.echo(f"{runs} weight draws, {len(s)} eligible sites: mean Spearman correlation with the "
+               f"chosen ranking {sens.mean_spearman:.3f}; {int(s['robust'].head(top).sum())} of the "
+               f"top {top} stay in the top {top} in at least 90 % of draws")
+    for _, r in s.head(min(top, 10)).iterrows():
+        click.echo(f"  {int(r['rank']):>3}. {r['site_id']}  median {r['median_rank']:g}, "
+                   f"5-95 % {r['rank_p05']:g}-{r['rank_p95']:g}, top {top} in {r['p_top_n']:.0%}")
+    click.echo(f"wrote stability.csv, sweeps.csv, stability.png, sensitivity.json to {out}")
+
+
+@cli.command("compare")
+@click.argument("analysis", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output folder for compare.csv, compare.png and map.html.")
+@click.option("--profiles", help="Comma-separated profiles to compare (default: all).")
+@click.option("--top", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="N of 'top N' for top_in_all, the chart and the map.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help=LANG_HELP)
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
+def compare_cmd(analysis: Path, out: Path, profiles: str | None, top: int, lang: str,
+                overwrite: bool) -> None:
+    """Rank ANALYSIS's sites under the base weights and each profile, side by side.
+
+    Writes OUT/compare.csv (site_id, rank_base, rank_<profile> per profile, top_in_all),
+    OUT/compare.png (a bump chart of the sites in any top N) and OUT/map.html (one
+    switchable layer per profile). Profiles re-score one run: nothing is measured twice.
+    """
+    from .charts import bump_chart, save_chart
+    from .maps import compare_map, save_map
+    from .outputs import write_files, write_table
+    from .pipeline import run_analysis
+    from .sensitivity import compare
+
+    result = run_analysis(analysis, lang=lang)
+    names = [p.strip() for p in profiles.split(",") if p.strip()] if profiles else None
+    cmp = compare(result, profiles=names, top=top)
+    write_files(out, {
+        "compare.csv": lambda p: write_table(cmp, p),
+        "compare.png": lambda p: save_chart(bump_chart(cmp, top, lang), p),
+        "map.html": lambda p: save_map(compare_map(result, cmp, top=top, lang=lang), p),
+    }, overwrite=overwrite, inputs={Path(analysis).resolve()})
+    cols = [c for c in cmp.columns if c.startswith("rank_")]
+    click.echo(f"{len(cmp)} sites ranked under {len(cols)} weight sets ({', '.join(c[5:] for c in cols)}); "
+               f"{int(cmp['top_in_all'].sum())} in the top {top} of all")
+    click.echo(f"wrote compare.csv, compare.png, map.html to {out}")
 
 
 @cli.group()

@@ -540,3 +540,22 @@ def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
     note += f" · {W['near']}: {len(near)}"
     return site_map(inq.result, lang=lang, top=0, title=inq.spec.name, focus=focus, marks=marks,
                     overlays=overlays, note=note)
+
+
+def compare_map(result: Any, cmp: pd.DataFrame, *, top: int = 10, lang: str = "sv") -> folium.Map:
+    """One switchable layer per weight set (base and each profile) with its top N sites,
+    numbered by rank in the tooltip, over the sites coloured by the base score."""
+    from .charts import GROUP_COLOURS
+
+    sites = result.sites.set_index("site_id")
+    overlays = []
+    for k, col in enumerate(c for c in cmp.columns if c.startswith("rank_")):
+        best = cmp[cmp[col].astype("Float64").fillna(np.inf) <= top].sort_values(col)
+        gdf = gpd.GeoDataFrame({"site_id": best["site_id"].to_numpy(),
+                                "rank": best[col].astype(int).to_numpy()},
+                               geometry=sites.loc[best["site_id"]].geometry.to_numpy(), crs=result.sites.crs)
+        c = GROUP_COLOURS[k % len(GROUP_COLOURS)]
+        label = ("Topp {n}: {p}" if lang == "sv" else "Top {n}: {p}").format(n=top, p=col.removeprefix("rank_"))
+        overlays.append((label, gdf, {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.45}))
+    title = ("Profiler jämförda" if lang == "sv" else "Profiles compared") + f": {result.analysis.name}"
+    return site_map(result, lang=lang, top=0, title=title, overlays=overlays)

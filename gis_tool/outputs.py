@@ -385,3 +385,19 @@ def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
         names = sorted(p.name for p in tmp.iterdir()) + ["inquiry.json"]
         write_json(tmp / "inquiry.json", inquiry_manifest(inq, names))
     return {n: out / n for n in names}
+
+
+def write_files(out: str | Path, writers: dict[str, Callable[[Path], Any]], *, overwrite: bool = False,
+                inputs: set[Path] | None = None) -> dict[str, Path]:
+    """Write files safely into ``out``: each writer gets a temporary path; all files are
+    moved into place only when every writer succeeded (as :func:`write_outputs`)."""
+    out = Path(out)
+    with staged(out, overwrite=overwrite, inputs=inputs or set(), names=tuple(writers)) as tmp:
+        for name, write in writers.items():
+            write(tmp / name)
+    return {n: out / n for n in writers}
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """A CSV as the other outputs: UTF-8 with BOM, formula-like text neutralised."""
+    csv_safe(df).to_csv(path, index=False, encoding="utf-8-sig")

@@ -24,7 +24,7 @@ from .constraints import constraint_result
 from .errors import InputError, Problem, closest, valid_list
 from .layers import LayerReport, LoadedLayer, geometry_family, read_layer
 from .measures import apply_missing, measure, need_polygons, to_values, unit_of
-from .score import weighted_score
+from .score import id_order, rank_array, score_arrays, weighted_score
 from .sites import filter_sites, grid_sites, sites_from_layer
 from .weights import Weights, ahp, normalise
 
@@ -75,6 +75,33 @@ class Explanation:
 
 
 @dataclass
+class ScoreCache:
+    """What re-scoring needs from a run, so that it never measures again.
+
+    Arrays are in the order of ``Result.sites`` (best first), except ``measures``,
+    ``missing_excluded`` and ``missing_reasons``, which are in the order the sites were
+    built; ``positions`` maps the first to the second.
+    """
+
+    criteria: list[str]
+    values: np.ndarray        # n x k values 0..1, unrounded
+    tie_key: np.ndarray       # site-id order, the tie-break of ranks
+    area: np.ndarray          # m2
+    positions: np.ndarray
+    measures: SiteMeasures
+    missing_excluded: np.ndarray
+    missing_reasons: list[list[str]]
+    min_area_m2: float
+
+    def take(self, order: np.ndarray) -> ScoreCache:
+        return dataclasses.replace(self, values=self.values[order], tie_key=self.tie_key[order],
+                                   area=self.area[order], positions=self.positions[order])
+
+
+_KEEP: Any = object()
+
+
+@dataclass
 class Result:
     """A finished analysis: the scored sites and everything needed to explain them."""
 
@@ -92,6 +119,63 @@ class Result:
     dropped_sites: dict[str, int] = field(default_factory=dict)
     lang: str = "sv"
     readiness: ready.Readiness | None = None
+    score_cache: ScoreCache | None = field(default=None, repr=False)
+
+    def rescore(self, weights: dict[str, float] | None = None, profile: str | None = _KEEP) -> Result:
+        """The same sites scored with other weights or another profile, without measuring
+        again: raw values, values and constraint measures come from this run.
+
+        Parameters
+        ----------
+        weights
+            Relative weights by criterion (normalised; criteria left out get 0). Default:
+            the profile's weights, or the analysis's.
+        profile
+            A profile of the analysis (its weights, constraints and minimum area), or None
+            for the analysis without a profile. Default: this run's profile. A profile can
+            only drop sites: sites a larger minimum area of this run dropped stay out.
+
+        Returns
+        -------
+        Result
+            A new result; this one is unchanged.
+        """
+        c = self.score_cache
+        if c is None:
+            raise ValueError("this result has no score cache (it was read back from files); "
+                             "run the analysis again to re-score it")
+        prof = self.profile if profile is _KEEP else profile
+        raw_w, min_area, cons = resolve_profile(self.analysis, prof)
+        if weights is not None:
+            unknown = [k for k in weights if k not in self.criteria]
+            if unknown:
+                raise InputError(f"weights: unknown criterion '{unknown[0]}'"
+                                 f"{closest(unknown[0], self.criteria)}; criteria: "
+                                 f"{valid_list(self.criteria)}")
+            w = normalise({n: float(weights.get(n, 0.0)) for n in self.criteria})
+        else:
+            w = _weights(self.analysis, raw_w, prof)
+        if cons == self.constraints:
+            excluded = ~self.sites["eligible"].to_numpy(dtype=bool)
+            reasons = self.sites["excluded_by"].to_numpy(dtype=object)
+        else:
+            excluded, reasons = _exclusions(cons, c)
+        wv = np.array([w.values.get(n, 0.0) for n in c.criteria])
+        points, score = score_arrays(c.values, wv, ~excluded)
+        rank = rank_array(score, c.tie_key)
+        out = self.sites.copy()
+        out["score"] = score
+        out["rank"] = pd.array(np.where(rank > 0, rank, 0), dtype="Int64")
+        out.loc[rank == 0, "rank"] = pd.NA
+        out["eligible"] = ~excluded
+        out["excluded_by"] = reasons
+        for j, n in enumerate(c.criteria):
+            out[f"{n}_points"] = points[:, j]
+        order = np.lexsort((c.tie_key, np.where(rank > 0, rank, len(rank) + 1)))
+        if min_area > c.min_area_m2:
+            order = order[c.area[order] >= min_area]
+        return dataclasses.replace(self, sites=out.iloc[order], weights=w, profile=prof,
+                                   constraints=cons, score_cache=c.take(order))
 
     def supply(self) -> pd.DataFrame | None:
         """Land supply per readiness level (``supply.csv``); None without ``[readiness]``."""
@@ -360,6 +444,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             vals = np.array(to_values(spec, raw), dtype=float)
             missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
             raw_cols[name], val_cols[name] = raw, vals
+    missing_excluded = excluded.copy()
+    missing_reasons = [list(r) for r in reasons]
     columns = pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(drop=True)
     area = shapely.area(sites.geometry.to_numpy())
     columns = columns.assign(area_m2=area, **{f"{k}_raw": v for k, v in raw_cols.items()})
@@ -382,7 +468,11 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         values = pd.DataFrame(val_cols, index=sites.index)
         points, score, rank = weighted_score(values, weights.values, ~excluded)
         extra = ready.columns(readiness) if readiness is not None else {}
-        out = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons, extra)
+        out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons, extra)
+        cache = ScoreCache(criteria=list(values.columns), values=values.to_numpy(dtype=float)[order],
+                           tie_key=id_order(out["site_id"].to_numpy(dtype=str)), area=area[order],
+                           positions=order, measures=measures, missing_excluded=missing_excluded,
+                           missing_reasons=missing_reasons, min_area_m2=min_area)
     timings["total"] = round(time.perf_counter() - t_all, 3)
     warnings = _warnings(missing, loaded)
     if readiness is not None and readiness.unrated:
@@ -394,7 +484,20 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                   criteria=dict(a.criteria), constraints=cons, layers=layers,
                   reports={k: v.report for k, v in loaded.items()}, timings=timings,
                   warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
-                  readiness=readiness)
+                  readiness=readiness, score_cache=cache)
+
+
+def _exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndarray, np.ndarray]:
+    """Constraints evaluated again from the cached measures (a profile changed them)."""
+    excluded = c.missing_excluded.copy()
+    reasons = [list(r) for r in c.missing_reasons]
+    for spec in cons.values():
+        res = constraint_result(spec, c.measures)
+        excluded |= res.excluded
+        for i in np.flatnonzero(res.excluded):
+            reasons[i].append(res.reasons[i])
+    text = np.array(["; ".join(r) for r in reasons], dtype=object)
+    return excluded[c.positions], text[c.positions]
 
 
 def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str
@@ -420,7 +523,8 @@ def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
 
 def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
               points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
-              reasons: list[list[str]], extra: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+              reasons: list[list[str]], extra: dict[str, Any] | None = None
+              ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     cols: dict[str, Any] = {
         "site_id": sites.index.astype(str),
         "score": score.to_numpy(),
@@ -444,4 +548,4 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     # Best first; excluded sites after the ranked ones, in site-id order.
     order = np.lexsort((out["site_id"].to_numpy(dtype=str),
                         out["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)))
-    return out.iloc[order]
+    return out.iloc[order], order

@@ -1,4 +1,8 @@
-"""Scoring: weighted sum of values to a 0..100 score, ranks, and points per criterion."""
+"""Scoring: weighted sum of values to a 0..100 score, ranks, and points per criterion.
+
+The same arrays-in, arrays-out functions serve a run, a re-score with other weights and
+the sensitivity draws, so all three agree to the last digit.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,36 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+
+def score_arrays(values: np.ndarray, weights: np.ndarray, eligible: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Points (n x k, weight x value x 100, rounded to 1e-6) and scores (their sum).
+
+    Excluded sites (``eligible`` False) get NaN points and score.
+    """
+    points = np.round(values * weights * 100.0, 6)
+    points[~eligible] = np.nan
+    score = np.clip(np.round(points.sum(axis=1), 6), 0.0, 100.0)
+    score[~eligible] = np.nan
+    return points, score
+
+
+def id_order(ids: np.ndarray) -> np.ndarray:
+    """Each id's position in sorted order: the tie-break key of :func:`rank_array`."""
+    key = np.empty(len(ids), dtype=np.int64)
+    key[np.argsort(np.asarray(ids, dtype=str), kind="stable")] = np.arange(len(ids))
+    return key
+
+
+def rank_array(score: np.ndarray, tie_key: np.ndarray) -> np.ndarray:
+    """Rank 1 for the highest score, equal scores by ``tie_key``; 0 where score is NaN."""
+    ok = ~np.isnan(score)
+    idx = np.flatnonzero(ok)
+    order = idx[np.lexsort((tie_key[idx], -np.round(score[idx], 9)))]
+    rank = np.zeros(len(score), dtype=np.int64)
+    rank[order] = np.arange(1, len(order) + 1)
+    return rank
 
 
 def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],
@@ -27,21 +61,15 @@ def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],
         ``points`` (weight x value x 100 per criterion), ``score`` (their sum, 0..100)
         and ``rank`` (1 = best; ties broken by site id), the last two null when excluded.
     """
-    w = pd.Series({c: float(weights.get(c, 0.0)) for c in values.columns})
-    points = (values.mul(w, axis=1) * 100.0).round(6)
-    points[~eligible] = np.nan
-    # The score is the sum of the (rounded) points, so they add up exactly as shown.
-    score = points.sum(axis=1, min_count=1).round(6)
-    score[~eligible] = np.nan
-    score = score.clip(0.0, 100.0)
-    return points, score, rank_sites(score)
+    w = np.array([float(weights.get(c, 0.0)) for c in values.columns])
+    eligible = np.asarray(eligible, dtype=bool)
+    points, score = score_arrays(values.to_numpy(dtype=float), w, eligible)
+    pts = pd.DataFrame(points, index=values.index, columns=values.columns)
+    sc = pd.Series(score, index=values.index)
+    return pts, sc, rank_sites(sc)
 
 
 def rank_sites(score: pd.Series) -> pd.Series:
     """Rank 1 for the highest score; equal scores ordered by site id; null stays null."""
-    s = score.dropna()
-    ids = np.array([str(i) for i in s.index])
-    order = np.lexsort((ids, -np.round(s.to_numpy(dtype=float), 9)))
-    rank = pd.Series(pd.NA, index=score.index, dtype="Int64")
-    rank[s.index[order]] = np.arange(1, len(order) + 1)
-    return rank
+    r = rank_array(score.to_numpy(dtype=float), id_order(np.array([str(i) for i in score.index])))
+    return pd.Series(pd.array(np.where(r > 0, r, 0), dtype="Int64"), index=score.index).mask(r == 0)
