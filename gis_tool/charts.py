@@ -10,17 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from . import readiness as ready  # noqa: E402
-from .map_styles import level_colours  # noqa: E402
+from . import readiness as ready
+from .map_styles import level_colours
 
 DPI = 200
 GROUP_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
@@ -59,7 +54,8 @@ def supply_chart(result: Any) -> Figure:
     sup = result.supply()
     levels = list(range(1, len(spec.levels)))
     labels = [spec.levels[i].label_in(result.lang) for i in levels]
-    fig, ax = plt.subplots(figsize=(8.3, 4.8), layout="constrained")
+    fig = Figure(figsize=(8.3, 4.8), layout="constrained")
+    ax = fig.subplots()
     x = np.arange(len(levels))
     bottom = np.zeros(len(levels))
     if spec.group_by:
@@ -122,7 +118,8 @@ def readiness_chart(result: Any) -> Figure:
     ha = s.geometry.area.to_numpy() / 1e4
     size = 4 + 60 * np.sqrt(ha / max(float(ha.max()) if len(ha) else 1.0, 1e-9))
     colours = np.array(level_colours(len(spec.levels)))[lv.astype(int)]
-    fig, ax = plt.subplots(figsize=(8.3, 5.2), layout="constrained")
+    fig = Figure(figsize=(8.3, 5.2), layout="constrained")
+    ax = fig.subplots()
     ax.scatter(s["score"].to_numpy(dtype=float), y, s=size, c=colours, alpha=0.75,
                edgecolors="#444444", linewidths=0.3)
     top = spec.top
@@ -154,7 +151,8 @@ def stability_chart(sens: Any, lang: str = "sv", n: int | None = None) -> Figure
          "en": ("Rank stability under weight uncertainty ({r} draws)", "Rank (1 = best)",
                 "5–95 %", "median", "chosen weights")}[lang]
     s = sens.stability.head(n or max(sens.top, 10))
-    fig, ax = plt.subplots(figsize=(8.3, 0.9 + 0.32 * len(s)), layout="constrained")
+    fig = Figure(figsize=(8.3, 0.9 + 0.32 * len(s)), layout="constrained")
+    ax = fig.subplots()
     y = np.arange(len(s))[::-1]
     ax.hlines(y, s["rank_p05"], s["rank_p95"], color="#2c7fb8", lw=4, alpha=0.5, label=T[2])
     ax.plot(s["median_rank"], y, "o", color="#253494", label=T[3])
@@ -177,7 +175,8 @@ def bump_chart(cmp: pd.DataFrame, top: int = 10, lang: str = "sv") -> Figure:
     cols = [c for c in cmp.columns if c.startswith("rank_")]
     ranks = cmp[cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     show = (ranks <= top).any(axis=1)
-    fig, ax = plt.subplots(figsize=(8.3, 5.6), layout="constrained")
+    fig = Figure(figsize=(8.3, 5.6), layout="constrained")
+    ax = fig.subplots()
     x = np.arange(len(cols))
     beyond = top * 2 + 1   # ranks past 2N (or excluded) sit on one line at the bottom
     for k, (sid, row) in enumerate(zip(cmp["site_id"][show], ranks[show])):
@@ -204,10 +203,7 @@ def save_chart(fig: Figure, path: str | Path) -> Path:
     """Write ``fig`` as a PNG at print resolution, through a temporary file; close it."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-    finally:
-        plt.close(fig)
+    fig.savefig(tmp, dpi=DPI, format="png")
     tmp.replace(path)
     return path
 

@@ -177,6 +177,22 @@ class Result:
         return dataclasses.replace(self, sites=out.iloc[order], weights=w, profile=prof,
                                    constraints=cons, score_cache=c.take(order))
 
+    def map(self, *, lang: str | None = None, top: int = 10) -> Any:
+        """The interactive map (a folium map: shown inline in Jupyter, saved with
+        :func:`gis_tool.maps.save_map`); the same escaped, self-contained page as map.html."""
+        from .maps import site_map
+
+        return site_map(self, lang=lang or self.lang, top=top)
+
+    def explore(self, *, lang: str | None = None, show_map: bool = True) -> Any:
+        """Sliders per weight and a profile picker that re-score live (needs ipywidgets).
+
+        Returns an :class:`gis_tool.explore.Explorer`; display it in a notebook cell.
+        """
+        from .explore import Explorer
+
+        return Explorer(self, lang=lang or self.lang, show_map=show_map)
+
     def supply(self) -> pd.DataFrame | None:
         """Land supply per readiness level (``supply.csv``); None without ``[readiness]``."""
         spec = self.analysis.readiness

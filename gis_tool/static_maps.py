@@ -11,23 +11,19 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import geopandas as gpd
 import matplotlib
+import numpy as np
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
 
-matplotlib.use("Agg")
-
-import geopandas as gpd  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import PathPatch  # noqa: E402
-from matplotlib.path import Path  # noqa: E402
-
-from .layers import geometry_family  # noqa: E402
-from .map_styles import layer_style  # noqa: E402
-from .maps import MapData  # noqa: E402
+from .layers import geometry_family
+from .map_styles import layer_style
+from .maps import MapData
 
 SITE_COLOUR = "#1f4e9c"
 MARKERS = {"diamond": "D", "square": "s", "triangle": "^", "circle": "o"}
@@ -147,7 +143,8 @@ def _frame(ax: Axes, geom: shapely.Geometry, margin: float, aspect: float
 def site_figure(data: MapData, geom: shapely.Geometry, *, parts: list[shapely.Geometry] | None = None,
                 size: tuple[float, float] = (6.8, 4.6)) -> Figure:
     """The site (outlined) among its neighbours and the analysis layers."""
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
     ax.set_facecolor("#f4f3ef")
     x0, y0, x1, y1 = geom.bounds
     margin = max(250.0, 0.6 * max(x1 - x0, y1 - y0))
@@ -176,7 +173,8 @@ def _order(gdf: gpd.GeoDataFrame) -> int:
 def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
                     boundary: gpd.GeoDataFrame | None, size: tuple[float, float] = (6.8, 5.6)) -> Figure:
     """The study area (or all sites) with numbered sites, zoomed to the marks when any."""
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
     ax.set_facecolor("#f4f3ef")
     area = boundary if boundary is not None and len(boundary) else data.sites
     focus = shapely.union_all([g for _, g in marks]) if marks else shapely.union_all(area.geometry.to_numpy())
@@ -209,7 +207,8 @@ def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
 def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
                  title: str, size: tuple[float, float] = (6.8, 2.6)) -> Figure:
     """Points per criterion as horizontal bars against each criterion's maximum."""
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
     y = np.arange(len(labels))[::-1]
     ax.barh(y, maxima, color="#e6ecf0", height=0.6)
     ax.barh(y, points, color="#2c7fb8", height=0.6)
@@ -226,10 +225,7 @@ def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
 def png_bytes(fig: Figure, dpi: int = 170) -> io.BytesIO:
     """The figure as PNG in memory (closed afterwards)."""
     buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=dpi)
-    finally:
-        plt.close(fig)
+    fig.savefig(buf, format="png", dpi=dpi)
     buf.seek(0)
     return buf
 

@@ -171,3 +171,28 @@ def test_compare_cli(attr_world, tmp_path):
     assert (out / "compare.png").stat().st_size > 0 and (out / "map.html").stat().st_size > 0
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "Topp 2: only_a" in page and "Topp 2: only_b" in page
+
+
+def test_explorer_slider_rescores_like_rescore(attr_world):
+    pytest.importorskip("ipywidgets")
+    r = run_analysis(attr_world)
+    ex = r.explore(show_map=False)
+    assert ex.ranking()["site_id"].tolist()[:3] == ["best", "s3", "s2"]   # equal weights
+    ex.sliders["b"].value = 0.0
+    ex.sliders["c"].value = 0.0                 # only a is left: s1 (0.9) second
+    expected = r.rescore(weights={"a": 1 / 3, "b": 0.0, "c": 0.0}).top(15)
+    assert ex.ranking()["site_id"].tolist() == expected["site_id"].tolist()
+    np.testing.assert_array_equal(ex.ranking()["score"].to_numpy(), expected["score"].to_numpy(dtype=float))
+    assert ex.ranking()["site_id"].tolist()[1] == "s1"
+    assert "differs from the published run" in ex.note.value
+    ex.profile.value = "only_b"                 # the picker moves the sliders too
+    assert ex.sliders["b"].value == 1.0 and ex.sliders["a"].value == 0.0
+    assert ex.ranking()["site_id"].tolist()[1] == "s2"
+    assert "s2" in ex.table.value
+
+
+def test_result_map_is_the_published_page(attr_world, tmp_path):
+    from gis_tool.maps import render_map
+
+    page = render_map(run_analysis(attr_world).map(lang="en"))
+    assert "Attributes" in page and "Candidate sites" in page and "<script src=" not in page
