@@ -99,7 +99,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
-             top: int) -> None:
+             top: int, live: bool = False) -> None:
     from .maps import save_map, site_map
     from .outputs import write_outputs
     from .pipeline import run_analysis
@@ -109,7 +109,8 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
 
     def make_map(res: object, path: Path) -> None:
         log.info("drawing map ...")
-        save_map(site_map(res, lang=lang, top=top), path)
+        live_weights = live or bool(result.analysis.raw.get("analysis", {}).get("live_weights", False))
+        save_map(site_map(res, lang=lang, top=top, live_weights=live_weights), path)
 
     spec = result.analysis.readiness
     levels = [lv.label_in(lang) for lv in spec.levels] if spec is not None else None
@@ -157,8 +158,11 @@ def _echo_supply(result: object) -> None:
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
               help=LANG_HELP)
 @click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True, help=TOP_HELP)
+@click.option("--live-weights", "live", is_flag=True,
+              help="Add weight sliders and a profile picker to map.html that re-score the sites in "
+                   "the page (also: live_weights = true in [analysis]).")
 def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
-        top: int) -> None:
+        top: int, live: bool) -> None:
     """Run the analysis file ANALYSIS and write its outputs to --out.
 
     Writes OUT/sites.gpkg (layer 'sites', QGIS-ready, styled), OUT/sites.csv (UTF-8
@@ -166,7 +170,7 @@ def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: s
     OUT/run.json (inputs with checksums, weights, warnings, timings). A non-empty OUT
     is refused unless --overwrite is given; on failure earlier outputs stay as they were.
     """
-    _publish(analysis, out, profile, overwrite, lang, top)
+    _publish(analysis, out, profile, overwrite, lang, top, live)
 
 
 @cli.command()

@@ -25,7 +25,7 @@ VALUE_FNS = ("linear", "threshold", "target", "categorical")
 MISSING_POLICIES = ("worst", "exclude", "error")
 DEFAULT_MISSING = "worst"
 
-_ANALYSIS_KEYS = {"name", "crs", "study_area", "description"}
+_ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights"}
 _LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where"}
 _SITES_KEYS = {"layer", "id", "min_area_m2", "grid"}
 _GRID_KEYS = {"cell_m", "shape"}

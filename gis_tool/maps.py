@@ -86,6 +86,8 @@ class MapData:
     size_fields: dict[str, str] = field(default_factory=dict)
     site_attributes: list[str] = field(default_factory=list)
     readiness: dict[str, Any] | None = None
+    profiles: dict[str, dict[str, float]] = field(default_factory=dict)
+    values: np.ndarray | None = None   # criterion values 0..1, unrounded, in sites order
 
 
 def map_data(result: Any) -> MapData:
@@ -106,7 +108,15 @@ def map_data(result: Any) -> MapData:
                    constraint_layers={c.layer for c in result.constraints.values() if c.layer},
                    study_area=result.analysis.study_area, profile=result.profile,
                    created=date.today().isoformat(), size_fields=sizes, site_attributes=attrs,
-                   readiness=_readiness_info(result))
+                   readiness=_readiness_info(result), profiles=_profile_weights(result),
+                   values=None if result.score_cache is None else result.score_cache.values)
+
+
+def _profile_weights(result: Any) -> dict[str, dict[str, float]]:
+    """Each profile's weights as written (relative; the page normalises them as
+    ``Result.rescore`` does, in criteria order, so that both agree exactly)."""
+    return {name: {c: float(p.weights.get(c, 0.0)) for c in result.criteria}
+            for name, p in result.analysis.profiles.items() if p.weights}
 
 
 READINESS_COLUMNS = ("readiness_level", "readiness_label", "lead_time_months", "cost_to_ready_sek",
@@ -229,8 +239,8 @@ def _bins() -> list[dict[str, Any]]:
     return [{"from": i * 20, "to": (i + 1) * 20, "colour": c} for i, c in enumerate(SCORE_COLOURS)]
 
 
-def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, Any]] | None = None
-                ) -> str:
+def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, Any]] | None = None,
+                live: bool = False) -> str:
     s = data.sites
     pts = gpd.GeoSeries(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs).to_crs(4326)
     cols = ["site_id", "score", "rank", "eligible", "excluded_by", "area_m2"]
@@ -253,6 +263,10 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
            "labels": labels, "readiness": _readiness_cfg(data.readiness, lang)}
+    if live:  # full precision, so that the page re-scores exactly as Result.rescore
+        keys = [f"{c['key']}_value" for c in data.criteria]
+        vals = data.values if data.values is not None else s[keys].to_numpy(dtype=float)
+        cfg["liveValues"] = {"columns": keys, "rows": np.nan_to_num(vals, nan=0.0).tolist()}
     tol = 0.5 if len(s) > 5000 else 0.2
     return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
 
@@ -333,7 +347,7 @@ def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> st
 def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None,
              focus: gpd.GeoDataFrame | None = None, marks: list[tuple[int, str, Any]] | None = None,
              overlays: list[tuple[str, gpd.GeoDataFrame, dict[str, Any]]] | None = None,
-             note: str | None = None) -> folium.Map:
+             note: str | None = None, live_weights: bool = False) -> folium.Map:
     """Build the interactive map of a run.
 
     Parameters
@@ -355,6 +369,9 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
         its own toggle (an inquiry's matches, near misses and combined sites).
     note
         A line added to the title block (an inquiry's request).
+    live_weights
+        Add a panel of weight sliders and a profile picker that re-score, re-rank and
+        recolour the sites in the page (from the values it carries; no server).
 
     Returns
     -------
@@ -392,7 +409,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     areas = [k for k, f in fams.items() if f == "polygon"]
     for name in areas:
         _add_input_layer(m, name, data, T)
-    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top, marks)), T["sites"]).add_to(m)
+    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top, marks, live_weights)),
+           T["sites"]).add_to(m)
     for name, gdf, style in overlays or []:
         if len(gdf):
             _Layer(_data_call(m, "vectorLayer", _overlay_call(name, gdf, style)), name).add_to(m)
@@ -422,7 +440,29 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
              "initialBase": html.escape(T["base_light"]), "readiness": rd}
     setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
     m.add_child(setup_el)
+    if live_weights:
+        root.header.add_child(Element(f"<script>{_asset('live.js')}</script>"), name="gt_live_js")
+        m.add_child(_Script(f"gisTool.livePanel({m.get_name()}, {safe_json(_live_cfg(data, lang, top))})"))
     return m
+
+
+LIVE_TEXT = {
+    "sv": {"title": "Vikter (live)", "profile": "Profil", "published": "Publicerade vikter",
+           "reset": "Återställ", "differs": "Rangordningen skiljer sig från den publicerade körningen",
+           "same": "Som den publicerade körningen",
+           "note": "Poäng räknas om i sidan; restriktioner som publicerade."},
+    "en": {"title": "Weights (live)", "profile": "Profile", "published": "Published weights",
+           "reset": "Reset", "differs": "Ranking differs from the published run",
+           "same": "As the published run", "note": "Scores are recomputed in the page; constraints as published."},
+}
+
+
+def _live_cfg(data: MapData, lang: str, top: int) -> dict[str, Any]:
+    keys = [c["key"] for c in data.criteria]
+    return {"criteria": keys, "labels": [_in_language(c["label"], lang, c["key"]) for c in data.criteria],
+            "weights": {c["key"]: float(c["weight"]) for c in data.criteria},
+            "profiles": {n: {k: w.get(k, 0.0) for k in keys} for n, w in data.profiles.items()},
+            "top": top, "text": LIVE_TEXT[lang]}
 
 
 def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str]) -> None:
@@ -491,7 +531,8 @@ def load_result(out_dir: str | Path) -> MapData:
                    constraint_layers=set(mi.get("constraint_layers", [])),
                    study_area=mi.get("study_area"), profile=mi.get("profile"),
                    created=mi.get("created", ""), size_fields=mi.get("size_fields", {}),
-                   site_attributes=mi.get("site_attributes", []), readiness=mi.get("readiness"))
+                   site_attributes=mi.get("site_attributes", []), readiness=mi.get("readiness"),
+                   profiles=mi.get("profiles", {}))
 
 
 def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
@@ -500,7 +541,7 @@ def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
             "constraint_layers": sorted(data.constraint_layers), "study_area": data.study_area,
             "created": data.created, "size_fields": data.size_fields,
             "site_attributes": data.site_attributes, "layers": stored,
-            "readiness": data.readiness}
+            "readiness": data.readiness, "profiles": data.profiles}
 
 
 INQUIRY_TEXT = {

@@ -196,3 +196,50 @@ def test_result_map_is_the_published_page(attr_world, tmp_path):
 
     page = render_map(run_analysis(attr_world).map(lang="en"))
     assert "Attributes" in page and "Candidate sites" in page and "<script src=" not in page
+
+
+@pytest.mark.browser
+def test_live_weights_page_rescores_like_python(tmp_path):
+    """Move sliders in the published page; every eligible site's score and rank equal
+    Result.rescore with the same weights."""
+    import json
+
+    from gis_tool.demo import get_path
+    from gis_tool.maps import save_map, site_map
+
+    from . import browser
+
+    r = run_analysis(get_path("alingsas"), lang="en")
+    page = save_map(site_map(r, lang="en", live_weights=True), tmp_path / "map.html")
+    res = browser.probe(page, """
+        var status0 = document.querySelector('.gt-live-status').innerText;
+        function move(k, v) { var s = document.querySelector('input[data-criterion="' + k + '"]');
+                              s.value = String(v); s.dispatchEvent(new Event('input')); }
+        move('motorway', 0.9); move('price', 0.5); move('station', 0);
+        var w = {}; document.querySelectorAll('.gt-live input').forEach(function (e) {
+            w[e.getAttribute('data-criterion')] = +e.value; });
+        var moved = gisTool.liveScores(), status1 = document.querySelector('.gt-live-status').innerText;
+        var sel = document.querySelector('.gt-live-profile'); sel.value = 'logistics';
+        sel.dispatchEvent(new Event('change'));
+        var logistics = gisTool.liveScores();
+        document.querySelector('.gt-live-reset').click();
+        done({w: w, moved: moved, logistics: logistics, status0: status0, status1: status1,
+              status2: document.querySelector('.gt-live-status').innerText, reset: gisTool.liveScores()});
+    """, budget_ms=15000)
+    assert res.get("error") is None, res
+    assert res["status0"] == "As the published run"
+    assert res["status1"] == "Ranking differs from the published run"
+    assert res["status2"] == "As the published run"
+
+    def check(page_scores, expected):
+        e = expected.sites[expected.sites["eligible"]].set_index("site_id")
+        assert set(page_scores) == set(e.index)
+        got = pd.DataFrame(page_scores, index=["score", "rank"]).T
+        np.testing.assert_allclose(got["score"].astype(float), e.loc[got.index, "score"].astype(float), atol=1e-9)
+        assert (got["rank"].astype(int) == e.loc[got.index, "rank"].astype(int)).all()
+
+    check(res["moved"], r.rescore(weights=res["w"]))
+    prof = r.analysis.profiles["logistics"].weights
+    check(res["logistics"], r.rescore(weights=dict(prof)))
+    check(res["reset"], r)
+    assert json.dumps(res["w"])  # the weights the page used

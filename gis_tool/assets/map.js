@@ -58,6 +58,10 @@
 
   function features(cfg) {
     var props = rowsToObjects(cfg), feats = [];
+    if (cfg.liveValues) {  /* criterion values at full precision, for live re-scoring */
+      var lv = cfg.liveValues;
+      for (var r = 0; r < props.length; r++) for (var c = 0; c < lv.columns.length; c++) props[r][lv.columns[c]] = lv.rows[r][c];
+    }
     for (var i = 0; i < cfg.geoms.length; i++) {
       feats.push({ type: "Feature", geometry: decodeGeometry(cfg.geoms[i]), properties: props[i] });
     }
@@ -136,7 +140,7 @@
   /* Switch the site colouring: "score" or "readiness"; redraws the legend too. */
   G.colourSites = function (by) {
     G.colourBy = by;
-    if (G.sites) G.sites.setStyle(function (f) { return siteStyle(f.properties, G.sitesCfg); });
+    G.restyleSites();
     if (G.drawLegend) G.drawLegend();
     return by;
   };
@@ -160,15 +164,26 @@
         esc(cfg.text.excluded) + ": " + esc(p.excluded_by || ""));
     }, { sticky: true });
     group.addLayer(layer);
-    cfg.labels.forEach(function (lb) {  /* [lat, lon, rank, site id] of the top sites */
+    G.labelGroup = L.featureGroup().addTo(group);
+    G.drawLabels(cfg.labels);
+    G.sites = layer;
+    G.sitesGroup = group;
+    G.siteCount = data.features.length;
+    return group;
+  };
+
+  /* Rank labels: [lat, lon, rank, site id] of the top sites. */
+  G.drawLabels = function (labels) {
+    G.labelGroup.clearLayers();
+    labels.forEach(function (lb) {
       var icon = L.divIcon({ className: "gt-rank-label", html: "<span>" + num(lb[2], 0) + "</span>", iconSize: [24, 24] });
       var m = L.marker([lb[0], lb[1]], { icon: icon, keyboard: false, title: String(lb[3]) });
       m.on("click", function () { G.openSite(lb[3]); });
-      group.addLayer(m);
+      G.labelGroup.addLayer(m);
     });
-    G.sites = layer;
-    G.siteCount = data.features.length;
-    return group;
+  };
+  G.restyleSites = function () {
+    if (G.sites) G.sites.setStyle(function (f) { return siteStyle(f.properties, G.sitesCfg); });
   };
 
   function pointLayer(cfg, f, latlng, st) {
