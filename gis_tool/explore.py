@@ -134,5 +134,5 @@ def map_html(result: Any, *, lang: str = "sv", max_sites: int = MAP_MAX_SITES) -
     if len(result.sites) > max_sites:
         import dataclasses
 
-        result = dataclasses.replace(result, sites=result.sites.head(max_sites))
+        result = dataclasses.replace(result, sites=result.best_first().head(max_sites))
     return site_map(result, lang=lang)._repr_html_()

@@ -31,7 +31,7 @@ import shapely
 from . import __version__
 from .errors import OutputError
 from .maps import map_data, map_manifest
-from .pipeline import Result
+from .pipeline import Result, best_first
 
 OUTPUT_FILES = ("sites.gpkg", "sites.csv", "run.json", "map.html", "supply.csv", "supply.png",
                 "readiness.png", "priorities.csv")
@@ -118,7 +118,7 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 def sites_table(result: Result) -> pd.DataFrame:
     """The sites without geometry, plus ``x``/``y`` of a point inside each site."""
-    s = result.sites
+    s = best_first(result.sites)
     pts = shapely.point_on_surface(s.geometry.to_numpy())
     df = pd.DataFrame(s.drop(columns=s.geometry.name))
     df["x"] = np.round(shapely.get_x(pts), 2)
@@ -144,7 +144,7 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
     dict
         Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
     """
-    _gpkg_ready(result.sites).to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
+    _gpkg_ready(best_first(result.sites)).to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
     stored = {}
     for name, gdf in map_data(result).layers.items():
         stored[name] = f"input_{name}"

@@ -155,27 +155,30 @@ class Result:
             w = normalise({n: float(weights.get(n, 0.0)) for n in self.criteria})
         else:
             w = _weights(self.analysis, raw_w, prof)
-        if cons == self.constraints:
+        same_cons = cons == self.constraints
+        if same_cons:
             excluded = ~self.sites["eligible"].to_numpy(dtype=bool)
-            reasons = self.sites["excluded_by"].to_numpy(dtype=object)
+            reasons = None
         else:
             excluded, reasons = _exclusions(cons, c)
         wv = np.array([w.values.get(n, 0.0) for n in c.criteria])
         points, score = score_arrays(c.values, wv, ~excluded)
         rank = rank_array(score, c.tie_key)
-        out = self.sites.copy()
+        # Rows keep this run's order (top() and the outputs order by rank); a larger
+        # minimum area drops sites.
+        keep = c.area >= min_area if min_area > c.min_area_m2 else None
+        out = self.sites.copy(deep=False)
         out["score"] = score
-        out["rank"] = pd.array(np.where(rank > 0, rank, 0), dtype="Int64")
-        out.loc[rank == 0, "rank"] = pd.NA
-        out["eligible"] = ~excluded
-        out["excluded_by"] = reasons
+        out["rank"] = pd.arrays.IntegerArray(rank, rank == 0)
+        if reasons is not None:
+            out["eligible"] = ~excluded
+            out["excluded_by"] = reasons
         for j, n in enumerate(c.criteria):
             out[f"{n}_points"] = points[:, j]
-        order = np.lexsort((c.tie_key, np.where(rank > 0, rank, len(rank) + 1)))
-        if min_area > c.min_area_m2:
-            order = order[c.area[order] >= min_area]
-        return dataclasses.replace(self, sites=out.iloc[order], weights=w, profile=prof,
-                                   constraints=cons, score_cache=c.take(order))
+        if keep is not None:
+            out, c = out[keep], c.take(np.flatnonzero(keep))
+        return dataclasses.replace(self, sites=out, weights=w, profile=prof, constraints=cons,
+                                   score_cache=c)
 
     def map(self, *, lang: str | None = None, top: int = 10) -> Any:
         """The interactive map (a folium map: shown inline in Jupyter, saved with
@@ -243,6 +246,10 @@ class Result:
     def top(self, n: int = 10) -> gpd.GeoDataFrame:
         """The ``n`` best eligible sites, best first."""
         return self.sites.dropna(subset=["rank"]).sort_values("rank").head(n)
+
+    def best_first(self) -> gpd.GeoDataFrame:
+        """All sites by rank, then the excluded ones by id (the order of the outputs)."""
+        return best_first(self.sites)
 
 
 def _raw_text(v: Any) -> str:
@@ -485,7 +492,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         points, score, rank = weighted_score(values, weights.values, ~excluded)
         extra = ready.columns(readiness) if readiness is not None else {}
         out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons, extra)
-        cache = ScoreCache(criteria=list(values.columns), values=values.to_numpy(dtype=float)[order],
+        cache = ScoreCache(criteria=list(values.columns),
+                           values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
                            tie_key=id_order(out["site_id"].to_numpy(dtype=str)), area=area[order],
                            positions=order, measures=measures, missing_excluded=missing_excluded,
                            missing_reasons=missing_reasons, min_area_m2=min_area)
@@ -501,6 +509,16 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                   reports={k: v.report for k, v in loaded.items()}, timings=timings,
                   warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
                   readiness=readiness, score_cache=cache)
+
+
+def best_first(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Sites by rank, excluded sites after them by id; returned as is when already so."""
+    r = sites["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    if np.all(r[1:] >= r[:-1]):
+        tail = sites["site_id"].to_numpy(dtype=str)[np.isinf(r)]
+        if np.all(tail[1:] >= tail[:-1]):
+            return sites
+    return sites.iloc[np.lexsort((sites["site_id"].to_numpy(dtype=str), r))]
 
 
 def _exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ the sensitivity draws, so all three agree to the last digit.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,14 +33,23 @@ def id_order(ids: np.ndarray) -> np.ndarray:
     return key
 
 
-def rank_array(score: np.ndarray, tie_key: np.ndarray) -> np.ndarray:
-    """Rank 1 for the highest score, equal scores by ``tie_key``; 0 where score is NaN."""
-    ok = ~np.isnan(score)
-    idx = np.flatnonzero(ok)
-    order = idx[np.lexsort((tie_key[idx], -np.round(score[idx], 9)))]
-    rank = np.zeros(len(score), dtype=np.int64)
+def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = False) -> Any:
+    """Rank 1 for the highest score, equal scores by ``tie_key``; 0 where score is NaN.
+
+    ``tie_key`` is a permutation (see :func:`id_order`): the sites are put in its order
+    once, and one stable sort by score then breaks ties by it. With ``with_order`` also
+    returns the positions of the ranked sites, best first.
+    """
+    n = len(score)
+    by_key = np.empty(n, dtype=np.int64)
+    by_key[tie_key] = np.arange(n)
+    s = np.round(score[by_key], 9)
+    ok = ~np.isnan(s)
+    idx = by_key[ok]
+    order = idx[np.argsort(-s[ok], kind="stable")]
+    rank = np.zeros(n, dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
-    return rank
+    return (rank, order) if with_order else rank
 
 
 def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],

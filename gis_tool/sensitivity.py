@@ -228,4 +228,6 @@ def compare(result: Result, *, profiles: list[str] | None = None, top: int = 10)
         col = out[c].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
         top_all &= col <= top
     out["top_in_all"] = top_all
-    return out
+    order = np.lexsort((out["site_id"].to_numpy(dtype=str),
+                        out["rank_base"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)))
+    return out.iloc[order].reset_index(drop=True)

@@ -72,12 +72,12 @@ def attr_world(tmp_path):
 def test_rescore_equals_a_run_with_those_weights(attr_world):
     r = run_analysis(attr_world)
     for prof in ("only_a", "only_b", "x_only"):
-        a = r.rescore(profile=prof).sites
+        a = r.rescore(profile=prof).best_first()
         b = run_analysis(attr_world, profile=prof).sites
         assert a["site_id"].tolist() == b["site_id"].tolist(), prof
         np.testing.assert_array_equal(a["score"].to_numpy(dtype=float), b["score"].to_numpy(dtype=float))
         assert a["excluded_by"].tolist() == b["excluded_by"].tolist()
-    back = r.rescore(profile="only_a").rescore(profile=None).sites
+    back = r.rescore(profile="only_a").rescore(profile=None).best_first()
     np.testing.assert_array_equal(back["score"].to_numpy(dtype=float), r.sites["score"].to_numpy(dtype=float))
 
 
@@ -85,9 +85,10 @@ def test_rescore_with_weights_by_hand(attr_world):
     r = run_analysis(attr_world).rescore(weights={"a": 3, "b": 1})   # c gets 0
     s = r.sites.set_index("site_id")
     assert s.loc["s1", "score"] == pytest.approx(100 * (0.75 * 0.9 + 0.25 * 0.2))
+    assert r.sites["site_id"].tolist() == run_analysis(attr_world).sites["site_id"].tolist()  # rows stay
     assert s.loc["s1", "a_points"] == pytest.approx(67.5) and s.loc["s1", "c_points"] == 0
     assert r.weights.values == {"a": 0.75, "b": 0.25, "c": 0.0}
-    assert r.sites["site_id"].tolist()[:3] == ["best", "s1", "s4"]   # s1 0.725, s4 0.6
+    assert r.top(3)["site_id"].tolist() == ["best", "s1", "s4"]   # s1 0.725, s4 0.6
     with pytest.raises(InputError, match="did you mean 'a'"):
         r.rescore(weights={"aa": 1})
 
