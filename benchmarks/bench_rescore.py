@@ -60,7 +60,7 @@ def main(n: int) -> None:
         crits = list(result.criteria)
         sets = [dict(zip(crits, rng.uniform(0.1, 1.0, len(crits)))) for _ in range(11)]
         # Same answer both ways (top 100 ids; scores to 1e-6).
-        mine = result.rescore(weights=sets[0]).sites
+        mine = result.rescore(weights=sets[0]).best_first()
         theirs = pandas_rescore(result.sites, sets[0])
         assert mine["site_id"].head(100).tolist() == theirs["site_id"].head(100).tolist()
         np.testing.assert_allclose(mine["score"].head(100).astype(float), theirs["score"].head(100), atol=1e-4)
