@@ -99,13 +99,14 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
-             top: int, live: bool = False) -> None:
+             top: int, live: bool = False, no_map: bool = False, scheduler: str | None = None,
+             fmt: str = "gpkg") -> None:
     from .maps import save_map, site_map
     from .outputs import write_outputs
     from .pipeline import run_analysis
     from .qgis_style import add_qgis_style
 
-    result = run_analysis(analysis, profile=profile, lang=lang)
+    result = run_analysis(analysis, profile=profile, lang=lang, scheduler=scheduler)
 
     def make_map(res: object, path: Path) -> None:
         log.info("drawing map ...")
@@ -119,7 +120,8 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
         add_qgis_style(path, top=top, readiness_levels=levels)
 
     log.info("writing outputs to %s ...", out)
-    written = write_outputs(result, out, overwrite=overwrite, make_map=make_map, style=style)
+    written = write_outputs(result, out, overwrite=overwrite, make_map=None if no_map else make_map,
+                            style=style)
     s = result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
                f"wrote {', '.join(sorted(written))} to {out}")
@@ -161,8 +163,13 @@ def _echo_supply(result: object) -> None:
 @click.option("--live-weights", "live", is_flag=True,
               help="Add weight sliders and a profile picker to map.html that re-score the sites in "
                    "the page (also: live_weights = true in [analysis]).")
+@click.option("--no-map", "no_map", is_flag=True,
+              help="Skip map.html (for very large runs; the map of more than 20 000 sites shows the "
+                   "best 5 000 and a hexagon overview of the rest).")
+@click.option("--scheduler", help="Compute the criteria on Dask: 'local' (a LocalCluster here) or "
+                                  "tcp://HOST:PORT (a running scheduler). Needs gis-tool[dask].")
 def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
-        top: int, live: bool) -> None:
+        top: int, live: bool, no_map: bool, scheduler: str | None) -> None:
     """Run the analysis file ANALYSIS and write its outputs to --out.
 
     Writes OUT/sites.gpkg (layer 'sites', QGIS-ready, styled), OUT/sites.csv (UTF-8
@@ -170,7 +177,7 @@ def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: s
     OUT/run.json (inputs with checksums, weights, warnings, timings). A non-empty OUT
     is refused unless --overwrite is given; on failure earlier outputs stay as they were.
     """
-    _publish(analysis, out, profile, overwrite, lang, top, live)
+    _publish(analysis, out, profile, overwrite, lang, top, live, no_map, scheduler)
 
 
 @cli.command()

@@ -48,7 +48,9 @@ TEXT = {
            "legend_readiness_note": "Hur snart ett företag kan bygga",
            "supply": "Markreserv (möjlig mark, ha)", "level": "Nivå", "ha_level": "ha",
            "ha_cum": "≥ nivå", "target": "Mål", "target_met": "uppfyllt",
-           "target_short": "{ha} ha saknas", "years": "år vid {d} ha/år"},
+           "target_short": "{ha} ha saknas", "years": "år vid {d} ha/år",
+           "overview": "Översikt: alla platser (högsta poäng per hexagon)",
+           "scaled": "Visar de {k} bästa av {n} platser; övriga som hexagonöversikt"},
     "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
            "criterion": "Criterion", "raw": "Measure", "points": "Points",
            "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
@@ -64,10 +66,15 @@ TEXT = {
            "legend_readiness_note": "How soon a company could build",
            "supply": "Land supply (eligible, ha)", "level": "Level", "ha_level": "ha",
            "ha_cum": "≥ level", "target": "Target", "target_met": "met",
-           "target_short": "{ha} ha short", "years": "years at {d} ha/yr"},
+           "target_short": "{ha} ha short", "years": "years at {d} ha/yr",
+           "overview": "Overview: all sites (best score per hexagon)",
+           "scaled": "Showing the best {k} of {n} sites; the rest as a hexagon overview"},
 }
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
 CANVAS_OVER = 1500  # features; above this the map draws on a canvas
+MAP_MAX_SITES = 20_000  # above this many sites the map draws only the best MAP_BEST_SITES ...
+MAP_BEST_SITES = 5_000  # ... and a hexagon overview of all sites (see benchmarks/README.md)
+OVERVIEW_CELLS = 3_000  # about this many hexagons in the overview
 _SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -335,6 +342,65 @@ def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, b
     return _payload(js, _geoms_json(gdf, tol), _rows_json(df)), cfg["show"]
 
 
+def map_scale(n_sites: int) -> dict[str, Any]:
+    """What a map of ``n_sites`` sites draws (for run.json)."""
+    if n_sites <= MAP_MAX_SITES:
+        return {"sites": n_sites, "sites_drawn": n_sites, "overview": None}
+    return {"sites": n_sites, "sites_drawn": MAP_BEST_SITES,
+            "overview": f"about {OVERVIEW_CELLS} hexagons over all sites, coloured by the best "
+                        "score in each; excluded-only hexagons grey",
+            "why": f"a browser holds about {MAP_MAX_SITES:,} polygons with popups"}
+
+
+def _best_sites(data: MapData, k: int) -> MapData:
+    import dataclasses
+
+    from .pipeline import best_first
+
+    s = best_first(data.sites)
+    keep = s.index[:k]
+    pos = data.sites.index.get_indexer(keep)
+    vals = data.values[pos] if data.values is not None else None
+    return dataclasses.replace(data, sites=s.iloc[:k], values=vals)
+
+
+def overview_cells(sites: gpd.GeoDataFrame, cells: int = OVERVIEW_CELLS) -> gpd.GeoDataFrame:
+    """Hexagons over the sites, each with its best score, its number of sites and the
+    number of eligible ones (a light overview for maps of very many sites)."""
+    from .config import GridSpec
+    from .sites import grid_sites
+
+    x0, y0, x1, y1 = sites.total_bounds
+    size = max(50.0, float(np.sqrt((x1 - x0) * (y1 - y0) / cells)))
+    hexes = grid_sites(shapely.box(x0, y0, x1, y1), GridSpec(cell_m=size, shape="hex"), sites.crs)
+    pts = shapely.point_on_surface(sites.geometry.to_numpy())
+    p, h = shapely.STRtree(hexes.geometry.to_numpy()).query(pts, predicate="intersects")
+    p, first = np.unique(p, return_index=True)   # a point on an edge counts once
+    h = h[first]
+    score = sites["score"].to_numpy(dtype=float)[p]
+    n = len(hexes)
+    best = np.full(n, -1.0)
+    np.fmax.at(best, h, np.nan_to_num(score, nan=-1.0))
+    count = np.bincount(h, minlength=n)
+    eligible = np.bincount(h, weights=~np.isnan(score), minlength=n)
+    out = hexes.assign(best_score=np.where(best >= 0, best.round(1), np.nan), sites=count,
+                       eligible=eligible.astype(int))
+    return out[out["sites"] > 0].reset_index(drop=True)
+
+
+def _overview_call(hexes: gpd.GeoDataFrame, T: dict[str, str]) -> str:
+    cls = np.where(np.isnan(hexes["best_score"]), "x",
+                   np.minimum(4, (np.nan_to_num(hexes["best_score"]) // 20).astype(int)).astype(str))
+    df = gpd.GeoDataFrame({"best_score": hexes["best_score"], "sites": hexes["sites"],
+                           "eligible": hexes["eligible"], "class": cls}, geometry=hexes.geometry)
+    styles = {str(i): {"color": c, "weight": 0.3, "fillColor": c, "fillOpacity": 0.55}
+              for i, c in enumerate(SCORE_COLOURS)}
+    styles["x"] = {"color": "#999", "weight": 0.3, "fillColor": "#c8c8c8", "fillOpacity": 0.4}
+    cfg = {"style": styles["x"], "styleBy": "class", "styles": styles, "key": "overview",
+           "title": T["overview"], "tooltip": "best_score", "columns": ["best_score", "sites", "eligible"]}
+    return _payload(cfg, _geoms_json(df, 1.0), _rows_json(pd.DataFrame(df[cfg["columns"]])))
+
+
 def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> str:
     """A layer drawn in one fixed style, with its first column as tooltip."""
     cols = [c for c in gdf.columns if c != gdf.geometry.name][:6]
@@ -382,6 +448,13 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
         raise InputError(f"--lang: unknown language '{lang}'; use 'sv' or 'en'")
     data = map_data(result)
     T = TEXT[lang]
+    overview = None
+    n_all = len(data.sites)
+    if n_all > MAP_MAX_SITES:
+        overview = overview_cells(data.sites)
+        data = _best_sites(data, MAP_BEST_SITES)
+        scaled = T["scaled"].format(k=_fmt_int(len(data.sites), lang), n=_fmt_int(n_all, lang))
+        note = f"{note} · {scaled}" if note else scaled
     n_features = len(data.sites) + sum(len(g) for g in data.layers.values())
     m = folium.Map(tiles=None, prefer_canvas=n_features > CANVAS_OVER, control_scale=False,
                    zoom_snap=0.25)
@@ -409,6 +482,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     areas = [k for k, f in fams.items() if f == "polygon"]
     for name in areas:
         _add_input_layer(m, name, data, T)
+    if overview is not None:
+        _Layer(_data_call(m, "vectorLayer", _overview_call(overview, T)), T["overview"]).add_to(m)
     _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top, marks, live_weights)),
            T["sites"]).add_to(m)
     for name, gdf, style in overlays or []:
@@ -417,8 +492,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
         _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
-    sub = [T["sites_count"].format(n=_fmt_int(len(data.sites), lang),
-                                   e=_fmt_int(int(data.sites["eligible"].sum()), lang))]
+    sub = [T["sites_count"].format(n=_fmt_int(n_all, lang), e=_fmt_int(
+        int(map_data(result).sites["eligible"].sum()), lang))]
     if data.profile:
         sub.append(f"{T['profile']}: {data.profile}")
     sub.append(f"{T['created']} {data.created}")

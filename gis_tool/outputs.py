@@ -30,7 +30,7 @@ import shapely
 
 from . import __version__
 from .errors import OutputError
-from .maps import map_data, map_manifest
+from .maps import map_data, map_manifest, map_scale
 from .pipeline import Result, best_first
 
 OUTPUT_FILES = ("sites.gpkg", "sites.csv", "run.json", "map.html", "supply.csv", "supply.png",
@@ -300,7 +300,8 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
             make_map(result, tmp / "map.html")
         manifest = run_manifest(result, {
             "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
-            "map": map_manifest(map_data(result), stored)})
+            "map": {**map_manifest(map_data(result), stored),
+                    "drawn": map_scale(len(result.sites)) if make_map is not None else None}})
         write_json(tmp / "run.json", manifest)
         names = sorted(p.name for p in tmp.iterdir())
     return {n: out / n for n in names}

@@ -410,7 +410,8 @@ def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_are
 
 
 def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
-                 lang: str = "sv", min_area_m2: float | None = None) -> Result:
+                 lang: str = "sv", min_area_m2: float | None = None,
+                 scheduler: str | None = None) -> Result:
     """Run a whole analysis: load, sites, criteria, values, constraints, score.
 
     Parameters
@@ -425,6 +426,9 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     min_area_m2
         Replaces the minimum site area of the analysis and the profile (an inquiry sets
         its own area bounds and may combine small neighbouring sites).
+    scheduler
+        ``"local"`` or ``"tcp://HOST:PORT"``: compute the criteria on a Dask cluster
+        (:mod:`gis_tool.distributed`); the results equal the single-machine run.
 
     Returns
     -------
@@ -461,9 +465,15 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     excluded = np.zeros(n, bool)
     reasons: list[list[str]] = [[] for _ in range(n)]
     raw_cols, val_cols, missing = {}, {}, {}
+    on_cluster = None
+    if scheduler is not None:
+        from .distributed import measure_on_cluster
+
+        with _step(timings, f"criteria on Dask ({scheduler})"):
+            on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler)
     for name, spec in a.criteria.items():
         with _step(timings, f"criterion {name}"):
-            raw = measure(spec, sites, layers)
+            raw = measure(spec, sites, layers) if on_cluster is None else on_cluster[name]
             vals = np.array(to_values(spec, raw), dtype=float)
             missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
             raw_cols[name], val_cols[name] = raw, vals

@@ -1,0 +1,75 @@
+"""Large runs: no map, a map that stays light, and the same answers on a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gis_tool import maps, run_analysis
+from gis_tool.cli import main
+from gis_tool.maps import overview_cells, render_map, site_map
+
+
+def test_no_map(small_world, tmp_path):
+    out = tmp_path / "o"
+    assert main(["-q", "run", str(small_world), "--out", str(out), "--no-map"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert "map.html" not in names and {"sites.gpkg", "sites.csv", "run.json"} <= names
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["map"]["drawn"] is None
+
+
+def test_map_of_many_sites_draws_the_best_and_an_overview(small_world, monkeypatch):
+    monkeypatch.setattr(maps, "MAP_MAX_SITES", 2)
+    monkeypatch.setattr(maps, "MAP_BEST_SITES", 1)
+    r = run_analysis(small_world)
+    page = render_map(site_map(r, lang="en"))
+    assert "Showing the best 1 of 3 sites" in page
+    assert "Overview: all sites" in page
+    assert maps.map_scale(3)["sites_drawn"] == 1
+    m = re_json(page, "sitesLayer")
+    assert [row[0] for row in m["rows"]] == [r.top(1)["site_id"].iloc[0]]
+
+
+def re_json(page: str, fn: str) -> dict:
+    """The data element that feeds gisTool.<fn>."""
+    import re
+
+    ids = re.findall(r'gisTool\.' + fn + r'\(gisTool\.data\("([^"]+)"\)\)', page)
+    body = re.search(r'<script type="application/json" id="' + ids[0] + r'">(.*?)</script>', page, re.S)
+    return json.loads(body.group(1))
+
+
+def test_overview_cells_keep_the_best_score(small_world):
+    r = run_analysis(small_world)
+    hexes = overview_cells(r.sites, cells=4)
+    assert int(hexes["sites"].sum()) == len(r.sites)       # every site counted once
+    assert np.nanmax(hexes["best_score"]) == pytest.approx(r.sites["score"].max(), abs=0.05)
+    assert int(hexes["eligible"].sum()) == int(r.sites["eligible"].sum())
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_single_machine_result():
+    pytest.importorskip("dask_geopandas")
+    from gis_tool.demo import get_path
+
+    one = run_analysis(get_path("alingsas"))
+    dist = run_analysis(get_path("alingsas"), scheduler="local")
+    assert len(one.sites) > 3000
+    for c in one.criteria:
+        a, b = one.sites[f"{c}_raw"].to_numpy(), dist.sites[f"{c}_raw"].to_numpy()
+        if a.dtype == object:
+            assert (a == b).all(), c
+        else:
+            np.testing.assert_allclose(a.astype(float), b.astype(float), atol=1e-9, rtol=0, err_msg=c)
+    assert one.sites["site_id"].tolist() == dist.sites["site_id"].tolist()
+    np.testing.assert_array_equal(one.sites["score"].to_numpy(dtype=float), dist.sites["score"].to_numpy(dtype=float))
+    assert any(k.startswith("criteria on Dask") for k in dist.timings)
+
+
+def test_bad_scheduler_address_is_exit_2(small_world, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    assert main(["run", str(small_world), "--out", str(tmp_path / "o"), "--scheduler", "nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "--scheduler" in err
