@@ -12,13 +12,13 @@ import shapely
 from pyproj import CRS
 
 from .errors import InputError
-from .layers import PARQUET_SUFFIXES, check_coordinates, check_file, check_finite, detect_encoding, list_layers
+from .layers import check_coordinates, check_file, check_finite, detect_encoding, is_parquet, list_layers
 
 
 def describe_layer(path: Path, layer: str | None) -> dict[str, Any]:
     """Geometry type, CRS, feature count, fields and types, bounds and validity problems."""
     enc = detect_encoding(path, None) if path.suffix.lower() in {".shp", ".zip"} else None
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    if is_parquet(path):
         gdf = gpd.read_parquet(path)
     else:
         kw = {"encoding": enc} if enc else {}
@@ -81,7 +81,7 @@ def describe_file(path: str | Path) -> list[dict[str, Any]]:
     check_file(path)
     out = []
     for name, _ in list_layers(path):
-        lyr = None if path.suffix.lower() in PARQUET_SUFFIXES else name
+        lyr = None if is_parquet(path) else name
         try:
             d = describe_layer(path, lyr)
         except Exception as exc:  # one broken layer must not hide the others

@@ -121,7 +121,7 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
 
     log.info("writing outputs to %s ...", out)
     written = write_outputs(result, out, overwrite=overwrite, make_map=None if no_map else make_map,
-                            style=style)
+                            style=style, fmt=fmt)
     s = result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
                f"wrote {', '.join(sorted(written))} to {out}")
@@ -168,8 +168,10 @@ def _echo_supply(result: object) -> None:
                    "best 5 000 and a hexagon overview of the rest).")
 @click.option("--scheduler", help="Compute the criteria on Dask: 'local' (a LocalCluster here) or "
                                   "tcp://HOST:PORT (a running scheduler). Needs gis-tool[dask].")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg", show_default=True,
+              help="sites.gpkg (QGIS-ready, styled, with the input layers) or sites.parquet (GeoParquet).")
 def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
-        top: int, live: bool, no_map: bool, scheduler: str | None) -> None:
+        top: int, live: bool, no_map: bool, scheduler: str | None, fmt: str) -> None:
     """Run the analysis file ANALYSIS and write its outputs to --out.
 
     Writes OUT/sites.gpkg (layer 'sites', QGIS-ready, styled), OUT/sites.csv (UTF-8
@@ -177,7 +179,7 @@ def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: s
     OUT/run.json (inputs with checksums, weights, warnings, timings). A non-empty OUT
     is refused unless --overwrite is given; on failure earlier outputs stay as they were.
     """
-    _publish(analysis, out, profile, overwrite, lang, top, live, no_map, scheduler)
+    _publish(analysis, out, profile, overwrite, lang, top, live, no_map, scheduler, fmt)
 
 
 @cli.command()

@@ -79,17 +79,16 @@ class FeatureIndex:
 
         A site that touches or overlaps a feature has distance 0.
         """
-        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-            s, p = self.tree.query_nearest(sites[a:b], return_distance=False, all_matches=False)
-            return s + a, p
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            (s, p), d = self.tree.query_nearest(sites[a:b], return_distance=True, all_matches=False)
+            return s + a, p, d
 
         pairs = in_chunks(chunk, len(sites))
         sidx = np.concatenate([c[0] for c in pairs])
         pidx = np.concatenate([c[1] for c in pairs])
         dist = np.full(len(sites), np.inf)
         feat = np.full(len(sites), -1)
-        d = shapely.distance(sites[sidx], self.parts[pidx])
-        dist[sidx], feat[sidx] = d, self.part_of[pidx]
+        dist[sidx], feat[sidx] = np.concatenate([c[2] for c in pairs]), self.part_of[pidx]
         if self.poly_tree is not None:  # inside a polygon feature: distance 0
             si, fi = self.poly_tree.query(sites, predicate="intersects")
             dist[si] = 0.0

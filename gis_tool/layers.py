@@ -85,6 +85,8 @@ def file_sha256(path: Path) -> str:
     files = [path]
     if path.suffix.lower() == ".shp":
         files = [p for p in path.parent.glob(path.stem + ".*") if p.is_file()]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
     stats = [f.stat() for f in files]
     return _sha256(str(path.resolve()), sum(st.st_size for st in stats),
                    max(st.st_mtime_ns for st in stats))
@@ -97,11 +99,20 @@ def _sha256(name: str, size: int, mtime_ns: int) -> str:
     files = [path]
     if path.suffix.lower() == ".shp":
         files = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    if path.is_dir():  # a partitioned GeoParquet dataset: every part, in path order
+        files = sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         with open(f, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
+
+
+def is_parquet(path: Path) -> bool:
+    """A GeoParquet file, or a folder of GeoParquet parts (a partitioned dataset)."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    return path.is_dir() and any(path.rglob("*.parquet"))
 
 
 def check_file(path: Path) -> None:
@@ -114,7 +125,10 @@ def check_file(path: Path) -> None:
         raise InputError(f"{path}: file not found{hint}; check 'path' (relative to the "
                          "analysis file)")
     if path.is_dir():
-        raise InputError(f"{path}: is a folder; give the path of a GIS file")
+        if is_parquet(path):
+            return  # a partitioned GeoParquet dataset
+        raise InputError(f"{path}: is a folder; give the path of a GIS file (or a folder of "
+                         "GeoParquet parts)")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); export the layer again")
     if path.suffix.lower() not in SUPPORTED:
@@ -132,7 +146,7 @@ def list_layers(path: str | Path) -> list[tuple[str, str]]:
     """
     path = Path(path)
     check_file(path)
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    if is_parquet(path):
         return [(path.stem, "")]
     try:
         return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
@@ -149,7 +163,7 @@ def _short(exc: Exception) -> str:
 def _choose_layer(path: Path, layer: str | None) -> str | None:
     listed = list_layers(path)
     layers = [n for n, _ in listed]
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    if is_parquet(path):
         return None
     if layer is None:
         # Tables without geometry (such as QGIS's layer_styles) are not candidates.
@@ -208,11 +222,11 @@ def detect_encoding(path: Path, encoding: str | None) -> str | None:
 
 def _read_raw(path: Path, layer: str | None, encoding: str | None,
               where: str | None = None) -> gpd.GeoDataFrame:
-    if where and path.suffix.lower() in PARQUET_SUFFIXES:
+    if where and is_parquet(path):
         raise InputError(f"{path}: 'where' filters are not supported for GeoParquet; filter "
                          "the file first, or convert it to GeoPackage")
     try:
-        if path.suffix.lower() in PARQUET_SUFFIXES:
+        if is_parquet(path):  # pyarrow: no GDAL; a folder reads as one dataset
             return gpd.read_parquet(path)
         kw: dict[str, Any] = {"use_arrow": True}
         if encoding:

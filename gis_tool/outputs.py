@@ -33,8 +33,8 @@ from .errors import OutputError
 from .maps import map_data, map_manifest, map_scale
 from .pipeline import Result, best_first
 
-OUTPUT_FILES = ("sites.gpkg", "sites.csv", "run.json", "map.html", "supply.csv", "supply.png",
-                "readiness.png", "priorities.csv")
+OUTPUT_FILES = ("sites.gpkg", "sites.parquet", "sites.csv", "run.json", "map.html", "supply.csv",
+                "supply.png", "readiness.png", "priorities.csv")
 LOCK = ".gis-tool.lock"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -110,10 +110,32 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """Neutralise text cells that a spreadsheet would run as a formula (prefix ``'``)."""
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(
+        col = out[c]
+        if pd.api.types.is_string_dtype(col) and col.dtype != object:
+            risky = col.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            if risky.any():
+                out[c] = col.where(~risky, "'" + col.astype(str))
+        elif col.dtype == object:
+            out[c] = col.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(
                 FORMULA_START) else v)
     return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM (Excel reads å, ä, ö), formula-like text neutralised; written by
+    Arrow's CSV writer (pandas' when a column mixes types)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    safe = csv_safe(df)
+    try:
+        table = pa.Table.from_pandas(safe, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        safe.to_csv(path, index=False, encoding="utf-8-sig")
+        return
+    with open(path, "wb") as fh:
+        fh.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, fh)
 
 
 def sites_table(result: Result) -> pd.DataFrame:
@@ -144,11 +166,12 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
     dict
         Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
     """
-    _gpkg_ready(best_first(result.sites)).to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
+    _gpkg_ready(best_first(result.sites)).to_file(path, layer="sites", driver="GPKG", engine="pyogrio",
+                                                  use_arrow=True)
     stored = {}
     for name, gdf in map_data(result).layers.items():
         stored[name] = f"input_{name}"
-        _gpkg_ready(gdf).to_file(path, layer=stored[name], driver="GPKG", engine="pyogrio")
+        _gpkg_ready(gdf).to_file(path, layer=stored[name], driver="GPKG", engine="pyogrio", use_arrow=True)
     if style is not None:
         style(path)
     n = pyogrio.read_info(path, layer="sites")["features"]
@@ -239,8 +262,8 @@ def write_readiness(result: Result, folder: Path) -> None:
 
     sup, prio = result.supply(), result.priorities()
     assert sup is not None and prio is not None
-    csv_safe(sup).to_csv(folder / "supply.csv", index=False, encoding="utf-8-sig")
-    csv_safe(prio).to_csv(folder / "priorities.csv", index=False, encoding="utf-8-sig")
+    write_csv(sup, folder / "supply.csv")
+    write_csv(prio, folder / "priorities.csv")
     save_chart(supply_chart(result), folder / "supply.png")
     save_chart(readiness_chart(result), folder / "readiness.png")
 
@@ -268,7 +291,7 @@ def staged(out: Path, *, overwrite: bool, inputs: set[Path], names: tuple[str, .
 
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                   make_map: Callable[[Result, Path], None] | None = None,
-                  style: Callable[[Path], None] | None = None) -> dict[str, Path]:
+                  style: Callable[[Path], None] | None = None, fmt: str = "gpkg") -> dict[str, Path]:
     """Write sites.gpkg, sites.csv, run.json and (with ``make_map``) map.html into ``out``.
 
     Parameters
@@ -283,6 +306,9 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
         Writes the map to the path it is given.
     style
         Adds a QGIS default style to the GeoPackage it is given.
+    fmt
+        ``"gpkg"`` (sites.gpkg with the input layers and QGIS styles) or ``"parquet"``
+        (sites.parquet, GeoParquet: the sites only, for very large runs and other tools).
 
     Returns
     -------
@@ -291,9 +317,12 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     """
     out = Path(out)
     with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
-        stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
-        table = csv_safe(sites_table(result))
-        table.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig")
+        if fmt == "parquet":
+            best_first(result.sites).to_parquet(tmp / "sites.parquet", index=False)
+            stored: dict[str, str] = {}
+        else:
+            stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
+        write_csv(sites_table(result), tmp / "sites.csv")
         if result.readiness is not None:
             write_readiness(result, tmp)
         if make_map is not None:
@@ -371,10 +400,8 @@ def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
     inputs = input_paths(inq.result) | {inq.spec.path.resolve()}
     with staged(out, overwrite=overwrite, inputs=inputs, names=INQUIRY_FILES) as tmp:
         m = inq.matches
-        csv_safe(pd.DataFrame(m.drop(columns="geometry"))).to_csv(
-            tmp / "matches.csv", index=False, encoding="utf-8-sig")
-        near = pd.DataFrame(inq.near_misses.drop(columns="geometry"))
-        csv_safe(near).to_csv(tmp / "near_misses.csv", index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame(m.drop(columns="geometry")), tmp / "matches.csv")
+        write_csv(pd.DataFrame(inq.near_misses.drop(columns="geometry")), tmp / "near_misses.csv")
         _gpkg_ready(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
         _gpkg_ready(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
                                              engine="pyogrio")
@@ -401,4 +428,4 @@ def write_files(out: str | Path, writers: dict[str, Callable[[Path], Any]], *, o
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
     """A CSV as the other outputs: UTF-8 with BOM, formula-like text neutralised."""
-    csv_safe(df).to_csv(path, index=False, encoding="utf-8-sig")
+    write_csv(df, path)

@@ -89,7 +89,25 @@ def _normalise_multi(geoms: np.ndarray, report: LayerReport) -> np.ndarray:
 
 
 def _duplicates(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    wkb = pd.Series(shapely.to_wkb(gdf.geometry.to_numpy()), index=gdf.index)
+    """Exact duplicates (same geometry, same attributes), later copies marked.
+
+    Hashes first (64-bit, vectorised), then compares the few rows whose hashes collide
+    in full, so a million features cost a fraction of a second.
+    """
+    wkb = shapely.to_wkb(gdf.geometry.to_numpy())
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    key = pd.concat([gdf[cols].astype(str), wkb.rename("__wkb")], axis=1)
-    return key.duplicated().to_numpy()
+    h = pd.util.hash_array(wkb.astype(object))
+    if cols:
+        try:
+            h = h ^ pd.util.hash_pandas_object(gdf[cols], index=False).to_numpy()
+        except TypeError:  # unhashable cells (lists): hash their text
+            h = h ^ pd.util.hash_pandas_object(gdf[cols].astype(str), index=False).to_numpy()
+    cand = pd.Series(h).duplicated(keep=False).to_numpy()
+    out = np.zeros(len(gdf), bool)
+    if cand.any():
+        idx = np.flatnonzero(cand)
+        sub = gdf.iloc[idx]
+        key = pd.concat([sub[cols].astype(str).reset_index(drop=True),
+                         pd.Series(wkb[idx], name="__wkb")], axis=1)
+        out[idx] = key.duplicated().to_numpy()
+    return out

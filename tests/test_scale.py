@@ -73,3 +73,27 @@ def test_bad_scheduler_address_is_exit_2(small_world, tmp_path, capsys):
     assert main(["run", str(small_world), "--out", str(tmp_path / "o"), "--scheduler", "nowhere"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "--scheduler" in err
+
+
+def test_geoparquet_output_and_partitioned_input(small_world, tmp_path):
+    import geopandas as gpd
+
+    out = tmp_path / "o"
+    assert main(["-q", "run", str(small_world), "--out", str(out), "--format", "parquet", "--no-map"]) == 0
+    assert (out / "sites.parquet").exists() and not (out / "sites.gpkg").exists()
+    back = gpd.read_parquet(out / "sites.parquet")
+    assert back["site_id"].tolist()[0] == "A" and back.crs.to_epsg() == 3006
+    # the parcels as a folder of GeoParquet parts, read without GDAL
+    parcels = gpd.read_file(small_world.parent / "world.gpkg", layer="parcels")
+    folder = tmp_path / "parcels_parts"
+    folder.mkdir()
+    parcels.iloc[:2].to_parquet(folder / "part-0.parquet")
+    parcels.iloc[2:].to_parquet(folder / "part-1.parquet")
+    text = small_world.read_text(encoding="utf-8").replace(
+        '[layers.parcels]\npath = "world.gpkg"\nlayer = "parcels"', f'[layers.parcels]\npath = "{folder}"')
+    assert str(folder) in text
+    toml = tmp_path / "parts.toml"
+    toml.write_text(text, encoding="utf-8")
+    a, b = run_analysis(small_world).sites, run_analysis(toml).sites
+    assert a["site_id"].tolist() == b["site_id"].tolist()
+    np.testing.assert_array_equal(a["score"].to_numpy(dtype=float), b["score"].to_numpy(dtype=float))
