@@ -30,8 +30,8 @@ test: $(VENV)/.installed-test   ## run the whole test suite
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check gis_tool tests benchmarks
 
-bench: $(VENV)/.installed-test   ## engine versus geopandas baseline at 10k and 100k sites
-	$(BIN)/python benchmarks/bench_engine.py
+bench: $(VENV)/.installed-test   ## whole `gis-tool run` versus geopandas at 10k, 100k and 1M sites
+	$(BIN)/python benchmarks/bench_e2e.py
 
 clean:
 	rm -rf $(VENV) output/demo
