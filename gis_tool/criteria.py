@@ -138,14 +138,15 @@ def count_within(sites: np.ndarray, features: np.ndarray, radius: float) -> np.n
     return FeatureIndex(features).count_within(sites, radius)
 
 
-def subdivide(geom: shapely.Geometry, max_vertices: int = MAX_VERTICES) -> np.ndarray:
-    """Cut a polygon into disjoint pieces of at most ``max_vertices`` vertices.
+def subdivide(geom: shapely.Geometry | np.ndarray, max_vertices: int = MAX_VERTICES) -> np.ndarray:
+    """Cut polygons into disjoint pieces of at most ``max_vertices`` vertices.
 
     Pieces are halved along their longer side until small (like PostGIS ST_Subdivide),
-    so that intersecting a site with a piece is cheap.
+    so that intersecting a site with a piece is cheap. Given an array, every polygon is
+    cut on its own (work grows with the vertices, not with the layer's extent).
     """
     done = []
-    todo = np.array([geom], dtype=object)
+    todo = np.atleast_1d(np.asarray(geom, dtype=object))
     while len(todo):
         small = shapely.get_num_coordinates(todo) <= max_vertices
         done.append(todo[small])
@@ -176,19 +177,28 @@ def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
     union = shapely.union_all(features)
     if shapely.is_empty(union):
         return out
-    def classify(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-        own = shapely.from_wkb(shapely.to_wkb(union))  # a prepared copy per thread
-        shapely.prepare(own)
-        return shapely.contains_properly(own, sites[a:b]), shapely.intersects(own, sites[a:b])
+    # The union's disjoint parts, each in the tree on its own: a site within one part is
+    # wholly covered; only sites that cross a part's edge are intersected, with pieces.
+    parts = shapely.get_parts(union)
+    parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    tree = shapely.STRtree(parts)
 
-    parts = in_chunks(classify, len(sites))
-    inside = np.concatenate([p[0] for p in parts])
-    touching = np.concatenate([p[1] for p in parts])
+    def classify(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s_in, _ = tree.query(sites[a:b], predicate="within")
+        s_hit, p_hit = tree.query(sites[a:b], predicate="intersects")
+        return s_in + a, s_hit + a, p_hit
+
+    found = in_chunks(classify, len(sites))
+    inside = np.zeros(len(sites), bool)
+    inside[np.concatenate([f[0] for f in found])] = True
+    hit_site = np.concatenate([f[1] for f in found])
+    hit_part = np.concatenate([f[2] for f in found])
     out[inside] = shapely.area(sites[inside])
-    rest = np.flatnonzero(~inside & touching)
+    crossing = ~inside[hit_site]
+    rest = np.unique(hit_site[crossing])
     if len(rest) == 0:
         return out
-    pieces = subdivide(union)
+    pieces = subdivide(parts[np.unique(hit_part[crossing])])
     si, pi = shapely.STRtree(pieces).query(sites[rest], predicate="intersects")
     area = np.concatenate(in_chunks(lambda a, b: shapely.area(shapely.intersection(
         sites[rest[si[a:b]]], pieces[pi[a:b]])), len(si)))

@@ -98,19 +98,17 @@ def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10,
         geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name=?",
                                (layer,)).fetchone()[0]
         con.execute("DELETE FROM layer_styles WHERE f_table_name=?", (layer,))
-        con.execute("""INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
-                       f_geometry_column, styleName, styleQML, styleSLD, useAsDefault,
-                       description, owner, ui, update_time)
-                       VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
-                    (layer, geom_col, "gis-tool score", site_style_qml(top),
-                     "Score classes as on the gis-tool web map; top sites labelled by rank"))
+        styles = [("gis-tool score", site_style_qml(top), 1,
+                   "Score classes as on the gis-tool web map; top sites labelled by rank")]
         if readiness_levels:
+            styles.append(("gis-tool readiness", readiness_style_qml(readiness_levels), 0,
+                           "Readiness levels (markberedskap) as on the gis-tool web map"))
+        for name, qml, default, description in styles:
             con.execute("""INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
                            f_geometry_column, styleName, styleQML, styleSLD, useAsDefault,
                            description, owner, ui, update_time)
-                           VALUES ('', '', ?, ?, ?, ?, '', 0, ?, '', '', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
-                        (layer, geom_col, "gis-tool readiness", readiness_style_qml(readiness_levels),
-                         "Readiness levels (markberedskap) as on the gis-tool web map"))
+                           VALUES ('', '', ?, ?, ?, ?, '', ?, ?, '', '', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
+                        (layer, geom_col, name, qml, default, description))
         con.commit()
     finally:
         con.close()

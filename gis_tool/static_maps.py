@@ -157,13 +157,18 @@ def site_figure(data: MapData, geom: shapely.Geometry, *, parts: list[shapely.Ge
     if parts:
         draw_lines(ax, parts, colors=SITE_COLOUR, linewidths=1.0, linestyles="--", zorder=31)
     draw_lines(ax, [geom], colors=SITE_COLOUR, linewidths=2.6, zorder=32)
+    _finish(ax, box)
+    return fig
+
+
+def _finish(ax: Axes, box: tuple[float, float, float, float]) -> None:
+    """Back to the frame (drawing may have moved it), no axis labels, scale bar, north arrow."""
     ax.set_xlim(box[0], box[2])
     ax.set_ylim(box[1], box[3])
     ax.set_xlabel("")
     ax.set_ylabel("")
     add_scale_bar(ax, box[2] - box[0])
     add_north_arrow(ax)
-    return fig
 
 
 def _order(gdf: gpd.GeoDataFrame) -> int:
@@ -195,12 +200,7 @@ def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
         ax.annotate(str(n), (p.x, p.y), ha="center", va="center", fontsize=8, color="white",
                     weight="bold", zorder=40, bbox={"boxstyle": "circle,pad=0.25", "facecolor": "#1d2b36",
                                                     "edgecolor": "white", "lw": 0.8})
-    ax.set_xlim(box[0], box[2])
-    ax.set_ylim(box[1], box[3])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    add_scale_bar(ax, box[2] - box[0])
-    add_north_arrow(ax)
+    _finish(ax, box)
     return fig
 
 
