@@ -9,16 +9,25 @@ red tints, the study area as an outline.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Set
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
 
 from .layers import geometry_family
 
-if TYPE_CHECKING:
-    from .maps import MapData
+
+class MapData(Protocol):
+    """What styling needs to know about a run (``maps.MapData`` has it)."""
+
+    @property
+    def study_area(self) -> str | None: ...
+    @property
+    def size_fields(self) -> Mapping[str, str]: ...
+    @property
+    def constraint_layers(self) -> Set[str]: ...
 
 
 SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]

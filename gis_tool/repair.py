@@ -7,15 +7,18 @@ lobes), and a layer mixing single and multi parts is made multi throughout.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-if TYPE_CHECKING:
-    from .layers import LayerReport
+
+class LayerReport(Protocol):
+    """Where repairs are counted (``layers.LayerReport`` is one)."""
+
+    def count(self, what: str, n: int) -> None: ...
 
 
 def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
