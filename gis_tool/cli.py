@@ -38,13 +38,20 @@ class _LongWorkOnly(logging.Filter):
 
 
 class _Elapsed(logging.Formatter):
-    def __init__(self) -> None:
+    def __init__(self, bars: bool = False) -> None:
         super().__init__()
         self.t0 = time.perf_counter()
+        self.bars = bars
 
     def format(self, record: logging.LogRecord) -> str:
         t = time.perf_counter() - self.t0
         prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        progress = getattr(record, "progress", None)
+        if self.bars and progress:  # on a terminal: a bar of the steps done so far
+            done, total = progress
+            filled = round(20 * done / max(total, 1))
+            bar = "█" * filled + "░" * (20 - filled)
+            return f"[{t:6.1f}s] {bar} {done + 1}/{total} {record.getMessage()}"
         return f"[{t:6.1f}s] {prefix}{record.getMessage()}"
 
 
@@ -53,7 +60,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     # PROGRESS_DELAY_S seconds, so quick failures print nothing before "error:".
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Elapsed())
+    handler.setFormatter(_Elapsed(bars=sys.stderr.isatty()))
     if not quiet and not verbose and not sys.stderr.isatty():
         handler.addFilter(_LongWorkOnly(PROGRESS_DELAY_S))
     root = logging.getLogger("gis_tool")

@@ -267,8 +267,9 @@ def _num(v: Any) -> Any:
 
 
 @contextmanager
-def _step(timings: dict, name: str) -> Iterator[None]:
-    log.info("%s ...", name)
+def _step(timings: dict, name: str, progress: tuple[int, int] | None = None) -> Iterator[None]:
+    """Time a step into ``timings``; ``progress`` (done, total) lets a terminal draw a bar."""
+    log.info("%s ...", name, extra={"progress": progress} if progress else None)
     t0 = time.perf_counter()
     yield
     timings[name] = round(time.perf_counter() - t0, 3)
@@ -471,8 +472,9 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
 
         with _step(timings, f"criteria on Dask ({scheduler})"):
             on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler)
-    for name, spec in a.criteria.items():
-        with _step(timings, f"criterion {name}"):
+    n_steps = len(a.criteria) + len(cons) + 1
+    for k, (name, spec) in enumerate(a.criteria.items()):
+        with _step(timings, f"criterion {name}", (k, n_steps)):
             raw = measure(spec, sites, layers) if on_cluster is None else on_cluster[name]
             vals = np.array(to_values(spec, raw), dtype=float)
             missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
@@ -483,8 +485,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     area = shapely.area(sites.geometry.to_numpy())
     columns = columns.assign(area_m2=area, **{f"{k}_raw": v for k, v in raw_cols.items()})
     measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns)
-    for name, spec in cons.items():
-        with _step(timings, f"constraint {name}"):
+    for k, (name, spec) in enumerate(cons.items(), start=len(a.criteria)):
+        with _step(timings, f"constraint {name}", (k, n_steps)):
             _check_condition_layer(spec, layers, f"constraints.{name}")
             res = constraint_result(spec, measures)
             excluded |= res.excluded
@@ -497,7 +499,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                 for j, c in enumerate(lv.when):
                     _check_condition_layer(c, layers, f"readiness.levels[{k}].when[{j}]")
             readiness = ready.assess(a.readiness, measures, area, lang)
-    with _step(timings, "score"):
+    with _step(timings, "score", (n_steps - 1, n_steps)):
         values = pd.DataFrame(val_cols, index=sites.index)
         points, score, rank = weighted_score(values, weights.values, ~excluded)
         extra = ready.columns(readiness) if readiness is not None else {}

@@ -97,3 +97,14 @@ def test_geoparquet_output_and_partitioned_input(small_world, tmp_path):
     a, b = run_analysis(small_world).sites, run_analysis(toml).sites
     assert a["site_id"].tolist() == b["site_id"].tolist()
     np.testing.assert_array_equal(a["score"].to_numpy(dtype=float), b["score"].to_numpy(dtype=float))
+
+
+def test_progress_bar_on_a_terminal_only():
+    import logging
+
+    from gis_tool.cli import _Elapsed
+
+    rec = logging.LogRecord("gis_tool", logging.INFO, "", 0, "criterion road ...", None, None)
+    rec.progress = (4, 10)
+    assert "██████████░░░░░░░░░░ 5/10 criterion road" in _Elapsed(bars=True).format(rec)
+    assert "█" not in _Elapsed(bars=False).format(rec)
