@@ -106,5 +106,5 @@ def test_progress_bar_on_a_terminal_only():
 
     rec = logging.LogRecord("gis_tool", logging.INFO, "", 0, "criterion road ...", None, None)
     rec.progress = (4, 10)
-    assert "██████████░░░░░░░░░░ 5/10 criterion road" in _Elapsed(bars=True).format(rec)
+    assert "████████░░░░░░░░░░░░ 5/10 criterion road" in _Elapsed(bars=True).format(rec)   # 4 of 10 done
     assert "█" not in _Elapsed(bars=False).format(rec)
