@@ -97,9 +97,9 @@ def _duplicates(gdf: gpd.GeoDataFrame) -> np.ndarray:
     Hashes first (64-bit, vectorised), then compares the few rows whose hashes collide
     in full, so a million features cost a fraction of a second.
     """
-    wkb = shapely.to_wkb(gdf.geometry.to_numpy())
+    geoms = gdf.geometry.to_numpy()
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    h = pd.util.hash_array(wkb.astype(object))
+    h = _geometry_hash(geoms)
     if cols:
         try:
             h = h ^ pd.util.hash_pandas_object(gdf[cols], index=False).to_numpy()
@@ -111,6 +111,25 @@ def _duplicates(gdf: gpd.GeoDataFrame) -> np.ndarray:
         idx = np.flatnonzero(cand)
         sub = gdf.iloc[idx]
         key = pd.concat([sub[cols].astype(str).reset_index(drop=True),
-                         pd.Series(wkb[idx], name="__wkb")], axis=1)
+                         pd.Series(shapely.to_wkb(geoms[idx]), name="__wkb")], axis=1)
         out[idx] = key.duplicated().to_numpy()
     return out
+
+
+def _geometry_hash(geoms: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per geometry from its type, coordinate count and coordinates (with
+    their positions), vectorised; equal geometries hash equal."""
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    n = len(geoms)
+    counts = np.bincount(idx, minlength=n).astype(np.uint64)
+    h = pd.util.hash_array(shapely.get_type_id(geoms).astype(np.int64)) ^ pd.util.hash_array(counts)
+    if len(coords):
+        start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n))[:-1]])
+        pos = np.arange(len(coords)) - start[idx]
+        hc = pd.util.hash_array(np.ascontiguousarray(coords).view(np.uint64).ravel()).reshape(-1, 2)
+        mixed = hc[:, 0] ^ (hc[:, 1] * np.uint64(0x9E3779B97F4A7C15)) ^ pd.util.hash_array(pos.astype(np.int64))
+        acc = np.zeros(n, dtype=np.uint64)
+        has = counts > 0
+        acc[has] = np.add.reduceat(mixed, start[has])   # a sum modulo 2**64 per geometry
+        h = h ^ acc
+    return h
