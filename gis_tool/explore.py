@@ -8,7 +8,8 @@ profile picker, a ranking table and the map. Every change goes through
 The map is the same self-contained page as ``map.html`` (Leaflet on a canvas). Measured
 here: the demo's 3 570 sites redraw in well under a second; a 100 000-site page weighs
 28 MB and loads in 7-9 s, so above ``MAP_MAX_SITES`` sites the explorer maps only the
-best ones and says so.
+best ones. lonboard was measured too (benchmarks/README.md): smaller pages at 100 000
+sites, but its page loads scripts from CDNs and has no score popups, so it is not used.
 """
 
 from __future__ import annotations
