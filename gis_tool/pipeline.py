@@ -498,6 +498,10 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             for k, lv in enumerate(a.readiness.levels):
                 for j, c in enumerate(lv.when):
                     _check_condition_layer(c, layers, f"readiness.levels[{k}].when[{j}]")
+                    if c.field and c.field not in columns.columns:
+                        raise InputError(f"{a.path.name}: readiness.levels[{k}].when[{j}].field: no "
+                                         f"column '{c.field}'{closest(c.field, columns.columns)}; "
+                                         f"columns: {valid_list(columns.columns)}")
             readiness = ready.assess(a.readiness, measures, area, lang)
     with _step(timings, "score", (n_steps - 1, n_steps)):
         values = pd.DataFrame(val_cols, index=sites.index)

@@ -360,3 +360,35 @@ def test_browser_colours_by_readiness_and_shows_lead_time(ladder_world, tmp_path
     assert "4 · Municipal" in res["pop"] and "6 months" in res["pop"] and "1.7 MSEK, 9 months" in res["pop"]
     assert "2 ha short" in res["supply"] and "Build-ready: 0.5 years at 2 ha/yr" in res["supply"]
     assert "Target: 3 ha ≥ Build-ready (1 ha, 2 ha short)" in res["title"]
+
+
+def test_grid_sites_field_condition_needs_a_computed_column(tmp_path):
+    """Grid cells have no attributes: a field condition may read area_m2 or <criterion>_raw."""
+    from shapely import box
+
+    area = gpd.GeoDataFrame({"n": [1]}, geometry=[box(X0, Y0, X0 + 400, Y0 + 400)], crs=CRS)
+    write_gpkg(tmp_path / "g.gpkg", {"area": area})
+    text = """
+        [analysis]
+        study_area = "area"
+        [layers.area]
+        path = "g.gpkg"
+        [sites]
+        grid = { cell_m = 200 }
+        [criteria.size]
+        kind = "area"
+        value = { fn = "linear", best = 40000, worst = 0 }
+        [readiness]
+        [[readiness.levels]]
+        label = "none"
+        lead_time_months = 12
+        [[readiness.levels]]
+        label = "big"
+        lead_time_months = 6
+        when = [{ field = "FIELD", min = 40000 }]
+        """
+    ok = write_toml(tmp_path / "ok.toml", text.replace("FIELD", "size_raw"))
+    assert run_analysis(ok).sites["readiness_level"].tolist() == [1, 1, 1, 1]
+    bad = write_toml(tmp_path / "bad.toml", text.replace("FIELD", "owner"))
+    with pytest.raises(InputError, match=r"readiness\.levels\[1\]\.when\[0\]\.field: no column 'owner'"):
+        run_analysis(bad)
