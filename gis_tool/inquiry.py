@@ -14,9 +14,9 @@ an :class:`InquiryResult` with
   offered: none of the parts is a match alone, and no pair within a triple already is.
   Scored by the area-weighted mean of the parts' scores.
 
-A request's area bounds replace the minimum site area of the analysis profile (a profile's
-``min_area_m2`` still applies to single sites when the request sets no ``min_area_m2``),
-so that small neighbouring parcels can be combined.
+A request's area bounds replace the minimum site area of the profile (the analysis's
+``[sites] min_area_m2`` still applies; a profile's ``min_area_m2`` becomes the lower area
+bound when the request sets none), so that small neighbouring parcels can be combined.
 """
 
 from __future__ import annotations
