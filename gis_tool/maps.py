@@ -397,7 +397,8 @@ def _overview_call(hexes: gpd.GeoDataFrame, T: dict[str, str]) -> str:
               for i, c in enumerate(SCORE_COLOURS)}
     styles["x"] = {"color": "#999", "weight": 0.3, "fillColor": "#c8c8c8", "fillOpacity": 0.4}
     cfg = {"style": styles["x"], "styleBy": "class", "styles": styles, "key": "overview",
-           "title": T["overview"], "tooltip": "best_score", "columns": ["best_score", "sites", "eligible"]}
+           "title": T["overview"], "tooltip": "best_score",
+           "columns": ["best_score", "sites", "eligible", "class"]}
     return _payload(cfg, _geoms_json(df, 1.0), _rows_json(pd.DataFrame(df[cfg["columns"]])))
 
 

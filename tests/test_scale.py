@@ -30,6 +30,10 @@ def test_map_of_many_sites_draws_the_best_and_an_overview(small_world, monkeypat
     assert maps.map_scale(3)["sites_drawn"] == 1
     m = re_json(page, "sitesLayer")
     assert [row[0] for row in m["rows"]] == [r.top(1)["site_id"].iloc[0]]
+    ov = [d for d in all_json(page, "vectorLayer") if d["cfg"]["key"] == "overview"][0]
+    cls = ov["cfg"]["columns"].index("class")   # the column the colours are keyed by
+    best = ov["cfg"]["columns"].index("best_score")
+    assert all(row[cls] == str(min(4, int(row[best] // 20))) for row in ov["rows"] if row[best] is not None)
 
 
 def re_json(page: str, fn: str) -> dict:
@@ -39,6 +43,14 @@ def re_json(page: str, fn: str) -> dict:
     ids = re.findall(r'gisTool\.' + fn + r'\(gisTool\.data\("([^"]+)"\)\)', page)
     body = re.search(r'<script type="application/json" id="' + ids[0] + r'">(.*?)</script>', page, re.S)
     return json.loads(body.group(1))
+
+
+def all_json(page: str, fn: str) -> list[dict]:
+    import re
+
+    ids = re.findall(r'gisTool\.' + fn + r'\(gisTool\.data\("([^"]+)"\)\)', page)
+    return [json.loads(re.search(r'<script type="application/json" id="' + i + r'">(.*?)</script>',
+                                 page, re.S).group(1)) for i in ids]
 
 
 def test_overview_cells_keep_the_best_score(small_world):
