@@ -265,7 +265,7 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
         where = gpd.GeoSeries([p for _, _, p in marks], crs=s.crs).to_crs(4326)
         labels = [[round(float(p.y), 6), round(float(p.x), 6), int(k), str(i)]
                   for (k, i, _), p in zip(marks, where)]
-    crit = [{**c, "label": _in_language(c["label"], lang, c["key"])} for c in data.criteria]
+    crit = [{**c, "label": in_language(c["label"], lang, c["key"])} for c in data.criteria]
     cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
@@ -282,14 +282,14 @@ def _readiness_cfg(info: dict[str, Any] | None, lang: str) -> dict[str, Any] | N
     """The readiness ladder, supply and target with labels in ``lang``."""
     if info is None:
         return None
-    levels = [{**lv, "label": _in_language(lv["label"], lang, str(lv["level"]))} for lv in info["levels"]]
+    levels = [{**lv, "label": in_language(lv["label"], lang, str(lv["level"]))} for lv in info["levels"]]
     target = info.get("target")
     if target is not None:
-        target = {**target, "label": _in_language(target["label"], lang, str(target["level"]))}
+        target = {**target, "label": in_language(target["label"], lang, str(target["level"]))}
     return {"levels": levels, "target": target, "demand": info.get("demand")}
 
 
-def _in_language(label: Any, lang: str, default: str) -> str:
+def in_language(label: Any, lang: str, default: str) -> str:
     """A label in ``lang`` when it is given per language, else the label itself."""
     if isinstance(label, Mapping):
         return str(label.get(lang) or next(iter(label.values()), default))
@@ -535,7 +535,7 @@ LIVE_TEXT = {
 
 def _live_cfg(data: MapData, lang: str, top: int) -> dict[str, Any]:
     keys = [c["key"] for c in data.criteria]
-    return {"criteria": keys, "labels": [_in_language(c["label"], lang, c["key"]) for c in data.criteria],
+    return {"criteria": keys, "labels": [in_language(c["label"], lang, c["key"]) for c in data.criteria],
             "weights": {c["key"]: float(c["weight"]) for c in data.criteria},
             "profiles": {n: {k: w.get(k, 0.0) for k in keys} for n, w in data.profiles.items()},
             "top": top, "text": LIVE_TEXT[lang]}

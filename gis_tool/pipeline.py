@@ -488,10 +488,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     for k, (name, spec) in enumerate(cons.items(), start=len(a.criteria)):
         with _step(timings, f"constraint {name}", (k, n_steps)):
             _check_condition_layer(spec, layers, f"constraints.{name}")
-            res = constraint_result(spec, measures)
-            excluded |= res.excluded
-            for i in np.flatnonzero(res.excluded):
-                reasons[i].append(res.reasons[i])
+            _add_exclusions(constraint_result(spec, measures), excluded, reasons)
     readiness = None
     if a.readiness is not None:
         with _step(timings, "readiness"):
@@ -537,15 +534,19 @@ def best_first(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return sites.iloc[np.lexsort((sites["site_id"].to_numpy(dtype=str), r))]
 
 
+def _add_exclusions(res: Any, excluded: np.ndarray, reasons: list[list[str]]) -> None:
+    """Mark the sites a constraint excludes and add its reason to theirs (in place)."""
+    excluded |= res.excluded
+    for i in np.flatnonzero(res.excluded):
+        reasons[i].append(res.reasons[i])
+
+
 def _exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndarray, np.ndarray]:
     """Constraints evaluated again from the cached measures (a profile changed them)."""
     excluded = c.missing_excluded.copy()
     reasons = [list(r) for r in c.missing_reasons]
     for spec in cons.values():
-        res = constraint_result(spec, c.measures)
-        excluded |= res.excluded
-        for i in np.flatnonzero(res.excluded):
-            reasons[i].append(res.reasons[i])
+        _add_exclusions(constraint_result(spec, c.measures), excluded, reasons)
     text = np.array(["; ".join(r) for r in reasons], dtype=object)
     return excluded[c.positions], text[c.positions]
 

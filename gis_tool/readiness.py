@@ -64,36 +64,28 @@ def assess(spec: ReadinessSpec, measures: SiteMeasures, area_m2: np.ndarray, lan
     n = len(measures.sites)
     level = np.zeros(n, dtype=np.int64)
     checks: list[list[Check]] = [[]]
+    per_condition: list[tuple[str, list[Check]]] = []
     for i, lv in enumerate(spec.levels[1:], start=1):
-        lv_checks = [c for cond in lv.when for c in evaluate(cond, measures)]
+        per_condition = [(c.layer or c.field or "", evaluate(c, measures)) for c in lv.when]
+        lv_checks = [ck for _, cks in per_condition for ck in cks]
         checks.append(lv_checks)
         level[all_hold(lv_checks, n)] = i  # later (higher) levels overwrite: the highest wins
     labels = np.array([lv.label_in(lang) for lv in spec.levels], dtype=object)[level]
     lead = np.array([lv.lead_time_months for lv in spec.levels], dtype=float)[level]
-    cost, months, unrated = _cost_to_ready(spec, measures, checks[-1], area_m2)
+    # per_condition is now the top level's: its conditions, keyed as [readiness.costs] is
+    cost, months, unrated = _cost_to_ready(spec, measures, per_condition, area_m2)
     gaps = _next_level_needs(spec, checks, level)
     return Readiness(spec, lang, level, labels, lead, checks, cost, months, gaps, unrated)
 
 
-def _condition_checks(spec: ReadinessSpec, checks: list[Check]) -> list[tuple[str, list[Check]]]:
-    """The top level's checks grouped by condition, keyed by the condition's layer or field."""
-    out, pos = [], 0
-    for cond in spec.levels[-1].when:
-        k = (cond.min_share, cond.max_share, cond.min_distance_m, cond.max_distance_m,
-             cond.equals, cond.not_equals, cond.in_, cond.not_in, cond.min, cond.max)
-        n_rules = sum(v is not None for v in k)
-        out.append((cond.layer or cond.field or "", checks[pos:pos + n_rules]))
-        pos += n_rules
-    return out
-
-
-def _cost_to_ready(spec: ReadinessSpec, measures: SiteMeasures, top_checks: list[Check],
-                   area_m2: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _cost_to_ready(spec: ReadinessSpec, measures: SiteMeasures,
+                   top_conditions: list[tuple[str, list[Check]]], area_m2: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     n = len(measures.sites)
     cost = np.zeros(n)
     months = np.zeros(n)
     unrated: list[str] = []
-    for key, cks in _condition_checks(spec, top_checks):
+    for key, cks in top_conditions:
         unmet = ~all_hold(cks, n)
         if not unmet.any():
             continue

@@ -11,7 +11,6 @@ DejaVu Sans (shipped with matplotlib), which carries å, ä and ö.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from .inquiry import InquiryResult, fmt
-from .maps import map_data
+from .maps import in_language, map_data
 from .measures import unit_of
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
 
@@ -107,10 +106,7 @@ class _Pack(FPDF):
 
 
 def _label(spec: Any, lang: str, default: str) -> str:
-    lab = spec.label
-    if isinstance(lab, Mapping):
-        return str(lab.get(lang) or next(iter(lab.values()), default))
-    return str(lab or default)
+    return in_language(spec.label, lang, default)
 
 
 def _value(v: Any, unit: str, lang: str) -> str:
