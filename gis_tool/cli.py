@@ -139,11 +139,11 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
 
 def _echo_supply(result: object) -> None:
     """The land-supply table and the target, at the end of a run with readiness."""
-    from .charts import supply_text
-
     sup = result.supply()  # type: ignore[attr-defined]
     if sup is None:
         return
+    from .charts import supply_text  # matplotlib: imported only when needed
+
     spec = result.analysis.readiness  # type: ignore[attr-defined]
     click.echo("land supply by readiness level (supply.csv):")
     click.echo(supply_text(sup))

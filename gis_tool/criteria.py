@@ -27,9 +27,9 @@ THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the G
 MIN_CHUNK = 5000  # sites per thread below which one thread does it all
 
 
-def in_chunks(fn: Callable[[int, int], Any], n: int) -> list[Any]:
+def in_chunks(fn: Callable[[int, int], Any], n: int, min_chunk: int = MIN_CHUNK) -> list[Any]:
     """Run ``fn(start, stop)`` over ``range(n)`` in chunks on several threads, in order."""
-    k = max(1, min(THREADS, n // MIN_CHUNK))
+    k = max(1, min(THREADS, n // min_chunk))
     if k == 1:
         return [fn(0, n)]
     edges = [int(e) for e in np.linspace(0, n, k + 1)]
@@ -77,23 +77,43 @@ class FeatureIndex:
     def nearest(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from each site to the nearest feature, and that feature's index.
 
-        A site that touches or overlaps a feature has distance 0.
-        """
-        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            (s, p), d = self.tree.query_nearest(sites[a:b], return_distance=True, all_matches=False)
-            return s + a, p, d
+        A site that touches or overlaps a feature has distance 0. Among features at the
+        same distance the one with the lowest index is taken, so results do not depend on
+        the tree's order or on how the sites are chunked over threads.
 
-        pairs = in_chunks(chunk, len(sites))
-        sidx = np.concatenate([c[0] for c in pairs])
-        pidx = np.concatenate([c[1] for c in pairs])
-        dist = np.full(len(sites), np.inf)
-        feat = np.full(len(sites), -1)
-        dist[sidx], feat[sidx] = np.concatenate([c[2] for c in pairs]), self.part_of[pidx]
+        Two vectorised passes: first the sites that touch or cross a feature (distance 0;
+        most sites, on a dense network), then GEOS's nearest search for the rest only. The
+        nearest search alone is 2-3 times slower on a dense network, as it keeps looking
+        after finding a touching segment.
+        """
+        n = len(sites)
+        dist, feat = np.full(n, np.inf), np.full(n, -1)
         if self.poly_tree is not None:  # inside a polygon feature: distance 0
             si, fi = self.poly_tree.query(sites, predicate="intersects")
-            dist[si] = 0.0
-            feat[si] = np.flatnonzero(self.poly)[fi]
+            _best(dist, feat, si, np.flatnonzero(self.poly)[fi], np.zeros(len(si)))
+        if len(self.parts):
+            s, p, _ = self._pairs(sites, np.arange(n), nearest=False)
+            _best(dist, feat, s, self.part_of[p], np.zeros(len(s)))
+            s, p, d = self._pairs(sites, np.flatnonzero(~np.isfinite(dist)), nearest=True)
+            _best(dist, feat, s, self.part_of[p], d)
         return dist, feat
+
+    def _pairs(self, sites: np.ndarray, idx: np.ndarray, *, nearest: bool
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part) pairs for the sites ``idx``, on several threads: every part nearest
+        to the site (ties included) and the distances with ``nearest``, else the parts it
+        intersects (distance 0)."""
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ix = idx[a:b]
+            if nearest:
+                (s, p), d = self.tree.query_nearest(sites[ix], all_matches=True, return_distance=True)
+            else:
+                s, p = self.tree.query(sites[ix], predicate="intersects")
+                d = np.zeros(len(s))
+            return ix[s], p, d
+
+        found = in_chunks(chunk, len(idx))
+        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
 
     def count_within(self, sites: np.ndarray, radius: float) -> np.ndarray:
         """How many distinct features lie at most ``radius`` from each site."""
@@ -104,6 +124,19 @@ class FeatureIndex:
             extra = np.stack([s2, np.flatnonzero(self.poly)[f2]])
             pairs = np.unique(np.concatenate([pairs, extra], axis=1), axis=1)
         return np.bincount(pairs[0], minlength=len(sites)).astype(float)
+
+
+def _best(dist: np.ndarray, feat: np.ndarray, s: np.ndarray, f: np.ndarray, d: np.ndarray) -> None:
+    """Keep, per site, the smallest distance ``d`` of its pairs (site ``s``, feature ``f``)
+    where it beats what ``dist`` and ``feat`` hold; ties go to the lowest feature index."""
+    if not len(s):
+        return
+    dmin = dist.copy()
+    np.minimum.at(dmin, s, d)            # unbuffered ufuncs: no sort of millions of pairs
+    at_min = d == dmin[s]
+    fmin = np.where(dmin < dist, np.iinfo(np.int64).max, feat).astype(np.int64)
+    np.minimum.at(fmin, s[at_min], f[at_min].astype(np.int64))
+    dist[:], feat[:] = dmin, np.where(fmin == np.iinfo(np.int64).max, feat, fmin)
 
 
 def distance_to(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -168,8 +201,8 @@ def subdivide(geom: shapely.Geometry | np.ndarray, max_vertices: int = MAX_VERTI
 def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
     """Area of each site covered by the union of ``features`` (overlaps counted once).
 
-    Sites wholly inside the union are decided by one prepared containment test; only
-    sites that cross its edge are intersected, with small pieces of the union.
+    Sites wholly inside the union are decided by prepared containment tests; only sites
+    that cross its edge are intersected, with small pieces of the union.
     """
     out = np.zeros(len(sites))
     if len(features) == 0 or len(sites) == 0:
@@ -177,18 +210,19 @@ def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
     union = shapely.union_all(features)
     if shapely.is_empty(union):
         return out
-    # The union's disjoint parts, each in the tree on its own: a site within one part is
-    # wholly covered; only sites that cross a part's edge are intersected, with pieces.
+    # The union's disjoint parts, each prepared once and tested against the sites in a
+    # tree: a site a part covers is wholly covered; only sites that cross a part's edge
+    # are intersected, with small pieces of it.
     parts = shapely.get_parts(union)
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-    tree = shapely.STRtree(parts)
+    tree = shapely.STRtree(sites)
 
     def classify(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s_in, _ = tree.query(sites[a:b], predicate="within")
-        s_hit, p_hit = tree.query(sites[a:b], predicate="intersects")
-        return s_in + a, s_hit + a, p_hit
+        _, s_in = tree.query(parts[a:b], predicate="covers")
+        p_hit, s_hit = tree.query(parts[a:b], predicate="intersects")
+        return s_in, s_hit, p_hit + a
 
-    found = in_chunks(classify, len(sites))
+    found = in_chunks(classify, len(parts), min_chunk=1)
     inside = np.zeros(len(sites), bool)
     inside[np.concatenate([f[0] for f in found])] = True
     hit_site = np.concatenate([f[1] for f in found])

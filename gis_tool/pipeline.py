@@ -507,7 +507,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons, extra)
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
-                           tie_key=id_order(out["site_id"].to_numpy(dtype=str)), area=area[order],
+                           tie_key=id_order(out["site_id"].to_numpy(dtype=object)), area=area[order],
                            positions=order, measures=measures, missing_excluded=missing_excluded,
                            missing_reasons=missing_reasons, min_area_m2=min_area)
     timings["total"] = round(time.perf_counter() - t_all, 3)
@@ -597,6 +597,6 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     out = gpd.GeoDataFrame(df, geometry=sites.geometry.to_numpy(), crs=sites.crs)
     out.index.name = None
     # Best first; excluded sites after the ranked ones, in site-id order.
-    order = np.lexsort((out["site_id"].to_numpy(dtype=str),
-                        out["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)))
+    key = id_order(cols["site_id"])
+    order = np.lexsort((key, out["rank"].to_numpy(dtype=float, na_value=np.inf)))
     return out.iloc[order], order

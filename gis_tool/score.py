@@ -26,10 +26,17 @@ def score_arrays(values: np.ndarray, weights: np.ndarray, eligible: np.ndarray
     return points, score
 
 
-def id_order(ids: np.ndarray) -> np.ndarray:
-    """Each id's position in sorted order: the tie-break key of :func:`rank_array`."""
-    key = np.empty(len(ids), dtype=np.int64)
-    key[np.argsort(np.asarray(ids, dtype=str), kind="stable")] = np.arange(len(ids))
+def id_order(ids: Any) -> np.ndarray:
+    """Each id's position in sorted order: the tie-break key of :func:`rank_array`.
+
+    Ids are compared as text, by code point. Ids already in order (as parcel numbers
+    often are) skip the sort.
+    """
+    text = np.asarray(ids, dtype=str)
+    if len(text) < 2 or bool(np.all(text[1:] > text[:-1])):
+        return np.arange(len(text), dtype=np.int64)
+    key = np.empty(len(text), dtype=np.int64)
+    key[np.argsort(text, kind="stable")] = np.arange(len(text))
     return key
 
 
@@ -81,5 +88,5 @@ def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],
 
 def rank_sites(score: pd.Series) -> pd.Series:
     """Rank 1 for the highest score; equal scores ordered by site id; null stays null."""
-    r = rank_array(score.to_numpy(dtype=float), id_order(np.array([str(i) for i in score.index])))
+    r = rank_array(score.to_numpy(dtype=float), id_order(score.index.to_numpy(dtype=object)))
     return pd.Series(pd.array(np.where(r > 0, r, 0), dtype="Int64"), index=score.index).mask(r == 0)

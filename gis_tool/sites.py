@@ -11,7 +11,7 @@ import shapely
 
 from .config import GridSpec
 from .errors import InputError, closest, valid_list
-from .layers import attribute_text, geometry_family
+from .layers import attribute_texts, geometry_family
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def sites_from_layer(gdf: gpd.GeoDataFrame, id_field: str, *, where: str) -> gpd
         n = int(ids.isna().sum())
         raise InputError(f"{where}: {n} feature(s) have no value in id field '{id_field}'; "
                          "give every site an id")
-    sid = ids.map(attribute_text)
+    sid = attribute_texts(ids)
     dup = sid[sid.duplicated(keep=False)]
     if len(dup):
         names = ", ".join(f"'{v}'" for v in dup.unique()[:5])
