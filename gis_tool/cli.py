@@ -108,7 +108,6 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
              top: int, live: bool = False, no_map: bool = False, scheduler: str | None = None,
              fmt: str = "gpkg") -> None:
-    from .maps import save_map, site_map
     from .outputs import write_outputs
     from .pipeline import run_analysis
     from .qgis_style import add_qgis_style
@@ -116,6 +115,8 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
     result = run_analysis(analysis, profile=profile, lang=lang, scheduler=scheduler)
 
     def make_map(res: object, path: Path) -> None:
+        from .maps import save_map, site_map  # folium: only when a map is drawn
+
         log.info("drawing map ...")
         live_weights = live or bool(result.analysis.raw.get("analysis", {}).get("live_weights", False))
         save_map(site_map(res, lang=lang, top=top, live_weights=live_weights), path)

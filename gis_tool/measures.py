@@ -7,6 +7,7 @@ the policy for sites without a value.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import geopandas as gpd
@@ -99,7 +100,7 @@ def to_values(spec: CriterionSpec, raw: np.ndarray) -> np.ndarray:
 
 
 def apply_missing(spec: CriterionSpec, values: np.ndarray, ids: pd.Index,
-                   excluded: np.ndarray, reasons: list[list[str]]) -> dict[str, Any]:
+                   excluded: np.ndarray, reasons: MutableMapping[int, list[str]]) -> dict[str, Any]:
     miss = np.isnan(values)
     info = {"policy": spec.missing, "count": int(miss.sum())}
     if not miss.any():
@@ -111,7 +112,7 @@ def apply_missing(spec: CriterionSpec, values: np.ndarray, ids: pd.Index,
                          "missing = \"worst\" or \"exclude\"")
     if spec.missing == "exclude":
         excluded |= miss
-        for i in np.flatnonzero(miss):
+        for i in np.flatnonzero(miss).tolist():
             reasons[i].append(f"{spec.name}: no value (missing = exclude)")
     values[miss] = 0.0
     return info

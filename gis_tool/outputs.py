@@ -30,7 +30,7 @@ import shapely
 
 from . import __version__
 from .errors import OutputError
-from .maps import map_data, map_manifest, map_scale
+from .map_data import map_data, map_manifest, map_scale
 from .pipeline import Result, best_first
 
 OUTPUT_FILES = ("sites.gpkg", "sites.parquet", "sites.csv", "run.json", "map.html", "supply.csv",

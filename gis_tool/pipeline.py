@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ class Explanation:
         return "\n".join([head, *rows, *tail])
 
 
+Reasons = defaultdict[int, list[str]]  # site position -> the reasons it is excluded (only excluded sites)
+
+
 @dataclass
 class ScoreCache:
     """What re-scoring needs from a run, so that it never measures again.
@@ -90,7 +94,7 @@ class ScoreCache:
     positions: np.ndarray
     measures: SiteMeasures
     missing_excluded: np.ndarray
-    missing_reasons: list[list[str]]
+    missing_reasons: Reasons
     min_area_m2: float
 
     def take(self, order: np.ndarray) -> ScoreCache:
@@ -464,7 +468,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         log.info("%d candidate sites", len(sites))
     n = len(sites)
     excluded = np.zeros(n, bool)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    reasons: Reasons = defaultdict(list)
     raw_cols, val_cols, missing = {}, {}, {}
     on_cluster = None
     if scheduler is not None:
@@ -480,7 +484,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
             raw_cols[name], val_cols[name] = raw, vals
     missing_excluded = excluded.copy()
-    missing_reasons = [list(r) for r in reasons]
+    missing_reasons: Reasons = defaultdict(list, {i: list(r) for i, r in reasons.items()})
     columns = pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(drop=True)
     area = shapely.area(sites.geometry.to_numpy())
     columns = columns.assign(area_m2=area, **{f"{k}_raw": v for k, v in raw_cols.items()})
@@ -504,10 +508,11 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         values = pd.DataFrame(val_cols, index=sites.index)
         points, score, rank = weighted_score(values, weights.values, ~excluded)
         extra = ready.columns(readiness) if readiness is not None else {}
-        out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded, reasons, extra)
+        out, order, tie_key = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
+                                        reasons, extra)
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
-                           tie_key=id_order(out["site_id"].to_numpy(dtype=object)), area=area[order],
+                           tie_key=tie_key, area=area[order],
                            positions=order, measures=measures, missing_excluded=missing_excluded,
                            missing_reasons=missing_reasons, min_area_m2=min_area)
     timings["total"] = round(time.perf_counter() - t_all, 3)
@@ -534,20 +539,28 @@ def best_first(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return sites.iloc[np.lexsort((sites["site_id"].to_numpy(dtype=str), r))]
 
 
-def _add_exclusions(res: Any, excluded: np.ndarray, reasons: list[list[str]]) -> None:
+def reason_text(reasons: Reasons, n: int) -> np.ndarray:
+    """``excluded_by`` for ``n`` sites: each site's reasons, ``; ``-separated ("" when none)."""
+    text = np.full(n, "", dtype=object)
+    for i, r in reasons.items():
+        text[i] = "; ".join(r)
+    return text
+
+
+def _add_exclusions(res: Any, excluded: np.ndarray, reasons: Reasons) -> None:
     """Mark the sites a constraint excludes and add its reason to theirs (in place)."""
     excluded |= res.excluded
-    for i in np.flatnonzero(res.excluded):
+    for i in np.flatnonzero(res.excluded).tolist():
         reasons[i].append(res.reasons[i])
 
 
 def _exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndarray, np.ndarray]:
     """Constraints evaluated again from the cached measures (a profile changed them)."""
     excluded = c.missing_excluded.copy()
-    reasons = [list(r) for r in c.missing_reasons]
+    reasons: Reasons = defaultdict(list, {i: list(r) for i, r in c.missing_reasons.items()})
     for spec in cons.values():
         _add_exclusions(constraint_result(spec, c.measures), excluded, reasons)
-    text = np.array(["; ".join(r) for r in reasons], dtype=object)
+    text = reason_text(reasons, len(excluded))
     return excluded[c.positions], text[c.positions]
 
 
@@ -574,29 +587,37 @@ def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
 
 def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
               points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
-              reasons: list[list[str]], extra: dict[str, Any] | None = None
-              ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+              reasons: Reasons, extra: dict[str, Any] | None = None
+              ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """The sites table, best first (excluded sites after the ranked ones, in site-id
+    order); also the order taken and each row's site-id order (the tie-break key).
+
+    Every column is put in order as it is built, so no table of a million rows is
+    copied again to sort it.
+    """
+    ids = sites.index.to_numpy(dtype=object)
+    key = id_order(ids)
+    rk = rank.to_numpy(dtype=float, na_value=np.inf)
+    order = np.lexsort((key, rk))
     cols: dict[str, Any] = {
-        "site_id": sites.index.astype(str),
-        "score": score.to_numpy(),
-        "rank": rank.array,
-        "eligible": ~excluded,
-        "excluded_by": ["; ".join(r) for r in reasons],
+        "site_id": pd.array(ids[order], dtype="str"),
+        "score": score.to_numpy()[order],
+        "rank": rank.array[order],
+        "eligible": ~excluded[order],
+        "excluded_by": reason_text(reasons, len(sites))[order],
     }
     for name in a.criteria:
         r = raw[name]
-        cols[f"{name}_raw"] = r if r.dtype == object else np.round(r.astype(float), 4)
-        cols[f"{name}_value"] = values[name].round(6).to_numpy()
-        cols[f"{name}_points"] = points[name].to_numpy()
-    cols["area_m2"] = np.round(shapely.area(sites.geometry.to_numpy()), 1)
-    cols.update(extra or {})
-    df = pd.DataFrame(cols, index=sites.index)
+        cols[f"{name}_raw"] = (r if r.dtype == object else np.round(r.astype(float), 4))[order]
+        cols[f"{name}_value"] = np.round(values[name].to_numpy(), 6)[order]
+        cols[f"{name}_points"] = points[name].to_numpy()[order]
+    geoms = sites.geometry.to_numpy()[order]
+    cols["area_m2"] = np.round(shapely.area(geoms), 1)
+    for k, v in (extra or {}).items():
+        v = v.array if isinstance(v, pd.Series) else v
+        cols[k] = v[order] if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v)[order]
     for c in sites.columns:
-        if c not in df.columns and c != sites.geometry.name:
-            df[c] = sites[c].to_numpy()
-    out = gpd.GeoDataFrame(df, geometry=sites.geometry.to_numpy(), crs=sites.crs)
-    out.index.name = None
-    # Best first; excluded sites after the ranked ones, in site-id order.
-    key = id_order(cols["site_id"])
-    order = np.lexsort((key, out["rank"].to_numpy(dtype=float, na_value=np.inf)))
-    return out.iloc[order], order
+        if c not in cols and c != sites.geometry.name:
+            cols[c] = sites[c].array[order]
+    out = gpd.GeoDataFrame(cols, index=pd.Index(ids[order]), geometry=geoms, crs=sites.crs)
+    return out, order, key[order]

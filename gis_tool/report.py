@@ -23,7 +23,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from .inquiry import InquiryResult, fmt
-from .maps import in_language, map_data
+from .map_data import in_language, map_data
 from .measures import unit_of
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
 

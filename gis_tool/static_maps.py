@@ -22,8 +22,8 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
 from .layers import geometry_family
+from .map_data import MapData
 from .map_styles import layer_style
-from .maps import MapData
 
 SITE_COLOUR = "#1f4e9c"
 MARKERS = {"diamond": "D", "square": "s", "triangle": "^", "circle": "o"}

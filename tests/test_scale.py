@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from gis_tool import maps, run_analysis
+from gis_tool import map_data, maps, run_analysis
 from gis_tool.cli import main
 from gis_tool.maps import overview_cells, render_map, site_map
 
@@ -21,8 +21,8 @@ def test_no_map(small_world, tmp_path):
 
 
 def test_map_of_many_sites_draws_the_best_and_an_overview(small_world, monkeypatch):
-    monkeypatch.setattr(maps, "MAP_MAX_SITES", 2)
-    monkeypatch.setattr(maps, "MAP_BEST_SITES", 1)
+    monkeypatch.setattr(map_data, "MAP_MAX_SITES", 2)
+    monkeypatch.setattr(map_data, "MAP_BEST_SITES", 1)
     r = run_analysis(small_world)
     page = render_map(site_map(r, lang="en"))
     assert "Showing the best 1 of 3 sites" in page
