@@ -16,6 +16,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -289,6 +290,62 @@ def staged(out: Path, *, overwrite: bool, inputs: set[Path], names: tuple[str, .
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+BESIDE_OVER = 100_000  # sites; above this the GeoPackage is written by a forked process
+
+
+class Beside:
+    """``fn(*args)`` started beside the caller's own work; :meth:`result` waits for it.
+
+    GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap it
+    with the CSV; a forked process can, and shares the results without copying them.
+    Above ``BESIDE_OVER`` sites, where fork exists and no other thread runs (a Dask
+    client's threads would not survive a fork), ``fn`` runs in a child process;
+    otherwise here and now. An error in the child is raised by :meth:`result` as an
+    :class:`OutputError`; :meth:`cancel` stops a child whose output is not wanted.
+    """
+
+    def __init__(self, n_sites: int, fn: Callable[..., Any], *args: Any) -> None:
+        self.proc: Any = None
+        self.where = str(args[1]) if len(args) > 1 else fn.__name__
+        if n_sites <= BESIDE_OVER or not hasattr(os, "fork") or threading.active_count() > 1:
+            self.value = fn(*args)
+            return
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                send.send(("ok", fn(*args)))
+            except BaseException as exc:  # reported to the parent, which raises it
+                send.send(("error", f"{type(exc).__name__}: {exc}"))
+
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+            stream.flush()
+        self.proc = ctx.Process(target=child, daemon=True)
+        self.proc.start()
+        send.close()
+
+    def result(self) -> Any:
+        if self.proc is None:
+            return self.value
+        try:
+            status, value = self.receive.recv()
+        except EOFError:
+            status, value = "error", "the writing process ended without a result"
+        self.proc.join()
+        if status != "ok" or self.proc.exitcode != 0:
+            raise OutputError(f"{self.where}: writing failed ({value}; exit status "
+                              f"{self.proc.exitcode}); check the free disk space and run again")
+        return value
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+
+
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                   make_map: Callable[[Result, Path], None] | None = None,
                   style: Callable[[Path], None] | None = None, fmt: str = "gpkg") -> dict[str, Path]:
@@ -319,14 +376,18 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
         if fmt == "parquet":
             best_first(result.sites).to_parquet(tmp / "sites.parquet", index=False)
-            stored: dict[str, str] = {}
-        else:
-            stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
-        write_csv(sites_table(result), tmp / "sites.csv")
-        if result.readiness is not None:
-            write_readiness(result, tmp)
-        if make_map is not None:
-            make_map(result, tmp / "map.html")
+            gpkg = Beside(0, dict)
+        else:  # a large GeoPackage is written by a second process while this one goes on
+            gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style)
+        try:
+            write_csv(sites_table(result), tmp / "sites.csv")
+            if result.readiness is not None:
+                write_readiness(result, tmp)
+            if make_map is not None:
+                make_map(result, tmp / "map.html")
+            stored: dict[str, str] = gpkg.result()
+        finally:
+            gpkg.cancel()
         manifest = run_manifest(result, {
             "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
             "map": {**map_manifest(map_data(result), stored),

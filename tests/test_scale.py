@@ -120,3 +120,55 @@ def test_progress_bar_on_a_terminal_only():
     rec.progress = (4, 10)
     assert "████████░░░░░░░░░░░░ 5/10 criterion road" in _Elapsed(bars=True).format(rec)   # 4 of 10 done
     assert "█" not in _Elapsed(bars=False).format(rec)
+
+
+def test_geopackage_written_by_a_second_process_is_the_same(small_world, tmp_path, monkeypatch):
+    """Above BESIDE_OVER sites a forked process writes sites.gpkg while the CSV is written."""
+    import sqlite3
+
+    import pyogrio
+
+    from gis_tool import outputs
+
+    a, b = tmp_path / "inline", tmp_path / "forked"
+    assert main(["-q", "run", str(small_world), "--out", str(a), "--no-map"]) == 0
+    started = []
+    real = outputs.Beside.__init__
+
+    def spy(self, n, fn, *args):
+        real(self, n, fn, *args)
+        started.append(self.proc)
+
+    monkeypatch.setattr(outputs, "BESIDE_OVER", 0)
+    monkeypatch.setattr(outputs.Beside, "__init__", spy)
+    assert main(["-q", "run", str(small_world), "--out", str(b), "--no-map"]) == 0
+    assert started and started[0] is not None and started[0].exitcode == 0   # it did fork
+    assert [list(x) for x in pyogrio.list_layers(a / "sites.gpkg")] == \
+        [list(x) for x in pyogrio.list_layers(b / "sites.gpkg")]
+    left = pyogrio.read_dataframe(a / "sites.gpkg", layer="sites")
+    right = pyogrio.read_dataframe(b / "sites.gpkg", layer="sites")
+    assert left.equals(right)
+    with sqlite3.connect(b / "sites.gpkg") as con:   # the QGIS styles came along
+        assert {r[0] for r in con.execute("select styleName from layer_styles")} >= {"gis-tool score"}
+    assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
+
+
+def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(small_world, tmp_path,
+                                                                          monkeypatch, capsys):
+    from gis_tool import outputs
+
+    out = tmp_path / "o"
+    assert main(["-q", "run", str(small_world), "--out", str(out), "--no-map"]) == 0
+    before = (out / "sites.gpkg").read_bytes()
+
+    def broken(result, path, style=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outputs, "BESIDE_OVER", 0)
+    monkeypatch.setattr(outputs, "write_sites_gpkg", broken)
+    capsys.readouterr()
+    assert main(["-q", "run", str(small_world), "--out", str(out), "--no-map", "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "No space left on device" in err and "Traceback" not in err
+    assert (out / "sites.gpkg").read_bytes() == before
+    assert not list(out.glob(".tmp-*"))
