@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, progress
 from .errors import GisToolError, InputError
 
 log = logging.getLogger("gis_tool")
@@ -55,12 +56,48 @@ class _Elapsed(logging.Formatter):
         return f"[{t:6.1f}s] {prefix}{record.getMessage()}"
 
 
+class _LiveLine(logging.StreamHandler):
+    """On a terminal: each step on a line of its own, redrawn in place (one line up, then
+    down again, so the cursor always rests on a fresh line) with the time so far and the
+    share of the step's current pass done, as its parts finish (:mod:`gis_tool.progress`),
+    at most ten times a second."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.record: logging.LogRecord | None = None   # the step shown on the last line
+        self.drawn = 0.0
+        self.passes = (1, 0)   # (pass number, parts done in it)
+        self.guard = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.guard:
+            super().emit(record)
+            self.record = record if getattr(record, "progress", None) else None
+            self.passes = (1, 0)
+
+    def advance(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        with self.guard:
+            if self.record is None:
+                return
+            n, last = self.passes
+            self.passes = (n + 1 if done < last else n, done)   # a new pass starts over
+            if now - self.drawn < 0.1 and done < total:
+                return
+            self.drawn = now
+            extra = f" (pass {self.passes[0]})" if self.passes[0] > 1 else ""
+            line = self.format(self.record)
+            self.stream.write(f"\x1b[1A\r{line} {100 * done // total:3d}%{extra}\x1b[K\n")
+            self.flush()
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     # Progress shows on a terminal (or with -v); elsewhere only once the work has run for
     # PROGRESS_DELAY_S seconds, so quick failures print nothing before "error:".
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _LiveLine() if sys.stderr.isatty() else logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Elapsed(bars=sys.stderr.isatty()))
+    progress.set_listener(handler.advance if isinstance(handler, _LiveLine) and not quiet else None)
     if not quiet and not verbose and not sys.stderr.isatty():
         handler.addFilter(_LongWorkOnly(PROGRESS_DELAY_S))
     root = logging.getLogger("gis_tool")
@@ -455,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: internal failure ({type(exc).__name__}: {exc}); run again with "
                    "-v for details and report it", err=True)
         return 1
+    finally:
+        progress.set_listener(None)
     return 0
 
 

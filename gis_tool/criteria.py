@@ -20,21 +20,32 @@ import pandas as pd
 import shapely
 
 from .layers import attribute_text
+from .progress import advance
 
 SEGMENT_M = 250.0  # longest segment used in nearest searches
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the GIL
 MIN_CHUNK = 5000  # sites per thread below which one thread does it all
+CHUNK = 50_000  # sites per chunk in large runs: progress shows as chunks finish
 
 
 def in_chunks(fn: Callable[[int, int], Any], n: int, min_chunk: int = MIN_CHUNK) -> list[Any]:
-    """Run ``fn(start, stop)`` over ``range(n)`` in chunks on several threads, in order."""
-    k = max(1, min(THREADS, n // min_chunk))
-    if k == 1:
+    """Run ``fn(start, stop)`` over ``range(n)`` in chunks on several threads, in order.
+
+    Large inputs go in chunks of about ``CHUNK`` (at most 64), each reported to
+    :func:`gis_tool.progress.advance` as it finishes; the results do not depend on it.
+    """
+    threads = max(1, min(THREADS, n // min_chunk))
+    if threads == 1:
         return [fn(0, n)]
+    k = max(threads, min(64, n // CHUNK))
     edges = [int(e) for e in np.linspace(0, n, k + 1)]
-    with ThreadPoolExecutor(k) as pool:
-        return list(pool.map(lambda i: fn(edges[i], edges[i + 1]), range(k)))
+    out = []
+    with ThreadPoolExecutor(threads) as pool:
+        for i, part in enumerate(pool.map(lambda i: fn(edges[i], edges[i + 1]), range(k))):
+            out.append(part)
+            advance(i + 1, k)
+    return out
 
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from .constraints import constraint_result
 from .errors import InputError, Problem, closest, valid_list
 from .layers import LayerReport, LoadedLayer, geometry_family, read_layer
 from .measures import apply_missing, measure, need_polygons, to_values, unit_of
+from .progress import advance
 from .score import id_order, rank_array, score_arrays, weighted_score
 from .sites import filter_sites, grid_sites, sites_from_layer
 from .weights import Weights, ahp, normalise
@@ -308,7 +309,8 @@ def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | Non
     problems: list[Problem] = []
     loaded: dict[str, LoadedLayer] = {}
     needs = fields_needed(analysis, constraints)
-    for name, spec in analysis.layers.items():
+    for k, (name, spec) in enumerate(analysis.layers.items()):
+        advance(k, len(analysis.layers))
         try:
             loaded[name] = read_layer(spec.path, layer=spec.layer, assume_crs=spec.assume_crs,
                                       encoding=spec.encoding, to_crs=analysis.crs,

@@ -172,3 +172,45 @@ def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(smal
     assert err.startswith("error:") and "No space left on device" in err and "Traceback" not in err
     assert (out / "sites.gpkg").read_bytes() == before
     assert not list(out.glob(".tmp-*"))
+
+
+def test_chunked_work_reports_progress_in_order():
+    from gis_tool import progress
+    from gis_tool.criteria import in_chunks
+
+    seen = []
+    with progress.listening(lambda done, total: seen.append((done, total))):
+        parts = in_chunks(lambda a, b: np.arange(a, b), 200_000)
+    assert np.array_equal(np.concatenate(parts), np.arange(200_000))   # chunks keep their order
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]                    # 50 000 sites a chunk
+    in_chunks(lambda a, b: None, 200_000)                              # no listener: nothing
+    assert len(seen) == 4
+
+
+def test_terminal_line_is_redrawn_with_the_share_done():
+    import io
+    import logging
+
+    from gis_tool.cli import _Elapsed, _LiveLine
+
+    h = _LiveLine()
+    h.stream = io.StringIO()
+    h.setFormatter(_Elapsed(bars=True))
+    rec = logging.LogRecord("gis_tool", logging.INFO, "", 0, "criterion road ...", None, None)
+    rec.progress = (1, 10)
+    h.emit(rec)
+    h.advance(1, 4)
+    h.advance(4, 4)
+    h.advance(1, 2)            # the step's second pass over the sites
+    h.drawn = 0.0
+    h.advance(2, 2)
+    text = h.stream.getvalue()
+    assert text.count("\n") == 4 and text.endswith("\n")    # the cursor rests on a new line
+    lines = text.split("\n")
+    assert "2/10 criterion road ..." in lines[0]
+    assert lines[1].startswith("\x1b[1A\r") and lines[1].rstrip("\x1b[K").endswith(" 25%")
+    assert "100%" in lines[2] and lines[3].endswith("100% (pass 2)\x1b[K")
+    plain = logging.LogRecord("gis_tool", logging.INFO, "", 0, "100 candidate sites", None, None)
+    h.emit(plain)
+    h.advance(3, 4)            # no step on the last line: nothing is redrawn
+    assert h.stream.getvalue().endswith("100 candidate sites\n")
