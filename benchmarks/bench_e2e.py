@@ -8,13 +8,16 @@ constraint), in one process run:
   criteria, constraint and score, and writing sites.gpkg (with the input layers and QGIS
   styles), sites.csv and run.json. Peak memory is the process's maximum resident set.
 - **geopandas baseline, compute only**: the same criteria the idiomatic geopandas way
-  (``sjoin_nearest``, ``sjoin`` + ``dwithin``, ``dissolve`` + ``overlay``), from layers
-  already in memory, writing nothing (``bench_engine.baseline``).
+  (``sjoin_nearest``, ``sjoin`` + ``dwithin``, ``dissolve`` + ``explode`` + ``overlay``),
+  from layers already in memory, writing nothing (``bench_engine.baseline``).
 
 So the ratio favours the baseline: it does not read, check or write. Results are checked
 to agree (to 1e-6) before the table is printed. Run: ``make bench`` or
-``python benchmarks/bench_e2e.py [N ...] [--no-baseline]``; the synthetic files are kept in
-``benchmarks/.data/`` between runs (they take a while to make at 1M).
+``python benchmarks/bench_e2e.py [N ...] [--no-baseline | --baseline-only]``; the synthetic
+files are kept in ``benchmarks/.data/`` between runs (they take a while to make at 1M).
+``--baseline-only`` times the baseline alone (the 1M one runs for a long time, so it can
+be measured on its own while the machine is otherwise idle); it writes
+``benchmarks/.data/baseline_N.json``.
 """
 
 from __future__ import annotations
@@ -73,6 +76,16 @@ def run(n: int, with_baseline: bool = True) -> dict:
             "load_s": t["load layers"], "write_s": secs - t["total"]}
 
 
+def baseline_only(n: int) -> None:
+    """Time the geopandas baseline alone and keep its figure in .data/baseline_N.json."""
+    gpkg = write_synthetic(DATA, n).with_suffix(".gpkg")
+    layers = {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
+              for name, _ in pyogrio.list_layers(gpkg)}
+    _, t = baseline(layers)
+    (DATA / f"baseline_{n}.json").write_text(json.dumps({"sites": n, "baseline_s": t}))
+    print(f"| {n:,} | geopandas compute only: {t:.1f} s |", flush=True)
+
+
 def main(sizes: list[int], with_baseline: bool = True) -> None:
     print("| sites | gis-tool end to end (s) | of which pipeline / load (s) | start-up + writing (s) "
           "| peak memory (MB) | geopandas compute only (s) | ratio |")
@@ -85,5 +98,9 @@ def main(sizes: list[int], with_baseline: bool = True) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--no-baseline"]
-    main([int(a) for a in args] or [10_000, 100_000, 1_000_000], "--no-baseline" not in sys.argv)
+    args = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [10_000, 100_000, 1_000_000]
+    if "--baseline-only" in sys.argv:
+        for size in args:
+            baseline_only(size)
+    else:
+        main(args, "--no-baseline" not in sys.argv)
