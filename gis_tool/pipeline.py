@@ -511,7 +511,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         points, score, rank = weighted_score(values, weights.values, ~excluded)
         extra = ready.columns(readiness) if readiness is not None else {}
         out, order, tie_key = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
-                                        reasons, extra)
+                                        reasons, area, extra)
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
                            tie_key=tie_key, area=area[order],
@@ -589,7 +589,7 @@ def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
 
 def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
               points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
-              reasons: Reasons, extra: dict[str, Any] | None = None
+              reasons: Reasons, area: np.ndarray, extra: dict[str, Any] | None = None
               ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """The sites table, best first (excluded sites after the ranked ones, in site-id
     order); also the order taken and each row's site-id order (the tie-break key).
@@ -597,12 +597,12 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     Every column is put in order as it is built, so no table of a million rows is
     copied again to sort it.
     """
-    ids = sites.index.to_numpy(dtype=object)
-    key = id_order(ids)
+    key = id_order(sites.index.to_numpy(dtype=str))
     rk = rank.to_numpy(dtype=float, na_value=np.inf)
     order = np.lexsort((key, rk))
+    index = pd.Index(sites.index.astype("str"))[order]
     cols: dict[str, Any] = {
-        "site_id": pd.array(ids[order], dtype="str"),
+        "site_id": index.array,
         "score": score.to_numpy()[order],
         "rank": rank.array[order],
         "eligible": ~excluded[order],
@@ -614,12 +614,12 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
         cols[f"{name}_value"] = np.round(values[name].to_numpy(), 6)[order]
         cols[f"{name}_points"] = points[name].to_numpy()[order]
     geoms = sites.geometry.to_numpy()[order]
-    cols["area_m2"] = np.round(shapely.area(geoms), 1)
+    cols["area_m2"] = np.round(area[order], 1)
     for k, v in (extra or {}).items():
         v = v.array if isinstance(v, pd.Series) else v
         cols[k] = v[order] if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v)[order]
     for c in sites.columns:
         if c not in cols and c != sites.geometry.name:
             cols[c] = sites[c].array[order]
-    out = gpd.GeoDataFrame(cols, index=pd.Index(ids[order]), geometry=geoms, crs=sites.crs)
+    out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs)
     return out, order, key[order]
