@@ -11,6 +11,7 @@ import functools
 import hashlib
 import logging
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -376,12 +377,15 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     lyr = _choose_layer(path, layer)
     place = _where(path, lyr)
     enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None
-    gdf = _read_raw(path, lyr, enc, where)
+    with ThreadPoolExecutor(1) as pool:  # hashing lets go of the GIL: it overlaps the read
+        digest = pool.submit(file_sha256, path)
+        gdf = _read_raw(path, lyr, enc, where)
+        sha256 = digest.result()
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{place}: the layer has no geometry (a plain table); name a layer "
                          "with points, lines or polygons")
     report = LayerReport(name=name or lyr or path.stem, path=str(path.resolve()), layer=lyr,
-                         sha256=file_sha256(path), features_read=len(gdf), encoding=enc,
+                         sha256=sha256, features_read=len(gdf), encoding=enc,
                          where=where)
     missing = [f for f in fields if f not in gdf.columns]
     if missing:
