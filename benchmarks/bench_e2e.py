@@ -65,7 +65,7 @@ def _tree_pss_mb(pid: int) -> float:
 def run_cli(toml: Path, out: Path) -> tuple[float, float, dict]:
     """Seconds and peak MB of the whole ``gis-tool run`` process, and its run.json.
 
-    Peak memory is sampled every 0.1 s as the summed PSS of the process and its children
+    Peak memory is sampled every 0.5 s as the summed PSS of the process and its children
     (the forked GeoPackage writer), where /proc has it; else the largest resident set.
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -75,7 +75,7 @@ def run_cli(toml: Path, out: Path) -> tuple[float, float, dict]:
     peak_pss = 0.0
     while proc.poll() is None:
         peak_pss = max(peak_pss, _tree_pss_mb(proc.pid))
-        time.sleep(0.1)
+        time.sleep(0.5)
     secs = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"gis-tool run failed with exit status {proc.returncode}")

@@ -41,6 +41,9 @@ def engine(analysis, layers) -> tuple[pd.DataFrame, float]:
 
 def _nearest(sites: gpd.GeoDataFrame, feats: gpd.GeoDataFrame, col: str | None = None) -> pd.Series:
     j = gpd.sjoin_nearest(sites[["geometry"]], feats, distance_col="_d")
+    # sjoin_nearest returns every feature at the nearest distance; keep the lowest-numbered,
+    # as gis-tool does (a site holding two substations takes the first one's MW)
+    j = j.sort_values("index_right", kind="stable")
     j = j[~j.index.duplicated()]
     return j[col] if col else j["_d"]
 
