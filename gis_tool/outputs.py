@@ -300,15 +300,20 @@ class Beside:
     with the CSV; a forked process can, and shares the results without copying them.
     Above ``BESIDE_OVER`` sites, where fork exists and no other thread runs (a Dask
     client's threads would not survive a fork), ``fn`` runs in a child process;
-    otherwise here and now. An error in the child is raised by :meth:`result` as an
-    :class:`OutputError`; :meth:`cancel` stops a child whose output is not wanted.
+    otherwise here and now. Either way a failure to write (``OSError``: a full disk, a
+    folder gone) is raised as an :class:`OutputError` (by :meth:`result` for the child),
+    and any other failure as what it is; :meth:`cancel` stops a child whose output is not
+    wanted.
     """
 
     def __init__(self, n_sites: int, fn: Callable[..., Any], *args: Any) -> None:
         self.proc: Any = None
         self.where = str(args[1]) if len(args) > 1 else fn.__name__
         if n_sites <= BESIDE_OVER or not hasattr(os, "fork") or threading.active_count() > 1:
-            self.value = fn(*args)
+            try:
+                self.value = fn(*args)
+            except OSError as exc:
+                raise self._failed(f"{type(exc).__name__}: {exc}") from None
             return
         import multiprocessing
 
@@ -319,7 +324,8 @@ class Beside:
             try:
                 send.send(("ok", fn(*args)))
             except BaseException as exc:  # reported to the parent, which raises it
-                send.send(("error", f"{type(exc).__name__}: {exc}"))
+                kind = "oserror" if isinstance(exc, OSError) else "bug"
+                send.send((kind, f"{type(exc).__name__}: {exc}"))
 
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
             stream.flush()
@@ -333,12 +339,17 @@ class Beside:
         try:
             status, value = self.receive.recv()
         except EOFError:
-            status, value = "error", "the writing process ended without a result"
+            status, value = "oserror", "the writing process ended without a result"
         self.proc.join()
+        if status == "bug":
+            raise RuntimeError(f"{self.where}: {value}")
         if status != "ok" or self.proc.exitcode != 0:
-            raise OutputError(f"{self.where}: writing failed ({value}; exit status "
-                              f"{self.proc.exitcode}); check the free disk space and run again")
+            raise self._failed(f"{value}; exit status {self.proc.exitcode}")
         return value
+
+    def _failed(self, why: str) -> OutputError:
+        return OutputError(f"{self.where}: writing failed ({why}); check the free disk space "
+                           "and that the folder is writable, then run again")
 
     def cancel(self) -> None:
         if self.proc is not None and self.proc.is_alive():

@@ -122,27 +122,49 @@ def test_progress_bar_on_a_terminal_only():
     assert "█" not in _Elapsed(bars=False).format(rec)
 
 
-def test_geopackage_written_by_a_second_process_is_the_same(small_world, tmp_path, monkeypatch):
+FORKED_RUN = """
+import sys
+from gis_tool import outputs
+from gis_tool.cli import main
+
+outputs.BESIDE_OVER = 0          # fork even for a small run
+if sys.argv[3] == "broken":
+    def broken(result, path, style=None):
+        raise OSError(28, "No space left on device")
+    outputs.write_sites_gpkg = broken
+forks = []
+real = outputs.Beside.__init__
+def spy(self, n, fn, *args):
+    real(self, n, fn, *args)
+    forks.append(self.proc is not None)
+outputs.Beside.__init__ = spy
+code = main(["-q", "run", sys.argv[1], "--out", sys.argv[2], "--no-map", "--overwrite"])
+print("forked" if forks == [True] else "inline")
+sys.exit(code)
+"""
+
+
+def _forked_run(analysis, out, mode="ok"):
+    """A run in a fresh interpreter (only its main thread: fork is allowed) with
+    ``BESIDE_OVER = 0``, so that sites.gpkg is written by a forked process."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", FORKED_RUN, str(analysis), str(out), mode],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_geopackage_written_by_a_second_process_is_the_same(small_world, tmp_path):
     """Above BESIDE_OVER sites a forked process writes sites.gpkg while the CSV is written."""
     import sqlite3
 
     import pyogrio
 
-    from gis_tool import outputs
-
     a, b = tmp_path / "inline", tmp_path / "forked"
     assert main(["-q", "run", str(small_world), "--out", str(a), "--no-map"]) == 0
-    started = []
-    real = outputs.Beside.__init__
-
-    def spy(self, n, fn, *args):
-        real(self, n, fn, *args)
-        started.append(self.proc)
-
-    monkeypatch.setattr(outputs, "BESIDE_OVER", 0)
-    monkeypatch.setattr(outputs.Beside, "__init__", spy)
-    assert main(["-q", "run", str(small_world), "--out", str(b), "--no-map"]) == 0
-    assert started and started[0] is not None and started[0].exitcode == 0   # it did fork
+    done = _forked_run(small_world, b)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("forked")
     assert [list(x) for x in pyogrio.list_layers(a / "sites.gpkg")] == \
         [list(x) for x in pyogrio.list_layers(b / "sites.gpkg")]
     left = pyogrio.read_dataframe(a / "sites.gpkg", layer="sites")
@@ -153,23 +175,14 @@ def test_geopackage_written_by_a_second_process_is_the_same(small_world, tmp_pat
     assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
 
 
-def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(small_world, tmp_path,
-                                                                          monkeypatch, capsys):
-    from gis_tool import outputs
-
+def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(small_world, tmp_path):
     out = tmp_path / "o"
     assert main(["-q", "run", str(small_world), "--out", str(out), "--no-map"]) == 0
     before = (out / "sites.gpkg").read_bytes()
-
-    def broken(result, path, style=None):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(outputs, "BESIDE_OVER", 0)
-    monkeypatch.setattr(outputs, "write_sites_gpkg", broken)
-    capsys.readouterr()
-    assert main(["-q", "run", str(small_world), "--out", str(out), "--no-map", "--overwrite"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and "No space left on device" in err and "Traceback" not in err
+    done = _forked_run(small_world, out, "broken")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error:") and "No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr
     assert (out / "sites.gpkg").read_bytes() == before
     assert not list(out.glob(".tmp-*"))
 
@@ -214,3 +227,15 @@ def test_terminal_line_is_redrawn_with_the_share_done():
     h.emit(plain)
     h.advance(3, 4)            # no step on the last line: nothing is redrawn
     assert h.stream.getvalue().endswith("100 candidate sites\n")
+
+
+def test_a_full_disk_in_the_same_process_is_also_exit_2(small_world, tmp_path, monkeypatch, capsys):
+    from gis_tool import outputs
+
+    def broken(result, path, style=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outputs, "write_sites_gpkg", broken)    # a small run: written inline
+    assert main(["-q", "run", str(small_world), "--out", str(tmp_path / "o"), "--no-map"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "No space left on device" in err
