@@ -16,8 +16,8 @@ to agree (to 1e-6) before the table is printed. Run: ``make bench`` or
 ``python benchmarks/bench_e2e.py [N ...] [--no-baseline | --baseline-only]``; the synthetic
 files are kept in ``benchmarks/.data/`` between runs (they take a while to make at 1M).
 ``--baseline-only`` times the baseline alone (the 1M one runs for a long time, so it can
-be measured on its own while the machine is otherwise idle); it writes
-``benchmarks/.data/baseline_N.json``.
+be measured on its own while the machine is otherwise idle); it writes its time to
+``benchmarks/.data/baseline_N.json`` and its values to ``baseline_N.parquet``.
 """
 
 from __future__ import annotations
@@ -111,8 +111,9 @@ def baseline_only(n: int) -> None:
     gpkg = write_synthetic(DATA, n).with_suffix(".gpkg")
     layers = {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
               for name, _ in pyogrio.list_layers(gpkg)}
-    _, t = baseline(layers)
+    base, t = baseline(layers)
     (DATA / f"baseline_{n}.json").write_text(json.dumps({"sites": n, "baseline_s": t}))
+    base.to_parquet(DATA / f"baseline_{n}.parquet")   # to check a gis-tool run against
     print(f"| {n:,} | geopandas compute only: {t:.1f} s |", flush=True)
 
 

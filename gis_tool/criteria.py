@@ -270,7 +270,11 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         total = np.zeros(len(sites))
         prev = np.zeros(len(sites))
         for level in levels:
-            cov = np.clip(covered_area(sites, features[score >= level]) / site_area, 0.0, 1.0)
+            # a site wholly covered at a better level is wholly covered here too
+            todo = np.flatnonzero(prev < 1.0)
+            cov = prev.copy()
+            cov[todo] = np.clip(covered_area(sites[todo], features[score >= level])
+                                / site_area[todo], 0.0, 1.0)
             total += level * np.clip(cov - prev, 0.0, 1.0)
             prev = np.maximum(prev, cov)
         return total

@@ -155,3 +155,11 @@ def test_nearest_two_passes_match_brute_force_and_break_ties_by_feature_order(mo
     assert vals[0] == "first" and d[0] == 0.0
     vals, _ = crit.nearest_attribute(site, two[::-1].copy(), pd.Series(["second", "first"]))
     assert vals[0] == "second"
+
+
+def test_overlap_classes_site_wholly_in_the_best_class_skips_the_rest():
+    sites = arr(box(0, 0, 10, 10), box(20, 0, 30, 10))
+    # the first site lies wholly in J (and in K too); the second is half J, half K
+    feats = arr(box(-5, -5, 15, 15), box(-5, -5, 40, 15), box(20, 0, 25, 10))
+    v = crit.overlap_share(sites, feats, {"J": 1.0, "K": 0.5}, pd.Series(["J", "K", "J"]))
+    np.testing.assert_allclose(v, [1.0, 0.5 * 1.0 + 0.5 * 0.5])
