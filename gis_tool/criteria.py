@@ -4,8 +4,10 @@ Each function takes the sites' geometries (a numpy array of shapely geometries i
 projected CRS) and returns one float per site. Everything is vectorised with shapely 2:
 STRtree queries, array functions and ``np.bincount`` aggregation, with no per-site
 Python loops. Lines and polygon boundaries are cut into short segments before nearest
-searches, and polygon layers are dissolved and cut into small pieces before overlap
-sums, after one prepared containment test has settled the sites wholly inside.
+searches, which first settle the sites that touch a segment; polygon layers are
+dissolved, their parts tested against a tree of the sites (settling the sites wholly
+inside) and cut into small pieces for the sites that cross their edges. Large inputs are
+split into chunks on several threads (shapely lets go of the GIL), reporting progress.
 """
 
 from __future__ import annotations
