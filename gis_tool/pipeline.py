@@ -508,13 +508,14 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             readiness = ready.assess(a.readiness, measures, area, lang)
     with _step(timings, "score", (n_steps - 1, n_steps)):
         values = pd.DataFrame(val_cols, index=sites.index)
-        points, score, rank = weighted_score(values, weights.values, ~excluded)
+        key = id_order(sites.index.to_numpy(dtype=str))   # the tie-break, sorted once
+        points, score, rank = weighted_score(values, weights.values, ~excluded, key)
         extra = ready.columns(readiness) if readiness is not None else {}
-        out, order, tie_key = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
-                                        reasons, area, extra)
+        out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
+                               reasons, area, key, extra)
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
-                           tie_key=tie_key, area=area[order],
+                           tie_key=key[order], area=area[order],
                            positions=order, measures=measures, missing_excluded=missing_excluded,
                            missing_reasons=missing_reasons, min_area_m2=min_area)
     timings["total"] = round(time.perf_counter() - t_all, 3)
@@ -589,15 +590,14 @@ def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
 
 def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
               points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
-              reasons: Reasons, area: np.ndarray, extra: dict[str, Any] | None = None
-              ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+              reasons: Reasons, area: np.ndarray, key: np.ndarray,
+              extra: dict[str, Any] | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The sites table, best first (excluded sites after the ranked ones, in site-id
-    order); also the order taken and each row's site-id order (the tie-break key).
+    order, ``key`` being :func:`id_order` of the ids), and the order taken.
 
     Every column is put in order as it is built, so no table of a million rows is
     copied again to sort it.
     """
-    key = id_order(sites.index.to_numpy(dtype=str))
     rk = rank.to_numpy(dtype=float, na_value=np.inf)
     order = np.lexsort((key, rk))
     index = pd.Index(sites.index.astype("str"))[order]
@@ -622,4 +622,4 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
         if c not in cols and c != sites.geometry.name:
             cols[c] = sites[c].array[order]
     out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs)
-    return out, order, key[order]
+    return out, order

@@ -59,8 +59,8 @@ def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = Fal
     return (rank, order) if with_order else rank
 
 
-def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],
-                   eligible: np.ndarray) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def weighted_score(values: pd.DataFrame, weights: Mapping[str, float], eligible: np.ndarray,
+                   tie_key: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Points per criterion, score and rank.
 
     Parameters
@@ -71,6 +71,8 @@ def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],
         Normalised weights (summing to 1) per criterion.
     eligible
         True for sites no constraint excludes; the others get no points, score or rank.
+    tie_key
+        :func:`id_order` of the index, when the caller has it already.
 
     Returns
     -------
@@ -83,10 +85,15 @@ def weighted_score(values: pd.DataFrame, weights: Mapping[str, float],
     points, score = score_arrays(values.to_numpy(dtype=float), w, eligible)
     pts = pd.DataFrame(points, index=values.index, columns=values.columns)
     sc = pd.Series(score, index=values.index)
-    return pts, sc, rank_sites(sc)
+    return pts, sc, rank_sites(sc, tie_key)
 
 
-def rank_sites(score: pd.Series) -> pd.Series:
-    """Rank 1 for the highest score; equal scores ordered by site id; null stays null."""
-    r = rank_array(score.to_numpy(dtype=float), id_order(score.index.to_numpy(dtype=object)))
+def rank_sites(score: pd.Series, tie_key: np.ndarray | None = None) -> pd.Series:
+    """Rank 1 for the highest score; equal scores ordered by site id; null stays null.
+
+    ``tie_key`` is :func:`id_order` of the index, when the caller has it already.
+    """
+    if tie_key is None:
+        tie_key = id_order(score.index.to_numpy(dtype=object))
+    r = rank_array(score.to_numpy(dtype=float), tie_key)
     return pd.Series(pd.array(np.where(r > 0, r, 0), dtype="Int64"), index=score.index).mask(r == 0)
