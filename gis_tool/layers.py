@@ -409,10 +409,9 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     target = CRS.from_user_input(to_crs)
     if not src.equals(target):
         gdf = gdf.to_crs(target)
-    names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-             5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
-    tids = np.unique(shapely.get_type_id(gdf.geometry.to_numpy()))
-    types = sorted(names.get(int(t), "Unknown") for t in tids if t >= 0)
+    geoms = gdf.geometry.to_numpy()
+    tids, first = np.unique(shapely.get_type_id(geoms), return_index=True)
+    types = sorted(geoms[i].geom_type for t, i in zip(tids, first) if t >= 0)
     report.geometry_type = "/".join(types) if types else None
     report.features_kept = len(gdf)
     if len(gdf) == 0:

@@ -163,7 +163,7 @@ def _unjournalled_sqlite() -> Iterator[None]:
     """GDAL writes GeoPackages without SQLite's rollback journal and syncs inside the
     block. Safe here: the file is new, in the run's temporary folder, and is only moved
     into place once complete; a crash leaves a temporary file that the next run removes.
-    About 15 % faster for a million sites."""
+    About 12 % faster for the sites layer of a million sites (measured here)."""
     keys = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
     before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
     pyogrio.set_gdal_config_options(keys)
@@ -323,10 +323,10 @@ class Beside:
     GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap it
     with the CSV; a forked process can, and shares the results without copying them.
     Above ``BESIDE_OVER`` sites, where a fork is safe (:func:`_can_fork`), ``fn`` runs in
-    a child process; otherwise here and now. Either way a failure to write (``OSError``: a full disk, a
-    folder gone) is raised as an :class:`OutputError` (by :meth:`result` for the child),
-    and any other failure as what it is; :meth:`cancel` stops a child whose output is not
-    wanted.
+    a child process; otherwise here and now. Either way a failure to write (``OSError``:
+    a full disk, a folder gone) is raised as an :class:`OutputError` (by :meth:`result`
+    for the child), and any other failure as what it is; :meth:`cancel` stops a child
+    whose output is not wanted.
     """
 
     def __init__(self, n_sites: int, fn: Callable[..., Any], *args: Any) -> None:

@@ -31,9 +31,9 @@ def set_listener(fn: Listener | None) -> None:
 @contextmanager
 def listening(fn: Listener | None) -> Iterator[None]:
     """Send :func:`advance` calls to ``fn`` inside the block."""
-    global _listener
-    before, _listener = _listener, fn
+    before = _listener
+    set_listener(fn)
     try:
         yield
     finally:
-        _listener = before
+        set_listener(before)
