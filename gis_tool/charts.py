@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from . import readiness as ready
 from .map_styles import level_colours
+from .text import chart_text
 
 DPI = 200
 GROUP_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
@@ -53,7 +54,7 @@ def supply_chart(result: Any) -> Figure:
     T = TEXT[result.lang]
     sup = result.supply()
     levels = list(range(1, len(spec.levels)))
-    labels = [spec.levels[i].label_in(result.lang) for i in levels]
+    labels = [chart_text(spec.levels[i].label_in(result.lang), 60) for i in levels]
     fig = Figure(figsize=(8.3, 4.8), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(levels))
@@ -61,7 +62,7 @@ def supply_chart(result: Any) -> Figure:
     if spec.group_by:
         for k, (g, part) in enumerate(sup.groupby(sup["group"].fillna(T["other"]), sort=False)):
             ha = part.set_index("level")["eligible_area_ha"].reindex(levels).fillna(0).to_numpy()
-            ax.bar(x, ha, 0.6, bottom=bottom, label=str(g), color=GROUP_COLOURS[k % len(GROUP_COLOURS)])
+            ax.bar(x, ha, 0.6, bottom=bottom, label=chart_text(g), color=GROUP_COLOURS[k % len(GROUP_COLOURS)])
             bottom += ha
         total = sup.groupby("level")["eligible_area_ha"].sum()
     else:
@@ -84,7 +85,7 @@ def supply_chart(result: Any) -> Figure:
     ax.set_ylabel(T["ha"])
     ax.set_title(T["supply_title"], fontsize=11, loc="left")
     level0 = float(total.get(0, 0.0))
-    ax.text(0.0, -0.22, T["level0"].format(label=spec.levels[0].label_in(result.lang),
+    ax.text(0.0, -0.22, T["level0"].format(label=chart_text(spec.levels[0].label_in(result.lang), 60),
                                            ha=_num(level0, result.lang, 0)),
             transform=ax.transAxes, fontsize=7, color="#555555")
     ax.legend(fontsize=7, frameon=False, loc="upper right")
@@ -131,7 +132,7 @@ def readiness_chart(result: Any) -> Figure:
     ax.axhspan(-0.45, spec.plan_up_to + 0.45, xmin=hi / 100, xmax=1, color="#fec44f", alpha=0.12)
     ax.text(99, top + 0.35, T["market_now"], ha="right", va="top", fontsize=10, weight="bold", color="#006d2c")
     ax.text(99, -0.4, T["plan_next"], ha="right", va="bottom", fontsize=10, weight="bold", color="#b35806")
-    ax.set_yticks(range(len(spec.levels)), [f"{i} {_wrap(lv.label_in(result.lang), 22)}"
+    ax.set_yticks(range(len(spec.levels)), [f"{i} {_wrap(chart_text(lv.label_in(result.lang), 60), 22)}"
                                             for i, lv in enumerate(spec.levels)], fontsize=7)
     ax.set_ylim(-0.6, top + 0.8)
     ax.set_xlim(0, 100)
@@ -158,7 +159,7 @@ def stability_chart(sens: Any, lang: str = "sv", n: int | None = None) -> Figure
     ax.plot(s["median_rank"], y, "o", color="#253494", label=T[3])
     ax.plot(s["rank"], y, "x", color="#c0392b", ms=7, label=T[4])
     ax.axvline(sens.top + 0.5, color="#555555", ls=":", lw=1)
-    ax.set_yticks(y, [f"{r}. {i}" for r, i in zip(s["rank"], s["site_id"])], fontsize=7)
+    ax.set_yticks(y, [f"{r}. {chart_text(i, 30)}" for r, i in zip(s["rank"], s["site_id"])], fontsize=7)
     ax.set_xlabel(T[1])
     ax.set_xlim(0.5, max(float(s["rank_p95"].max()), sens.top) + 1)
     ax.set_title(T[0].format(r=sens.runs), fontsize=11, loc="left")
@@ -185,9 +186,9 @@ def bump_chart(cmp: pd.DataFrame, top: int = 10, lang: str = "sv") -> Figure:
         ax.plot(x, vis, "-", color=col, lw=1.4, alpha=0.8)
         ax.scatter(x, vis, color=col, s=16, zorder=3)
         best = int(np.nanargmin(np.where(np.isnan(row), np.inf, row)))
-        ax.annotate(str(sid), (x[best], vis[best]), xytext=(5, 2), textcoords="offset points",
+        ax.annotate(chart_text(sid, 30), (x[best], vis[best]), xytext=(5, 2), textcoords="offset points",
                     fontsize=5.5, color=col)
-    ax.set_xticks(x, [c.removeprefix("rank_") for c in cols])
+    ax.set_xticks(x, [chart_text(c.removeprefix("rank_"), 24) for c in cols])
     ticks = list(range(1, beyond, max(1, top // 5))) + [beyond]
     ax.set_yticks(ticks, [str(t) for t in ticks[:-1]] + [f"> {beyond - 1}"])
     ax.set_ylim(beyond + 0.5, 0.5)

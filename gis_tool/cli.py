@@ -6,8 +6,8 @@ stderr starting with ``error:``; 1 an unexpected internal failure.
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import sys
 import threading
 import time
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, progress
+from . import __version__, progress, strict_json
 from .errors import GisToolError, InputError
 
 log = logging.getLogger("gis_tool")
@@ -110,6 +110,22 @@ EPILOG = """\b
 Exit status: 0 success; 2 bad input (usage, analysis file, data): the message on stderr
 starts with "error:" and says what to fix; 1 an unexpected internal failure (run again
 with -vv for the traceback). Docs: README.md and docs/analysis-file.md."""
+class _FinitePositive(click.ParamType):
+    """A finite number above 0 (click's FloatRange lets nan and inf through)."""
+
+    name = "number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            v = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(v) or v <= 0:
+            self.fail(f"{value!r} must be a finite number above 0", param, ctx)
+        return v
+
+
+FINITE_POSITIVE = _FinitePositive()
 LANG_HELP = "Language of the map's labels, legend, popups and number format."
 TOP_HELP = "Label this many of the best sites with their rank."
 
@@ -262,7 +278,7 @@ def explain(analysis: Path, site_id: str, profile: str | None, as_json: bool, la
         e = result.explain(site_id)
     except KeyError as exc:
         raise InputError(f"{analysis}: {exc.args[0]}") from None
-    click.echo(json.dumps(asdict(e), indent=2, ensure_ascii=False, default=str) if as_json else str(e))
+    click.echo(strict_json.dumps(asdict(e), indent=2) if as_json else str(e))
 
 
 @cli.command("inquiry")
@@ -315,9 +331,10 @@ def inquiry_cmd(request: Path, analysis: Path, out: Path, lang: str, overwrite: 
               help="Number of weight draws.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="N of 'top N' (p_top_n, the sweeps, the chart).")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed: the same seed gives the same files.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Seed (0 or more): the same seed gives the same files.")
 @click.option("--profile", help="Investor profile whose weights and constraints apply.")
-@click.option("--concentration", type=click.FloatRange(min=0, min_open=True), default=50.0,
+@click.option("--concentration", type=FINITE_POSITIVE, default=50.0,
               show_default=True, help="Dirichlet concentration: higher keeps draws closer to the weights.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
               help="Language of the chart.")
@@ -416,7 +433,7 @@ def layers_inspect(path: Path, as_json: bool) -> None:
 
     info = describe_file(path)
     if as_json:
-        click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        click.echo(strict_json.dumps(info, indent=2))
     else:
         click.echo(format_description(info))
 

@@ -7,6 +7,7 @@ its key path and, for a misspelt key, the closest valid key.
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,12 @@ _KIND_ALLOWS = {
     "area": set(),
     "compactness": set(),
 }
+
+
+def _is_scalar(v: Any) -> bool:
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return isinstance(v, (str, int, bool))
 
 
 def _freeze(d: dict[str, Any]) -> MappingProxyType:
@@ -192,13 +199,21 @@ class Analysis:
 
 
 class _Reader:
-    """Typed access to a TOML table that records every problem with its key path."""
+    """Typed access to a TOML table that records every problem with its key path.
+
+    A table with a misspelt key (one that has a close valid key) reports only that: the
+    problems that follow from it in the same table ("needs 'min' or 'max'") are dropped,
+    so that the message names the root cause.
+    """
 
     def __init__(self, problems: ProblemList, fname: str):
         self.problems = problems
         self.fname = fname
+        self.misspelt: set[str] = set()
 
     def err(self, key: str, msg: str) -> None:
+        if key in self.misspelt:
+            return
         self.problems.add(f"{self.fname}: {key}", msg)
 
     def table(self, data: Any, key: str) -> dict:
@@ -213,23 +228,61 @@ class _Reader:
         for k in data:
             if k not in allowed:
                 where = f"{key}.{k}" if key else k
-                self.err(where, f"unknown key{closest(k, allowed)}; valid keys: {valid_list(allowed)}")
+                hint = closest(k, allowed)
+                self.err(where, f"unknown key{hint}; valid keys: {valid_list(allowed)}")
+                if hint:
+                    self.misspelt.add(key)
 
     def number(self, data: dict, key: str, path: str, *, positive: bool = False,
-               minimum: float | None = None) -> float | None:
+               minimum: float | None = None, maximum: float | None = None,
+               integer: bool = False) -> float | None:
+        """A finite number (``nan`` and ``inf`` are refused), optionally whole and in range."""
         v = data.get(key)
         if v is None:
             return None
+        where = f"{path}.{key}" if path else key
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.err(f"{path}.{key}", f"must be a number, not {v!r}")
+            self.err(where, f"must be a number, not {v!r}")
+            return None
+        if not math.isfinite(v):
+            self.err(where, f"must be a finite number, not {v}")
+            return None
+        if integer and v != int(v):
+            self.err(where, f"must be a whole number, not {v:g}")
             return None
         if positive and v <= 0:
-            self.err(f"{path}.{key}", f"must be greater than 0, not {v}")
+            self.err(where, f"must be greater than 0, not {v:g}")
             return None
         if minimum is not None and v < minimum:
-            self.err(f"{path}.{key}", f"must be at least {minimum}, not {v}")
+            self.err(where, f"must be at least {minimum:g}, not {v:g}")
+            return None
+        if maximum is not None and v > maximum:
+            self.err(where, f"must be at most {maximum:g}, not {v:g}")
             return None
         return float(v)
+
+    def scalar(self, data: dict, key: str, path: str) -> Any:
+        """A single value to compare with (text, number or true/false), or None."""
+        v = data.get(key)
+        if v is None or _is_scalar(v):
+            return v
+        self.err(f"{path}.{key}", f"must be a text, a finite number or true/false, not {v!r}")
+        return None
+
+    def values(self, data: dict, key: str, path: str) -> tuple | None:
+        """A list of single values (``in = ["kommun", "stat"]``), or None."""
+        v = data.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, list):
+            self.err(f"{path}.{key}", f"must be a list, e.g. {key} = [\"kommun\", \"stat\"]")
+            return None
+        bad = [x for x in v if not _is_scalar(x)]
+        if bad:
+            self.err(f"{path}.{key}", f"holds {bad[0]!r}; each item must be a text, a finite number or "
+                                      "true/false")
+            return None
+        return tuple(v)
 
     def text(self, data: dict, key: str, path: str) -> str | None:
         v = data.get(key)
@@ -465,22 +518,14 @@ def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> Constraint
         if v is not None and v > 1:
             r.err(f"{key}.{k}", f"is a share from 0 to 1, not {v} (use 0.12 for 12 %)")
 
-    def as_tuple(k: str) -> tuple | None:
-        v = data.get(k)
-        if v is None:
-            return None
-        if not isinstance(v, list):
-            r.err(f"{key}.{k}", f"must be a list, e.g. {k} = [\"kommun\", \"stat\"]")
-            return None
-        return tuple(v)
-
     return ConstraintSpec(
         name=name, layer=r.text(data, "layer", key), max_share=shares["max_share"],
         min_share=shares["min_share"],
         min_distance_m=r.number(data, "min_distance_m", key, minimum=0),
         max_distance_m=r.number(data, "max_distance_m", key, minimum=0),
-        field=r.text(data, "field", key), equals=data.get("equals"),
-        not_equals=data.get("not_equals"), in_=as_tuple("in"), not_in=as_tuple("not_in"),
+        field=r.text(data, "field", key), equals=r.scalar(data, "equals", key),
+        not_equals=r.scalar(data, "not_equals", key), in_=r.values(data, "in", key),
+        not_in=r.values(data, "not_in", key),
         min=r.number(data, "min", key), max=r.number(data, "max", key),
         label=r.text(data, "label", key),
     )
@@ -493,7 +538,7 @@ def _parse_weights(r: _Reader, data: dict) -> WeightsSpec:
     for i, p in enumerate(data.get("pairwise", []) or []):
         ok = (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str)
               and isinstance(p[1], str) and isinstance(p[2], (int, float))
-              and not isinstance(p[2], bool) and p[2] > 0)
+              and not isinstance(p[2], bool) and math.isfinite(p[2]) and p[2] > 0)
         if not ok:
             r.err(f"weights.pairwise[{i}]", f"must be [\"a\", \"b\", factor > 0], not {p!r}")
             continue
@@ -512,8 +557,8 @@ def _parse_profile(r: _Reader, name: str, data: dict) -> ProfileSpec:
     r.keys(data, key, _PROFILE_KEYS)
     weights = {}
     for c, w in r.table(data.get("weights"), f"{key}.weights").items():
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
-            r.err(f"{key}.weights.{c}", f"must be a number of at least 0, not {w!r}")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            r.err(f"{key}.weights.{c}", f"must be a finite number of at least 0, not {w!r}")
         else:
             weights[c] = float(w)
     cons = {}

@@ -165,20 +165,30 @@ def miss_sentence(b: Bound, value: float, lang: str) -> str:
                          b=_with_unit(b.bound, b.unit, lang))
 
 
-def site_columns(analysis: Analysis) -> set[str] | None:
-    """Columns of the sites a requirement may test (besides criteria); None when the sites
-    file cannot be read (the run then reports why)."""
-    cols = {"area_m2"}
+def site_columns(analysis: Analysis) -> dict[str, str] | None:
+    """Columns of the sites a requirement may test (besides criteria), each with its kind
+    (``"number"``, ``"text"``, ``"bool"`` or ``""`` when unknown); None when the sites file
+    cannot be read (the run then reports why)."""
+    cols = {"area_m2": "number"}
     if analysis.readiness is not None:
-        cols |= {"readiness_level", "lead_time_months"}
+        cols |= {"readiness_level": "number", "lead_time_months": "number"}
     spec = analysis.sites
     if spec.layer and spec.layer in analysis.layers:
         lyr = analysis.layers[spec.layer]
         try:
-            cols |= set(pyogrio.read_info(lyr.path, layer=lyr.layer)["fields"])
+            info = pyogrio.read_info(lyr.path, layer=lyr.layer)
         except Exception:  # an unreadable file: the run reports it with the fix
             return None
+        cols |= {f: _kind(t) for f, t in zip(info["fields"], info["dtypes"])}
     return cols
+
+
+def _kind(dtype: str) -> str:
+    if dtype == "bool":
+        return "bool"
+    if dtype.startswith(("int", "uint", "float")):
+        return "number"
+    return "text" if dtype == "object" else ""
 
 
 def inquiry(request: str | Path | dict, analysis: str | Path | Analysis, *, lang: str = "sv"
@@ -213,9 +223,10 @@ def inquiry(request: str | Path | dict, analysis: str | Path | Analysis, *, lang
     cols = site_columns(a)
     if cols is None:  # let the run say what is wrong with the sites file
         run_analysis(a, lang=lang)
-        cols = set()
+        cols = {}
     spec = parse_request(data, path=path, criteria=dict(a.criteria), site_columns=cols,
-                         profiles=set(a.profiles), has_readiness=a.readiness is not None)
+                         profiles=set(a.profiles), has_readiness=a.readiness is not None,
+                         top_level=None if a.readiness is None else a.readiness.top)
     res = run_analysis(a, profile=spec.profile, lang=lang, min_area_m2=a.sites.min_area_m2)
     if spec.min_area_m2 is None and spec.profile and a.profiles[spec.profile].min_area_m2:
         spec = _replace(spec, min_area_m2=a.profiles[spec.profile].min_area_m2)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -26,6 +25,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from . import map_data as _md
+from . import strict_json
 from .errors import InputError
 from .layers import geometry_family
 from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data, ...)
@@ -80,17 +80,20 @@ TEXT = {
 }
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
 CANVAS_OVER = 1500  # features; above this the map draws on a canvas
-_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
+         "{": "\\u007b"}
 
 
 def safe_json(obj: Any) -> str:
     """JSON that is safe inside a ``<script>``: no NaN, and no ``<``, ``>`` or ``&``."""
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=str)
-    return _script_safe(text)
+    return _script_safe(strict_json.dumps(obj))
 
 
 def _script_safe(text: str) -> str:
-    return re.sub("[<>&\u2028\u2029]", lambda m: _SAFE[m.group(0)], text)
+    """JSON text that cannot close its script element, and in which no Jinja delimiter
+    (``{{``, ``{%``, ``{#``) survives: a brace followed by one is written ``\\u007b``. JSON's
+    own braces are never followed by those, so only braces inside strings change."""
+    return re.sub("[<>&\u2028\u2029]|\\{(?=[{%#])", lambda m: _SAFE[m.group(0)], text)
 
 
 def _geoms_json(gdf: gpd.GeoDataFrame, tolerance: float) -> str:
@@ -128,7 +131,40 @@ def _rows_json(df: pd.DataFrame) -> str:
     return _script_safe(text)
 
 
-class _Script(MacroElement):
+class _OwnRender(MacroElement):
+    """A macro element rendered without handing its output back to Jinja.
+
+    branca's ``MacroElement.render`` wraps each macro's output in ``Element(text)``,
+    which compiles that text as a new template: any data inside it would be evaluated.
+    gis-tool's elements put their output on the page as :class:`_Markup` instead.
+    """
+
+    def render(self, **kwargs: Any) -> str:
+        figure = cast(Figure, self.get_root())
+        macros = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            if part in macros:
+                target.add_child(_Markup(macros[part](self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+        return ""
+
+
+class _Markup(Element):
+    """Markup of gis-tool's own (a title, a style, a script, a macro's output).
+
+    The markup is passed to a fixed template as data, so no text in it, a title from
+    an analysis file included, is ever read as Jinja source.
+    """
+
+    _template = Template("{{ this.markup }}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.markup = markup
+
+
+class _Script(_OwnRender):
     """A folium layer or setup call whose JavaScript is gis-tool's own."""
 
     _template = Template("""
@@ -142,11 +178,20 @@ var {{ this.get_name() }} = {{ this.call }};
         self.call = call
 
 
-class _Layer(folium.map.Layer):
+def html_text(text: str) -> str:
+    """Text for folium's HTML labels (layer names): escaped, and with its braces as
+    character references, so that folium's own templates never see ``{{`` or ``{%``."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _Layer(folium.map.Layer, _OwnRender):
+    """A layer of gis-tool's own in the layer control (folium's Layer adds it to the map
+    when shown, then :class:`_OwnRender` puts its script on the page)."""
+
     _template = _Script._template
 
     def __init__(self, call: str, name: str, show: bool = True):
-        super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+        super().__init__(name=html_text(name), overlay=True, control=True, show=show)
         self._name = "GisToolLayer"
         self.call = call
 
@@ -224,7 +269,7 @@ def _payload(cfg: dict[str, Any], geoms: str, rows: str) -> str:
     return f'{{"cfg":{safe_json(cfg)},"geoms":{geoms},"rows":{rows}}}'
 
 
-class _Data(MacroElement):
+class _Data(_OwnRender):
     """A layer's data in an inert ``<script type="application/json">`` element.
 
     The browser parses it with ``JSON.parse``, much faster than a script literal, and
@@ -376,11 +421,11 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     js, css = _leaflet()
     root = cast(Figure, m.get_root())
     title_text = title or data.name
-    root.header.add_child(Element(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
-    root.header.add_child(Element(f"<style>{css}</style>"), name="gt_leaflet_css")
-    root.header.add_child(Element(f"<style>{_asset('map.css')}</style>"), name="gt_css")
-    root.header.add_child(Element(f"<script>{js}</script>"), name="gt_leaflet_js")
-    root.header.add_child(Element(f"<script>{_asset('map.js')}</script>"), name="gt_js")
+    root.header.add_child(_Markup(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
+    root.header.add_child(_Markup(f"<style>{css}</style>"), name="gt_leaflet_css")
+    root.header.add_child(_Markup(f"<style>{_asset('map.css')}</style>"), name="gt_css")
+    root.header.add_child(_Markup(f"<script>{js}</script>"), name="gt_leaflet_js")
+    root.header.add_child(_Markup(f"<script>{_asset('map.js')}</script>"), name="gt_js")
     light = folium.FeatureGroup(name=html.escape(T["base_light"]), overlay=False, show=True)
     light.add_to(m)
     folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
@@ -430,7 +475,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
     m.add_child(setup_el)
     if live_weights:
-        root.header.add_child(Element(f"<script>{_asset('live.js')}</script>"), name="gt_live_js")
+        root.header.add_child(_Markup(f"<script>{_asset('live.js')}</script>"), name="gt_live_js")
         m.add_child(_Script(f"gisTool.livePanel({m.get_name()}, {safe_json(_live_cfg(data, lang, top))})"))
     return m
 

@@ -1,21 +1,14 @@
 """Publish a result: sites.gpkg, sites.csv, run.json (and map.html), written safely.
 
-Every file is written into a temporary folder inside the output folder, checked, and
-only then moved into place with an atomic rename, so a failed or killed run leaves the
-previous outputs readable. A lock file keeps two runs from writing into one folder at
-once, a non-empty folder is refused without ``overwrite``, and an input is never
-overwritten.
+Every file set is written into a new folder and replaces the output folder as a whole
+(:mod:`gis_tool.folders`), so a failed or killed run leaves the previous outputs as they
+were, never a mix of two runs.
 """
 
 from __future__ import annotations
 
-import errno
-import json
-import os
 import platform
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,14 +22,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from . import __version__
+from . import __version__, strict_json
 from .errors import OutputError
+from .folders import staged
 from .map_data import map_data, map_manifest, map_scale
 from .pipeline import Result, best_first
 
 OUTPUT_FILES = ("sites.gpkg", "sites.parquet", "sites.csv", "run.json", "map.html", "supply.csv",
                 "supply.png", "readiness.png", "priorities.csv")
-LOCK = ".gis-tool.lock"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,66 +38,6 @@ def input_paths(result: Result) -> set[Path]:
     paths = {result.analysis.path.resolve()}
     paths |= {Path(r.path).resolve() for r in result.reports.values()}
     return paths
-
-
-def check_out_dir(out: Path, *, overwrite: bool, inputs: set[Path],
-                  names: tuple[str, ...] = OUTPUT_FILES) -> None:
-    """Refuse an output folder that is a file, non-empty (without overwrite), or holds inputs.
-
-    Raises
-    ------
-    OutputError
-        With the reason and the fix.
-    """
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder; give a folder for --out")
-    for name in names:
-        if (out / name).resolve() in inputs:
-            raise OutputError(f"{out / name}: is an input of this analysis and would be "
-                              "overwritten; choose another --out folder")
-    if out.is_dir() and not overwrite:
-        content = [p.name for p in out.iterdir() if p.name != LOCK and not p.name.startswith(".tmp-")]
-        if content:
-            raise OutputError(f"{out}: the folder exists and is not empty ({len(content)} "
-                              "entries); add --overwrite to replace its outputs, or choose "
-                              "another folder")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
-
-
-@contextmanager
-def out_lock(out: Path) -> Iterator[None]:
-    """Hold ``out/.gis-tool.lock`` while writing; a lock left by a dead process is taken over."""
-    out.mkdir(parents=True, exist_ok=True)
-    lock = out / LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _pid_alive(pid) and pid != os.getpid():
-                raise OutputError(f"{out}: another gis-tool run (process {pid}) is writing "
-                                  "here; wait for it or choose another folder") from None
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        break
-    else:
-        raise OutputError(f"{out}: could not take the lock {lock}; remove it if no run is active")
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -286,27 +219,6 @@ def write_readiness(result: Result, folder: Path) -> None:
     save_chart(readiness_chart(result), folder / "readiness.png")
 
 
-@contextmanager
-def staged(out: Path, *, overwrite: bool, inputs: set[Path], names: tuple[str, ...]
-           ) -> Iterator[Path]:
-    """A temporary folder inside ``out`` to write into; its files are moved into place
-    (one atomic rename each) only when the block finishes without error.
-
-    Refuses a folder that is a file, non-empty without ``overwrite``, or holds an input.
-    """
-    check_out_dir(out, overwrite=overwrite, inputs=inputs, names=names)
-    with out_lock(out):
-        for stale in out.glob(".tmp-*"):  # left by a run that was killed; we hold the lock
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
-        try:
-            yield tmp
-            for p in sorted(tmp.iterdir()):
-                os.replace(p, out / p.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 BESIDE_OVER = 100_000  # sites; above this the GeoPackage is written by a forked process
 
 
@@ -432,7 +344,7 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
 
 
 def write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    path.write_text(strict_json.dumps(obj, indent=2), encoding="utf-8")
 
 
 INQUIRY_FILES = ("matches.csv", "matches.gpkg", "matches.kml", "near_misses.csv", "map.html",

@@ -30,7 +30,8 @@ class Reader(Protocol):
     def table(self, data: Any, key: str) -> dict: ...
     def keys(self, data: dict, key: str, allowed: set[str]) -> None: ...
     def number(self, data: dict, key: str, path: str, *, positive: bool = False,
-               minimum: float | None = None) -> float | None: ...
+               minimum: float | None = None, maximum: float | None = None,
+               integer: bool = False) -> float | None: ...
     def text(self, data: dict, key: str, path: str) -> str | None: ...
     def choice(self, data: dict, key: str, path: str, choices: tuple[str, ...],
                default: str | None = None) -> str | None: ...
@@ -120,9 +121,8 @@ def parse_readiness(r: Reader, data: dict,
                   "its lead time must not rise")
     target = r.table(data.get("target"), "readiness.target")
     r.keys(target, "readiness.target", TARGET_KEYS)
-    t_level = r.number(target, "level", "readiness.target", minimum=0)
-    if t_level is not None and (t_level != int(t_level) or t_level > len(good) - 1):
-        r.err("readiness.target.level", f"must be a level from 0 to {len(good) - 1}, not {t_level:g}")
+    top = len(good) - 1
+    t_level = r.number(target, "level", "readiness.target", minimum=0, maximum=top, integer=True)
     t_ha = r.number(target, "min_eligible_ha", "readiness.target", minimum=0)
     if target and (t_level is None or t_ha is None):
         r.err("readiness.target", "needs both 'level' and 'min_eligible_ha', e.g. "
@@ -135,9 +135,11 @@ def parse_readiness(r: Reader, data: dict,
         group_by=r.text(data, "group_by", "readiness"),
         target_level=None if t_level is None else int(t_level), target_min_eligible_ha=t_ha,
         schedule=r.choice(data, "schedule", "readiness", SCHEDULES, "parallel") or "parallel",
-        high_score=r.number(quad, "high_score", "readiness.quadrants", minimum=0),
-        market_level=_int(r.number(quad, "market_level", "readiness.quadrants", minimum=0)),
-        plan_level=_int(r.number(quad, "plan_level", "readiness.quadrants", minimum=0)),
+        high_score=r.number(quad, "high_score", "readiness.quadrants", minimum=0, maximum=100),
+        market_level=_int(r.number(quad, "market_level", "readiness.quadrants", minimum=0, maximum=top,
+                                   integer=True)),
+        plan_level=_int(r.number(quad, "plan_level", "readiness.quadrants", minimum=0, maximum=top,
+                                 integer=True)),
     )
     costs = _parse_costs(r, r.table(data.get("costs"), "readiness.costs"), spec)
     return dataclasses.replace(spec, costs=MappingProxyType(costs))

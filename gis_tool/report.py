@@ -5,7 +5,8 @@ the matches with their numbers); then one page per match, best first, up to the 
 ``top``: a static map of the site and its surroundings with scale bar and north arrow, key
 facts, the score with its breakdown, and constraints nearby. Maps and charts are drawn
 with matplotlib from the analysis layers, so the pack needs no internet; text is set in
-DejaVu Sans (shipped with matplotlib), which carries å, ä and ö.
+DejaVu Sans (shipped with matplotlib) and shaped, with fallback fonts for other scripts
+(:mod:`gis_tool.pdf_text`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
-from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from .inquiry import InquiryResult, fmt
 from .map_data import in_language, map_data
 from .measures import unit_of
+from .pdf_text import ShapedPDF
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
 
 NEARBY_M = 1000.0
@@ -59,20 +59,14 @@ TEXT = {
 }
 
 
-def _font_dir() -> Path:
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
 _BOLD = FontFace(emphasis="BOLD")
 
 
-class _Pack(FPDF):
+class _Pack(ShapedPDF):
     def __init__(self, lang: str, title: str):
         super().__init__(format="A4", unit="mm")
         self.T = TEXT[lang]
         self.pack_title = title
-        self.add_font("DejaVu", "", str(_font_dir() / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
         self.set_auto_page_break(True, margin=15)
         self.set_margins(15, 15, 15)
         self.set_title(title)
@@ -280,6 +274,9 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     tmp = path.with_name(f".{path.name}.tmp")
     pdf.output(str(tmp))
     os.replace(tmp, path)
+    if pdf.missing:  # also in inquiry.json
+        res.warnings.append(f"{path.name}: no installed font can draw {''.join(sorted(pdf.missing))!r}; "
+                            "install a font that has them (Debian: fonts-noto-cjk, fonts-symbola)")
     return path
 
 

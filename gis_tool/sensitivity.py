@@ -14,6 +14,7 @@ re-scoring, never measuring again) side by side.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,8 +148,17 @@ def sensitivity(result: Result, *, runs: int = 1000, top: int = 10, seed: int = 
     -------
     Sensitivity
     """
-    if runs < 1 or top < 1 or concentration <= 0:
-        raise InputError("sensitivity: runs and top must be at least 1 and concentration above 0")
+    problems = []
+    for name, v in (("runs", runs), ("top", top)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            problems.append(f"sensitivity: {name} must be a whole number of at least 1, not {v!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        problems.append(f"sensitivity: seed must be a whole number of at least 0, not {seed!r}")
+    if not isinstance(concentration, (int, float)) or not math.isfinite(concentration) or concentration <= 0:
+        problems.append(f"sensitivity: concentration must be a finite number above 0, not {concentration!r}"
+                        " (50 keeps draws close to the weights, 5 lets them vary widely)")
+    if problems:
+        raise InputError(problems)
     values, ids, crits, tie = _eligible_matrix(result)
     if not len(ids):
         raise InputError("sensitivity: no eligible sites to rank")

@@ -24,6 +24,7 @@ from matplotlib.path import Path
 from .layers import geometry_family
 from .map_data import MapData
 from .map_styles import layer_style
+from .text import chart_text
 
 SITE_COLOUR = "#1f4e9c"
 MARKERS = {"diamond": "D", "square": "s", "triangle": "^", "circle": "o"}
@@ -214,9 +215,9 @@ def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
     ax.barh(y, points, color="#2c7fb8", height=0.6)
     for yi, p, m in zip(y, points, maxima):
         ax.text(m + 0.3, yi, f"{p:.1f} / {m:.1f}", va="center", fontsize=7)
-    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_yticks(y, [chart_text(t) for t in labels], fontsize=7)
     ax.set_xlim(0, max(maxima or [1]) * 1.25)
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(chart_text(title, 80), fontsize=9, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="x", labelsize=7)
     return fig

@@ -7,6 +7,7 @@ with values in 0..1 (NaN stays NaN; the missing-value policy decides what it bec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,7 +18,8 @@ from .layers import attribute_text
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite number (TOML's ``nan`` and ``inf`` are not)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def linear(x: np.ndarray, *, best: float, worst: float) -> np.ndarray:
@@ -103,7 +105,7 @@ def check_params(fn: str, p: Mapping[str, Any]) -> list[str]:
     if fn == "linear":
         for k in ("best", "worst"):
             if not _is_num(p.get(k)):
-                errs.append(f"linear needs a number '{k}'")
+                errs.append(f"linear needs a finite number '{k}'")
         if not errs and p["best"] == p["worst"]:
             errs.append("linear needs 'best' and 'worst' to differ")
     elif fn == "threshold":

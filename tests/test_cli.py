@@ -243,28 +243,68 @@ def test_explain_command(capsys, small_world):
     assert code == 2 and err.startswith("error:") and "no site 'Q'" in err
 
 
-def test_killed_between_moves_leaves_readable_outputs(capsys, small_world, tmp_path, monkeypatch):
+@pytest.mark.parametrize("atomic", [True, False])
+def test_killed_while_publishing_leaves_one_whole_answer(capsys, small_world, tmp_path, monkeypatch, atomic):
+    """A kill at any rename of the publishing step leaves the old answer or the new, and
+    the user's own files in the folder survive."""
+    import gis_tool.folders as folders
+
     out = tmp_path / "o"
     assert run(capsys, "run", small_world, "--out", out)[0] == 0
-    import gis_tool.outputs as outputs
+    (out / "notes.txt").write_text("mine")
+    (out / "mine").mkdir()
+    (out / "mine" / "a.txt").write_text("a")
+    old = (out / "sites.csv").read_bytes()
+    real_exchange = folders._exchange if atomic else (lambda a, b: False)
+    real_rename, steps, kills = os.rename, [], 0
 
-    real_replace, moved = os.replace, []
+    def step(fn, k):
+        def wrapped(*args):
+            if len(steps) == k:
+                raise KeyboardInterrupt  # as if killed here
+            steps.append(fn.__name__)
+            return fn(*args)
+        return wrapped
 
-    def dies_after_one(src, dst):
-        if moved:
-            raise KeyboardInterrupt  # as if killed half-way through publishing
-        moved.append(dst)
-        real_replace(src, dst)
-
-    monkeypatch.setattr(outputs.os, "replace", dies_after_one)
-    assert run(capsys, "run", small_world, "--out", out, "--overwrite", "--profile", "cheap")[0] == 130
-    monkeypatch.setattr(outputs.os, "replace", real_replace)
-    assert len(moved) == 1
-    assert len(pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")) == 3
-    assert len(pd.read_csv(out / "sites.csv", encoding="utf-8-sig")) == 3
-    assert json.loads((out / "run.json").read_text())["sites"]["candidates"] == 3
-    assert "gisTool" in (out / "map.html").read_text(encoding="utf-8")
+    for k in range(4):   # killed before the 1st, 2nd, ... step of publishing
+        steps.clear()
+        monkeypatch.setattr(folders, "_exchange", step(real_exchange, k))
+        monkeypatch.setattr(folders.os, "rename", step(real_rename, k))
+        code = run(capsys, "run", small_world, "--out", out, "--overwrite", "--profile", "cheap")[0]
+        monkeypatch.setattr(folders.os, "rename", real_rename)
+        kills += code == 130
+        assert code in (0, 130)
+        if not out.exists():   # killed between the two renames of the fallback
+            assert not atomic
+            folders._restore_aside(out.resolve())
+        manifest = json.loads((out / "run.json").read_text())
+        csv = (out / "sites.csv").read_bytes()
+        assert (csv == old) == (manifest["profile"] is None)   # one run's files, never a mix
+        assert (out / "notes.txt").read_text() == "mine" and (out / "mine" / "a.txt").read_text() == "a"
+    assert kills == (1 if atomic else 4)   # every step of publishing was cut once
+    monkeypatch.setattr(folders, "_exchange", real_exchange)
+    assert run(capsys, "run", small_world, "--out", out, "--overwrite", "--profile", "cheap")[0] == 0
+    assert json.loads((out / "run.json").read_text())["profile"] == "cheap"
+    assert (out / "notes.txt").read_text() == "mine" and (out / "mine" / "a.txt").read_text() == "a"
     assert not list(out.glob(".tmp-*")) and not (out / ".gis-tool.lock").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]   # nothing left beside
+
+
+def test_answer_replaced_whole_drops_files_of_the_old_answer(capsys, small_world, tmp_path):
+    """Outputs the new run does not write (its map, with --no-map) are not left behind from
+    the old answer; the folder keeps its permissions."""
+    out = tmp_path / "o"
+    assert run(capsys, "run", small_world, "--out", out)[0] == 0
+    os.chmod(out, 0o750)
+    assert run(capsys, "run", small_world, "--out", out, "--overwrite", "--no-map")[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sites.csv", "sites.gpkg"]
+    assert (out.stat().st_mode & 0o777) == 0o750
+
+
+def test_unwritable_out_is_a_clean_error(capsys, small_world):
+    code, _, err = run(capsys, "run", small_world, "--out", "/proc/gis-tool-test/out")
+    assert code == 2 and err.startswith("error: /proc/gis-tool-test") and "cannot write here" in err
+    assert "Traceback" not in err
 
 
 def test_layers_check_finds_what_run_would_refuse(capsys, small_world):

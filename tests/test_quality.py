@@ -31,7 +31,27 @@ def test_mypy_clean():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("module", ["gis_tool.values", "gis_tool.weights", "gis_tool.errors"])
+@pytest.mark.parametrize("module", ["gis_tool.values", "gis_tool.weights", "gis_tool.errors", "gis_tool.text",
+                                    "gis_tool.strict_json"])
 def test_docstring_examples(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted > 0
+
+
+def test_no_template_source_is_built_from_text():
+    """Jinja template source is always a literal: no ``Template(f"...")``, ``Element(...)``
+    with markup, or ``from_string`` on a variable anywhere in the package (text reaches a
+    page only as data: :class:`gis_tool.maps._Markup`)."""
+    import ast
+
+    bad = []
+    for path in sorted((ROOT / "gis_tool").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in ("Template", "from_string") and node.args and not isinstance(node.args[0], ast.Constant):
+                bad.append(f"{path.name}:{node.lineno} {name}(<not a literal>)")
+            if name == "Element" and (node.args or node.keywords):
+                bad.append(f"{path.name}:{node.lineno} Element(...) compiles its argument as a template")
+    assert not bad, bad
