@@ -493,14 +493,15 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns)
     for k, (name, spec) in enumerate(cons.items(), start=len(a.criteria)):
         with _step(timings, f"constraint {name}", (k, n_steps)):
-            _check_condition_layer(spec, layers, f"constraints.{name}")
+            _check_condition_layer(spec, layers, f"constraints.{name}", columns, a.path.name)
             _add_exclusions(constraint_result(spec, measures), excluded, reasons)
     readiness = None
     if a.readiness is not None:
         with _step(timings, "readiness"):
             for k, lv in enumerate(a.readiness.levels):
                 for j, c in enumerate(lv.when):
-                    _check_condition_layer(c, layers, f"readiness.levels[{k}].when[{j}]")
+                    _check_condition_layer(c, layers, f"readiness.levels[{k}].when[{j}]", columns,
+                                           a.path.name)
                     if c.field and c.field not in columns.columns:
                         raise InputError(f"{a.path.name}: readiness.levels[{k}].when[{j}].field: no "
                                          f"column '{c.field}'{closest(c.field, columns.columns)}; "
@@ -567,11 +568,29 @@ def _exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndar
     return excluded[c.positions], text[c.positions]
 
 
-def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str
-                           ) -> None:
-    """A share needs a polygon layer (a distance or field condition takes any)."""
+def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str,
+                           columns: pd.DataFrame | None = None, fname: str = "") -> None:
+    """A share needs a polygon layer (a distance or field condition takes any); a field
+    rule must fit its column: ``min``/``max`` a column of numbers, text on a numeric one."""
     if spec.layer and (spec.max_share is not None or spec.min_share is not None):
         need_polygons(layers[spec.layer], spec.layer, key)
+    if spec.field is None or columns is None or spec.field not in columns.columns:
+        return
+    col = columns[spec.field]
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    if (spec.min is not None or spec.max is not None) and not numeric:
+        bad = col[col.notna() & pd.to_numeric(col, errors="coerce").isna()]
+        if len(bad):
+            rule = "min" if spec.min is not None else "max"
+            raise InputError(f"{fname}: {key}.{rule}: column '{spec.field}' holds text ({bad.iloc[0]!r}); 'min' and "
+                             "'max' compare numbers: use 'equals' or 'in'")
+    if numeric:
+        tests = [("equals", spec.equals), ("not_equals", spec.not_equals),
+                 *(("in", v) for v in spec.in_ or ()), *(("not_in", v) for v in spec.not_in or ())]
+        for rule, v in tests:
+            if isinstance(v, bool) or (isinstance(v, str) and pd.isna(pd.to_numeric(v, errors="coerce"))):
+                raise InputError(f"{fname}: {key}.{rule}: column '{spec.field}' holds numbers, so {v!r} can never "
+                                 "match; use 'min' and 'max' (or a number)")
 
 
 def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:

@@ -171,3 +171,13 @@ def test_json_outputs_are_strict(capsys, ready, tmp_path):
     for text in ((out / "run.json").read_text(), (tmp_path / "s" / "sensitivity.json").read_text(),
                  printed[printed.index("{"):]):
         _strict(text)
+
+
+@pytest.mark.parametrize("rule,where,words", [
+    ('field = "owner"\nmin = 5', "constraints.owned.min", "holds text ('kommun')"),
+    ('field = "price"\nequals = "near"', "constraints.owned.equals", "holds numbers, so 'near'"),
+])
+def test_analysis_field_rules_fit_their_column(capsys, small_world, tmp_path, rule, where, words):
+    small_world.write_text(small_world.read_text() + f"\n[constraints.owned]\n{rule}\n")
+    err = fails(capsys, "run", small_world, "--out", tmp_path / "o")
+    assert f"analysis.toml: {where}: column" in err and words in err

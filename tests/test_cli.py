@@ -329,3 +329,39 @@ def test_through_clicks_runner(small_world, tmp_path):
     assert "3 sites scored, 2 eligible" in result.output
     result = CliRunner().invoke(cli, ["layers", "inspect", str(small_world.parent / "world.gpkg"), "--json"])
     assert result.exit_code == 0 and json.loads(result.output)[0]["features"] == 3
+
+
+def test_sigkill_during_inquiry_leaves_one_whole_answer(small_world, tmp_path):
+    """Real kills (SIGKILL) near the end of `gis-tool inquiry --overwrite`: the folder always
+    holds one request's whole answer (inquiry.json and matches.csv agree)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    reqs = []
+    for k, bound in enumerate((400, 150)):
+        reqs.append(tmp_path / f"r{k}.toml")
+        reqs[-1].write_text(f'[inquiry]\nname = "R{k}"\n[inquiry.require]\nmotorway = {{ max = {bound} }}\n')
+    out = tmp_path / "answer"
+    cmd = [sys.executable, "-m", "gis_tool.cli", "-q", "inquiry", "--analysis", str(small_world),
+           "--out", str(out), "--overwrite"]
+    t0 = time.perf_counter()
+    subprocess.run([*cmd, str(reqs[0])], check=True, capture_output=True)
+    full = time.perf_counter() - t0
+
+    def consistent() -> str:
+        manifest = json.loads((out / "inquiry.json").read_text())
+        rows = pd.read_csv(out / "matches.csv", encoding="utf-8-sig")
+        assert manifest["counts"]["matches"] == len(rows)
+        assert sorted(p.name for p in out.iterdir()) == sorted(manifest["outputs"])
+        return manifest["request"]["name"]
+
+    assert consistent() == "R0"
+    for k, share in enumerate((0.9, 0.97, 1.02)):
+        proc = subprocess.Popen([*cmd, str(reqs[(k + 1) % 2])], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(full * share)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert consistent() in ("R0", "R1")
