@@ -20,10 +20,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import write_synthetic  # noqa: E402
-from gis_tool.config import load_analysis  # noqa: E402
-from gis_tool.constraints import layer_constraint  # noqa: E402
-from gis_tool.measures import measure  # noqa: E402
-from gis_tool.pipeline import build_sites, load_inputs  # noqa: E402
+from gis_tool.engine.constraints import layer_constraint  # noqa: E402
+from gis_tool.engine.measures import measure  # noqa: E402
+from gis_tool.engine.pipeline import build_sites, load_inputs  # noqa: E402
+from gis_tool.spec.analysis import load_analysis  # noqa: E402
 
 CLASSES = {"J": 1.0, "Z": 1.0, "K": 0.5}
 

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import write_synthetic  # noqa: E402
 from gis_tool import run_analysis  # noqa: E402
-from gis_tool.demo import get_path  # noqa: E402
-from gis_tool.maps import save_map, site_map  # noqa: E402
+from gis_tool.inputs.demo import get_path  # noqa: E402
+from gis_tool.publish.maps import save_map, site_map  # noqa: E402
 
 PROBE = ("<script>window.addEventListener('load', function () {"
          "var n = performance.getEntriesByType('navigation')[0];"

@@ -11,12 +11,23 @@ import math
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from . import __version__, progress, strict_json
+from . import progress
+from ._version import __version__
+from .engine.pipeline import check_inputs, run_analysis
 from .errors import GisToolError, InputError
+from .inputs.catalog import describe_file, format_description
+from .inputs.demo import get_path
+from .products.compare import write_compare
+from .products.inquiry import answer_inquiry
+from .products.run import publish_run, redraw_map
+from .products.sensitivity import write_sensitivity
+from .publish import strict_json
+from .publish.charts import supply_report
 
 log = logging.getLogger("gis_tool")
 PROGRESS_DELAY_S = 2.0
@@ -161,55 +172,15 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
              top: int, live: bool = False, no_map: bool = False, scheduler: str | None = None,
              fmt: str = "gpkg") -> None:
-    from .outputs import write_outputs
-    from .pipeline import run_analysis
-    from .qgis_style import add_qgis_style
-
-    result = run_analysis(analysis, profile=profile, lang=lang, scheduler=scheduler)
-
-    def make_map(res: object, path: Path) -> None:
-        from .maps import save_map, site_map  # folium: only when a map is drawn
-
-        log.info("drawing map ...")
-        live_weights = live or bool(result.analysis.raw.get("analysis", {}).get("live_weights", False))
-        save_map(site_map(res, lang=lang, top=top, live_weights=live_weights), path)
-
-    spec = result.analysis.readiness
-    levels = [lv.label_in(lang) for lv in spec.levels] if spec is not None else None
-
-    def style(path: Path) -> None:
-        add_qgis_style(path, top=top, readiness_levels=levels)
-
-    log.info("writing outputs to %s ...", out)
-    written = write_outputs(result, out, overwrite=overwrite, make_map=None if no_map else make_map,
-                            style=style, fmt=fmt)
-    s = result.sites
+    done = publish_run(analysis, out, profile=profile, overwrite=overwrite, lang=lang, top=top,
+                       live_weights=True if live else None, make_map=not no_map, scheduler=scheduler, fmt=fmt)
+    result, s = done.result, done.result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
-               f"wrote {', '.join(sorted(written))} to {out}")
+               f"wrote {', '.join(sorted(done.files))} to {out}")
     for _, row in result.top(5).iterrows():
         click.echo(f"  {int(row['rank']):>3}. {row['site_id']}  score {row['score']:.1f}")
-    _echo_supply(result)
-
-
-def _echo_supply(result: object) -> None:
-    """The land-supply table and the target, at the end of a run with readiness."""
-    sup = result.supply()  # type: ignore[attr-defined]
-    if sup is None:
-        return
-    from .charts import supply_text  # matplotlib: imported only when needed
-
-    spec = result.analysis.readiness  # type: ignore[attr-defined]
-    click.echo("land supply by readiness level (supply.csv):")
-    click.echo(supply_text(sup))
-    if spec.demand_ha_per_year:
-        top_ha = float(sup[sup["level"] == spec.top]["cumulative_eligible_ha"].sum())
-        click.echo(f"  at {spec.demand_ha_per_year:g} ha a year: {top_ha / spec.demand_ha_per_year:.1f} "
-                   f"years of build-ready land (level {spec.top})")
-    t = result.supply_target()  # type: ignore[attr-defined]
-    if t is not None:
-        verdict = "met" if t["met"] else f"NOT met, {t['shortfall_ha']:.1f} ha short"
-        click.echo(f"  target {t['min_eligible_ha']:g} ha at level {t['level']} or higher: "
-                   f"{t['eligible_ha']:.1f} ha, {verdict}")
+    for line in supply_report(result):
+        click.echo(line)
 
 
 @cli.command()
@@ -253,8 +224,6 @@ def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: s
               help=LANG_HELP)
 def demo(out: Path, profile: str | None, overwrite: bool, lang: str) -> None:
     """Run the bundled Alingsås demo analysis (layers/alingsas_demo.toml)."""
-    from .demo import get_path
-
     _publish(get_path("alingsas"), out, profile, overwrite, lang, 10)
 
 
@@ -269,10 +238,6 @@ def explain(analysis: Path, site_id: str, profile: str | None, as_json: bool, la
     """Explain one site's score: points per criterion, raw values, exclusions, how many
     points it lacks to reach the next rank and the top 10, and (with [readiness]) its
     readiness level and what the next level up needs."""
-    from dataclasses import asdict
-
-    from .pipeline import run_analysis
-
     result = run_analysis(analysis, profile=profile, lang=lang)
     try:
         e = result.explain(site_id)
@@ -303,22 +268,8 @@ def inquiry_cmd(request: Path, analysis: Path, out: Path, lang: str, overwrite: 
       inquiry.json                the request and analysis with hashes, counts
     See layers/inquiry_logistics.toml for an annotated request.
     """
-    from .inquiry import inquiry
-    from .maps import inquiry_map, save_map
-    from .outputs import write_inquiry
-    from .report import meeting_pack
-
-    inq = inquiry(request, analysis, lang=lang)
-
-    def make_map(res: object, path: Path) -> None:
-        log.info("drawing map ...")
-        save_map(inquiry_map(res, lang=lang), path)
-
-    def make_pack(res: object, path: Path) -> None:
-        log.info("writing the meeting pack ...")
-        meeting_pack(res, path, lang=lang)  # type: ignore[arg-type]
-
-    written = write_inquiry(inq, out, overwrite=overwrite, make_map=make_map, make_pack=make_pack)
+    done = answer_inquiry(request, analysis, out, lang=lang, overwrite=overwrite)
+    inq, written = done.inquiry, done.files
     click.echo(inq.summary())
     click.echo(f"wrote {', '.join(sorted(written))} to {out}")
 
@@ -349,22 +300,8 @@ def sensitivity_cmd(analysis: Path, out: Path, runs: int, top: int, seed: int, p
     p_top_n, robust), OUT/sweeps.csv (each weight -50 % .. +50 %, ranks of the top N),
     OUT/stability.png and OUT/sensitivity.json (with the mean Spearman correlation).
     """
-    from .charts import save_chart, stability_chart
-    from .outputs import write_files, write_json, write_table
-    from .pipeline import run_analysis
-    from .sensitivity import sensitivity
-
-    result = run_analysis(analysis, profile=profile, lang=lang)
-    log.info("drawing %d weight sets ...", runs)
-    sens = sensitivity(result, runs=runs, top=top, seed=seed, concentration=concentration)
-    summary = {"analysis": {"path": str(Path(analysis).resolve()), "sha256": result.analysis.sha256},
-               **sens.summary()}
-    write_files(out, {
-        "stability.csv": lambda p: write_table(sens.stability, p),
-        "sweeps.csv": lambda p: write_table(sens.sweeps, p),
-        "stability.png": lambda p: save_chart(stability_chart(sens, lang), p),
-        "sensitivity.json": lambda p: write_json(p, summary),
-    }, overwrite=overwrite, inputs={Path(analysis).resolve()})
+    sens = write_sensitivity(analysis, out, runs=runs, top=top, seed=seed, profile=profile,
+                             concentration=concentration, lang=lang, overwrite=overwrite).sensitivity
     s = sens.stability
     click.echo(f"{runs} weight draws, {len(s)} eligible sites: mean Spearman correlation with the "
                f"chosen ranking {sens.mean_spearman:.3f}; {int(s['robust'].head(top).sum())} of the "
@@ -393,20 +330,8 @@ def compare_cmd(analysis: Path, out: Path, profiles: str | None, top: int, lang:
     OUT/compare.png (a bump chart of the sites in any top N) and OUT/map.html (one
     switchable layer per profile). Profiles re-score one run: nothing is measured twice.
     """
-    from .charts import bump_chart, save_chart
-    from .maps import compare_map, save_map
-    from .outputs import write_files, write_table
-    from .pipeline import run_analysis
-    from .sensitivity import compare
-
-    result = run_analysis(analysis, lang=lang)
     names = [p.strip() for p in profiles.split(",") if p.strip()] if profiles else None
-    cmp = compare(result, profiles=names, top=top)
-    write_files(out, {
-        "compare.csv": lambda p: write_table(cmp, p),
-        "compare.png": lambda p: save_chart(bump_chart(cmp, top, lang), p),
-        "map.html": lambda p: save_map(compare_map(result, cmp, top=top, lang=lang), p),
-    }, overwrite=overwrite, inputs={Path(analysis).resolve()})
+    cmp = write_compare(analysis, out, profiles=names, top=top, lang=lang, overwrite=overwrite).table
     cols = [c for c in cmp.columns if c.startswith("rank_")]
     click.echo(f"{len(cmp)} sites ranked under {len(cols)} weight sets ({', '.join(c[5:] for c in cols)}); "
                f"{int(cmp['top_in_all'].sum())} in the top {top} of all")
@@ -429,8 +354,6 @@ def layers_inspect(path: Path, as_json: bool) -> None:
     coordinates outside the CRS's area of use or outside Sweden). PATH may be a
     GeoPackage, Shapefile (.shp or .zip), GeoJSON, FlatGeobuf or GeoParquet file.
     """
-    from .catalog import describe_file, format_description
-
     info = describe_file(path)
     if as_json:
         click.echo(strict_json.dumps(info, indent=2))
@@ -449,16 +372,9 @@ def layers_check(analysis: Path, profile: str | None) -> None:
     polygon sites, polygon layers for shares), and reports it all at once, so that one
     pass fixes everything.
     """
-    from .config import load_analysis
-    from .pipeline import check_with_data, load_inputs, resolve_profile
-
-    a = load_analysis(analysis)
-    _, _, cons = resolve_profile(a, profile)
-    loaded, problems = load_inputs(a, cons)
+    loaded, problems = check_inputs(analysis, profile)
     for lyr in loaded.values():
         click.echo(f"ok    {lyr.report.summary()}")
-    if not problems:
-        problems = check_with_data(a, {k: v.gdf for k, v in loaded.items()}, cons)
     for p in problems:
         click.echo(f"FAIL  {p}")
     if problems:
@@ -476,11 +392,7 @@ def layers_check(analysis: Path, profile: str | None) -> None:
 @click.option("--title", help="Title of the map (default: the analysis name).")
 def map_cmd(out_dir: Path, out_file: Path | None, lang: str, top: int, title: str | None) -> None:
     """Re-publish the map of an earlier run from OUT_DIR, without recomputing."""
-    from .maps import load_result, save_map, site_map
-
-    result = load_result(out_dir)
-    target = out_file or out_dir / "map.html"
-    save_map(site_map(result, lang=lang, top=top, title=title), target)
+    target = redraw_map(out_dir, out_file=out_file, lang=lang, top=top, title=title)
     click.echo(f"wrote {target}")
 
 

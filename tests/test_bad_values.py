@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from gis_tool.cli import main
-from gis_tool.strict_json import clean, dumps
+from gis_tool.publish.strict_json import clean, dumps
 
 READINESS = """
 [readiness]

@@ -116,12 +116,12 @@ def test_failed_run_leaves_previous_outputs(capsys, small_world, tmp_path, monke
     out = tmp_path / "o"
     assert run(capsys, "run", small_world, "--out", out)[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import gis_tool.maps as maps
+    import gis_tool.products.run as run_product
 
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(maps, "save_map", boom)
+    monkeypatch.setattr(run_product, "save_map", boom)
     code, _, err = run(capsys, "run", small_world, "--out", out, "--overwrite")
     assert code == 1 and "internal failure" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -247,7 +247,7 @@ def test_explain_command(capsys, small_world):
 def test_killed_while_publishing_leaves_one_whole_answer(capsys, small_world, tmp_path, monkeypatch, atomic):
     """A kill at any rename of the publishing step leaves the old answer or the new, and
     the user's own files in the folder survive."""
-    import gis_tool.folders as folders
+    import gis_tool.publish.folders as folders
 
     out = tmp_path / "o"
     assert run(capsys, "run", small_world, "--out", out)[0] == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gis_tool.config import load_analysis
 from gis_tool.errors import InputError
+from gis_tool.spec.analysis import load_analysis
 
 from .conftest import write_toml
 

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely import LineString, Point, Polygon, box
 
-from gis_tool import criteria as crit
+from gis_tool.engine import criteria as crit
 
 
 def arr(*g):

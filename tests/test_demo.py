@@ -7,9 +7,10 @@ import pyogrio
 import pytest
 import shapely
 
-from gis_tool import demo_data, run_analysis
-from gis_tool.demo import get_path
+from gis_tool import run_analysis
 from gis_tool.errors import InputError
+from gis_tool.inputs import demo_data
+from gis_tool.inputs.demo import get_path
 
 GPKG = get_path("alingsas_gpkg")
 

@@ -137,8 +137,8 @@ def test_planted_text_is_never_evaluated(planted, tmp_path):
 
 def test_explore_and_result_map_keep_text_literal(planted):
     from gis_tool import run_analysis
-    from gis_tool.explore import map_html
-    from gis_tool.maps import render_map
+    from gis_tool.publish.explore import map_html
+    from gis_tool.publish.maps import render_map
 
     analysis, _, boom = planted
     result = run_analysis(analysis)

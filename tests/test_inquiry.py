@@ -26,7 +26,7 @@ from shapely import Point
 from gis_tool import inquiry
 from gis_tool.cli import main
 from gis_tool.errors import InputError
-from gis_tool.inquiry import adjacent_pairs
+from gis_tool.studies.inquiry import adjacent_pairs
 
 from .conftest import CRS, X0, Y0, sq, write_gpkg, write_toml
 
@@ -269,7 +269,7 @@ def test_cli_bad_request_exit_2(world, tmp_path, capsys):
 
 @pytest.mark.browser
 def test_browser_inquiry_map(world, tmp_path):
-    from gis_tool.maps import inquiry_map, save_map
+    from gis_tool.publish.maps import inquiry_map, save_map
 
     from . import browser
 

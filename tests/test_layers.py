@@ -12,7 +12,7 @@ import shapely
 from shapely import LineString, Point, Polygon
 
 from gis_tool.errors import InputError
-from gis_tool.layers import read_layer
+from gis_tool.inputs.layers import read_layer
 
 from .conftest import CRS, X0, Y0, sq, write_gpkg
 

@@ -11,7 +11,7 @@ import pytest
 
 from gis_tool import run_analysis
 from gis_tool.cli import main
-from gis_tool.maps import TEXT, render_map, safe_json, save_map, site_map
+from gis_tool.publish.maps import TEXT, render_map, safe_json, save_map, site_map
 
 from . import browser
 from .conftest import sq, write_gpkg, write_toml
@@ -290,8 +290,8 @@ def test_browser_number_format_per_language(tmp_path, lang, expect):
 
 
 def test_plan_layer_coloured_by_boverket_code(tmp_path):
-    from gis_tool.map_styles import layer_style
-    from gis_tool.maps import MapData
+    from gis_tool.publish.map_styles import layer_style
+    from gis_tool.publish.maps import MapData
 
     plans = gpd.GeoDataFrame({"plan": ["P1", "P2", "P3"], "anv": ["J", "z", "K"]},
                              geometry=[sq(0, 0, 10), sq(20, 0, 10), sq(40, 0, 10)], crs="EPSG:3006")

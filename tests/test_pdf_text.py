@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from gis_tool import pdf_text
 from gis_tool.cli import main
+from gis_tool.publish import pdf_text
 
 HEBREW = "שלום עולם"
 ARABIC = "مرحبا بالعالم"

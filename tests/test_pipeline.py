@@ -14,8 +14,8 @@ import pytest
 from shapely import box
 
 from gis_tool import run_analysis
-from gis_tool.config import load_analysis
 from gis_tool.errors import InputError
+from gis_tool.spec.analysis import load_analysis
 
 from .conftest import X0, Y0, sq, write_gpkg, write_toml
 

@@ -31,8 +31,8 @@ def test_mypy_clean():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("module", ["gis_tool.values", "gis_tool.weights", "gis_tool.errors", "gis_tool.text",
-                                    "gis_tool.strict_json"])
+@pytest.mark.parametrize("module", ["gis_tool.engine.values", "gis_tool.engine.weights", "gis_tool.errors",
+                                    "gis_tool.publish.text", "gis_tool.publish.strict_json"])
 def test_docstring_examples(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted > 0
@@ -41,7 +41,7 @@ def test_docstring_examples(module):
 def test_no_template_source_is_built_from_text():
     """Jinja template source is always a literal: no ``Template(f"...")``, ``Element(...)``
     with markup, or ``from_string`` on a variable anywhere in the package (text reaches a
-    page only as data: :class:`gis_tool.maps._Markup`)."""
+    page only as data: :class:`gis_tool.publish.maps._Markup`)."""
     import ast
 
     bad = []

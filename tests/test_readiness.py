@@ -336,8 +336,8 @@ def test_explain_shows_readiness(ladder_world):
 
 @pytest.mark.browser
 def test_browser_colours_by_readiness_and_shows_lead_time(ladder_world, tmp_path):
-    from gis_tool.map_styles import level_colours
-    from gis_tool.maps import save_map, site_map
+    from gis_tool.publish.map_styles import level_colours
+    from gis_tool.publish.maps import save_map, site_map
 
     from . import browser
 

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from gis_tool import map_data, maps, run_analysis
+from gis_tool import run_analysis
 from gis_tool.cli import main
-from gis_tool.maps import overview_cells, render_map, site_map
+from gis_tool.publish import map_data, maps
+from gis_tool.publish.maps import overview_cells, render_map, site_map
 
 
 def test_no_map(small_world, tmp_path):
@@ -64,7 +65,7 @@ def test_overview_cells_keep_the_best_score(small_world):
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_single_machine_result():
     pytest.importorskip("dask_geopandas")
-    from gis_tool.demo import get_path
+    from gis_tool.inputs.demo import get_path
 
     one = run_analysis(get_path("alingsas"))
     dist = run_analysis(get_path("alingsas"), scheduler="local")
@@ -124,7 +125,7 @@ def test_progress_bar_on_a_terminal_only():
 
 FORKED_RUN = """
 import sys
-from gis_tool import outputs
+from gis_tool.publish import outputs
 from gis_tool.cli import main
 
 outputs.BESIDE_OVER = 0          # fork even for a small run
@@ -189,7 +190,7 @@ def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(smal
 
 def test_chunked_work_reports_progress_in_order():
     from gis_tool import progress
-    from gis_tool.criteria import in_chunks
+    from gis_tool.engine.criteria import in_chunks
 
     seen = []
     with progress.listening(lambda done, total: seen.append((done, total))):
@@ -230,7 +231,7 @@ def test_terminal_line_is_redrawn_with_the_share_done():
 
 
 def test_a_full_disk_in_the_same_process_is_also_exit_2(small_world, tmp_path, monkeypatch, capsys):
-    from gis_tool import outputs
+    from gis_tool.publish import outputs
 
     def broken(result, path, style=None):
         raise OSError(28, "No space left on device")

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point, box
 
-from gis_tool.config import ConstraintSpec
-from gis_tool.constraints import attribute_constraint, layer_constraint
-from gis_tool.score import rank_sites, weighted_score
+from gis_tool.engine.constraints import attribute_constraint, layer_constraint
+from gis_tool.engine.score import rank_sites, weighted_score
+from gis_tool.spec.analysis import ConstraintSpec
 
 
 def test_ties_ranked_by_site_id():

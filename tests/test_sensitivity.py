@@ -10,7 +10,7 @@ import pytest
 from gis_tool import compare, run_analysis, sensitivity
 from gis_tool.cli import main
 from gis_tool.errors import InputError
-from gis_tool.sensitivity import ranks_for, spearman_to
+from gis_tool.studies.sensitivity import ranks_for, spearman_to
 
 from .conftest import CRS, sq, write_gpkg, write_toml
 
@@ -193,7 +193,7 @@ def test_explorer_slider_rescores_like_rescore(attr_world):
 
 
 def test_result_map_is_the_published_page(attr_world, tmp_path):
-    from gis_tool.maps import render_map
+    from gis_tool.publish.maps import render_map
 
     page = render_map(run_analysis(attr_world).map(lang="en"))
     assert "Attributes" in page and "Candidate sites" in page and "<script src=" not in page
@@ -205,8 +205,8 @@ def test_live_weights_page_rescores_like_python(tmp_path):
     Result.rescore with the same weights."""
     import json
 
-    from gis_tool.demo import get_path
-    from gis_tool.maps import save_map, site_map
+    from gis_tool.inputs.demo import get_path
+    from gis_tool.publish.maps import save_map, site_map
 
     from . import browser
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gis_tool.values import apply_value, categorical, check_params, linear, target, threshold
+from gis_tool.engine.values import apply_value, categorical, linear, target, threshold
+from gis_tool.spec.value_params import check_params
 
 
 def test_linear_nearer_is_better_clamped():

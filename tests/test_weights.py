@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gis_tool.engine.weights import ahp, normalise
 from gis_tool.errors import InputError
-from gis_tool.weights import ahp, normalise
 
 
 def test_normalise():

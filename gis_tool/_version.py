@@ -1,0 +1,3 @@
+"""The version of gis-tool (one place; pyproject reads it)."""
+
+__version__ = "0.1.0"

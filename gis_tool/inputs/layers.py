@@ -1,0 +1,457 @@
+"""Load layers: read fast, check, repair what is safe to repair, refuse the rest.
+
+Reads GeoPackage, Shapefile (also zipped), GeoJSON, FlatGeobuf through pyogrio with
+Arrow, and GeoParquet through pyarrow. Every layer is reprojected to the working CRS.
+What was repaired or dropped is counted in a :class:`LayerReport`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from ..errors import InputError, Problem, closest, valid_list
+from .repair import repair_geometries
+
+log = logging.getLogger(__name__)
+
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb"} | PARQUET_SUFFIXES
+# Sweden with a margin of about 50 km (lon/lat degrees); the whole country lies inside.
+SWEDEN_LONLAT = (10.0, 54.8, 24.8, 69.4)
+
+
+@dataclass
+class LayerReport:
+    """What happened to one layer on its way in: counts of repairs and drops."""
+
+    name: str
+    path: str
+    layer: str | None
+    sha256: str = ""
+    source_crs: str | None = None
+    crs_assumed: bool = False
+    geometry_type: str | None = None
+    features_read: int = 0
+    features_kept: int = 0
+    repairs: dict[str, int] = field(default_factory=dict)
+    encoding: str | None = None
+    where: str | None = None
+
+    def count(self, what: str, n: int) -> None:
+        if n:
+            self.repairs[what] = self.repairs.get(what, 0) + int(n)
+
+    def summary(self) -> str:
+        parts = [f"{k} {v}" for k, v in self.repairs.items()]
+        extra = f" ({', '.join(parts)})" if parts else ""
+        return f"{self.name}: {self.features_kept} of {self.features_read} features kept{extra}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """For run.json: everything above, plus ``crs`` (of the file) and ``features`` (kept)."""
+        return asdict(self) | {"crs": self.source_crs, "features": self.features_kept}
+
+
+@dataclass
+class LoadedLayer:
+    """A layer in the working CRS, with its report."""
+
+    gdf: gpd.GeoDataFrame
+    report: LayerReport
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file; for a Shapefile, of all its sidecar files in order.
+
+    Cached by path, size and modification time: a GeoPackage that holds many layers of
+    an analysis is hashed once.
+    """
+    files = [path]
+    if path.suffix.lower() == ".shp":
+        files = [p for p in path.parent.glob(path.stem + ".*") if p.is_file()]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    stats = [f.stat() for f in files]
+    return _sha256(str(path.resolve()), sum(st.st_size for st in stats),
+                   max(st.st_mtime_ns for st in stats))
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(name: str, size: int, mtime_ns: int) -> str:
+    path = Path(name)
+    h = hashlib.sha256()
+    files = [path]
+    if path.suffix.lower() == ".shp":
+        files = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    if path.is_dir():  # a partitioned GeoParquet dataset: every part, in path order
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def is_parquet(path: Path) -> bool:
+    """A GeoParquet file, or a folder of GeoParquet parts (a partitioned dataset)."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    return path.is_dir() and any(path.rglob("*.parquet"))
+
+
+def check_file(path: Path) -> None:
+    """Refuse a missing, empty or unsupported file before GDAL sees it."""
+    if not path.exists():
+        hint = ""
+        if path.parent.exists():
+            near = closest(path.name, [p.name for p in path.parent.iterdir()])
+            hint = near
+        raise InputError(f"{path}: file not found{hint}; check 'path' (relative to the "
+                         "analysis file)")
+    if path.is_dir():
+        if is_parquet(path):
+            return  # a partitioned GeoParquet dataset
+        raise InputError(f"{path}: is a folder; give the path of a GIS file (or a folder of "
+                         "GeoParquet parts)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); export the layer again")
+    if path.suffix.lower() not in SUPPORTED:
+        raise InputError(f"{path}: unsupported file type '{path.suffix}'; use GeoPackage, "
+                         "Shapefile (.shp or .zip), GeoJSON, FlatGeobuf or GeoParquet")
+
+
+def list_layers(path: str | Path) -> list[tuple[str, str]]:
+    """The layers in a file as ``(name, geometry type)`` pairs.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, truncated or not a GIS file.
+    """
+    path = Path(path)
+    check_file(path)
+    if is_parquet(path):
+        return [(path.stem, "")]
+    try:
+        return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises several kinds for unreadable files
+        raise InputError(f"{path}: cannot be read as a GIS file ({_short(exc)}); it may be "
+                         "truncated or not what its name says: export it again") from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _choose_layer(path: Path, layer: str | None) -> str | None:
+    listed = list_layers(path)
+    layers = [n for n, _ in listed]
+    if is_parquet(path):
+        return None
+    if layer is None:
+        # Tables without geometry (such as QGIS's layer_styles) are not candidates.
+        spatial = [n for n, t in listed if t not in ("", "None") and n != "layer_styles"]
+        if len(spatial) == 1:
+            return spatial[0]
+        if len(layers) > 1:
+            raise InputError(f"{path}: has {len(layers)} layers, so 'layer' must say which: "
+                             f"{valid_list(layers)}")
+        return layers[0] if layers else None
+    if layer not in layers:
+        raise InputError(f"{path}: no layer '{layer}'{closest(layer, layers)}; layers in the "
+                         f"file: {valid_list(layers)}")
+    return layer
+
+
+def _dbf_bytes(path: Path) -> tuple[bytes | None, bool]:
+    """The .dbf of a Shapefile (plain or zipped) and whether a .cpg is present."""
+    if path.suffix.lower() == ".shp":
+        dbf = [p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == ".dbf"]
+        cpg = any(p.suffix.lower() == ".cpg" for p in path.parent.glob(path.stem + ".*"))
+        return (dbf[0].read_bytes() if dbf else None), cpg
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+                dbf_names = [n for n in names if n.lower().endswith(".dbf")]
+                cpg = any(n.lower().endswith(".cpg") for n in names)
+                return (z.read(dbf_names[0]) if dbf_names else None), cpg
+        except zipfile.BadZipFile:
+            return None, False
+    return None, False
+
+
+def detect_encoding(path: Path, encoding: str | None) -> str | None:
+    """The text encoding to read a Shapefile with.
+
+    An explicit ``encoding`` wins; then a ``.cpg`` file or the dBase language byte
+    (GDAL honours both); otherwise the attribute bytes are tried as UTF-8 and, when they
+    are not UTF-8, read as Windows-1252 (the usual encoding of Swedish Shapefiles).
+    """
+    if encoding:
+        return encoding
+    dbf, has_cpg = _dbf_bytes(path)
+    if dbf is None or has_cpg or len(dbf) < 32 or dbf[29] != 0:
+        return None
+    records = dbf[int.from_bytes(dbf[8:10], "little"):]
+    if all(b < 0x80 for b in records):
+        return None
+    try:
+        records.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _read_raw(path: Path, layer: str | None, encoding: str | None,
+              where: str | None = None) -> gpd.GeoDataFrame:
+    if where and is_parquet(path):
+        raise InputError(f"{path}: 'where' filters are not supported for GeoParquet; filter "
+                         "the file first, or convert it to GeoPackage")
+    try:
+        if is_parquet(path):  # pyarrow: no GDAL; a folder reads as one dataset
+            return gpd.read_parquet(path)
+        kw: dict[str, Any] = {"use_arrow": True}
+        if encoding:
+            kw["encoding"] = encoding
+        if where:
+            kw["where"] = where
+        return pyogrio.read_dataframe(path, layer=layer, **kw)
+    except LookupError as exc:
+        raise InputError(f"{path}: unknown text encoding '{encoding}' ({exc}); use e.g. "
+                         "'UTF-8' or 'cp1252'") from None
+    except Exception as exc:
+        where_txt = f"{path}" + (f", layer '{layer}'" if layer else "")
+        if where:
+            raise InputError(f"{where_txt}: the filter where = {where!r} failed ({_short(exc)}); "
+                             "write it as an OGR SQL condition, e.g. status = 'i kraft'") from None
+        raise InputError(f"{where_txt}: cannot be read ({_short(exc)}); the file may be "
+                         "truncated or damaged: export it again") from None
+
+
+def _where(path: Path, layer: str | None) -> str:
+    return f"{path}" + (f", layer '{layer}'" if layer else "")
+
+
+def check_finite(geoms: np.ndarray, where: str) -> None:
+    """Refuse NaN or infinite coordinates, naming the first features that have them."""
+    with np.errstate(invalid="ignore"):
+        if np.isfinite(shapely.get_coordinates(geoms)).all():
+            return
+        coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        mask = np.zeros(len(geoms), bool)
+        mask[np.unique(idx[bad])] = True
+        verb = "has" if mask.sum() == 1 else "have"
+        raise InputError(f"{where}: {_feature_ids_arr(mask)} {verb} non-finite coordinates "
+                         "(NaN or infinity); fix or delete those features")
+
+
+def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
+    """Refuse coordinates outside the CRS's area of use (call :func:`check_finite` first).
+
+    When the CRS is a Swedish one or WGS 84 the coordinates must also fall in Sweden.
+
+    Raises
+    ------
+    InputError
+        Naming the layer, the first offending features, the cause and the fix.
+    """
+    if len(geoms) == 0:
+        return
+    b = shapely.bounds(geoms)
+    aou = crs.area_of_use
+    box = (aou.west, aou.south, aou.east, aou.north) if aou else (-180, -90, 180, 90)
+    name = aou.name if aou else ""
+    swedish = "sweden" in name.lower() or crs.equals(CRS.from_epsg(4326)) or \
+        crs.equals(CRS.from_user_input("OGC:CRS84"))
+    # The layer's whole extent first: when its corners and edge midpoints pass, every
+    # feature's do (a million features need no transform each).
+    with np.errstate(all="ignore"):
+        ext = np.array([[np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])]])
+    xs, ys = np.linspace(ext[0, 0], ext[0, 2], 11), np.linspace(ext[0, 1], ext[0, 3], 11)
+    grid = np.array([[x, y, x, y] for x in xs for y in ys])
+    glon, glat = _to_lonlat(crs, grid)
+    g_ok = np.isfinite(glon).all() and np.isfinite(glat).all()
+    test_box, margin = (SWEDEN_LONLAT, 0.0) if swedish else (box, 0.5)
+    if g_ok and _within(glon.reshape(1, -1), glat.reshape(1, -1), test_box, margin).all():
+        return
+    lon, lat = _to_lonlat(crs, b)
+    ok_lon = np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1)
+    # A Swedish CRS (RT90 2.5 gon V, SWEREF 99 zones) is used nationwide in practice,
+    # beyond its nominal area of use: for those, Sweden is the test.
+    if swedish:
+        inside = ok_lon & _within(lon, lat, SWEDEN_LONLAT, 0.0)
+    else:
+        inside = ok_lon & _within(lon, lat, box, 0.5)
+    if not inside.all():
+        out = ~inside
+        crs_name = f"{crs.name}" + (f" (EPSG:{crs.to_epsg()})" if crs.to_epsg() else "")
+        area = "Sweden" if swedish else f"its area of use ({name})"
+        lo = shapely.bounds(geoms[out])
+        sample = f"x {lo[0, 0]:.6g}, y {lo[0, 1]:.6g}"
+        raise InputError(
+            f"{where}: {_feature_ids_arr(out)} lie outside {area} when read as {crs_name} "
+            f"(e.g. {sample}). The CRS is almost certainly mislabelled (RT90 as SWEREF 99, "
+            "swapped lon/lat, or SWEREF 99 TM coordinates in a GeoJSON, which is always "
+            "WGS 84): set the right CRS in the file, or 'assume_crs' if it has none")
+
+
+def _feature_ids_arr(mask: np.ndarray, limit: int = 5) -> str:
+    idx = np.flatnonzero(mask)[:limit]
+    more = int(mask.sum()) - len(idx)
+    noun = "feature" if mask.sum() == 1 else "features"
+    return f"{noun} {', '.join(str(int(i) + 1) for i in idx)}" + (
+        f" and {more} more" if more > 0 else "")
+
+
+def _to_lonlat(crs: CRS, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.column_stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]])
+    ys = np.column_stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]])
+    if crs.is_geographic and crs.equals(CRS.from_epsg(4326)):
+        return xs, ys  # geopandas gives lon/lat order for EPSG:4326
+    try:
+        t = Transformer.from_crs(crs, "OGC:CRS84", always_xy=True)
+        with np.errstate(all="ignore"):
+            lon, lat = t.transform(xs, ys, errcheck=False)
+    except Exception:
+        return np.full(xs.shape, np.nan), np.full(xs.shape, np.nan)
+    return np.asarray(lon), np.asarray(lat)
+
+
+def _within(lon: np.ndarray, lat: np.ndarray, box: tuple, margin: float) -> np.ndarray:
+    w, s, e, n = box
+    return ((lon >= w - margin) & (lon <= e + margin) & (lat >= s - margin)
+            & (lat <= n + margin)).all(axis=1)
+
+
+def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | None = None,
+               encoding: str | None = None, to_crs: str | CRS = "EPSG:3006",
+               fields: tuple[str, ...] = (), name: str | None = None,
+               where: str | None = None) -> LoadedLayer:
+    """Read, check, repair and reproject one layer.
+
+    Parameters
+    ----------
+    path
+        The file: GeoPackage, Shapefile (plain or zipped), GeoJSON, FlatGeobuf, GeoParquet.
+    layer
+        The layer in the file; required when the file has more than one.
+    assume_crs
+        Used only when the file has no CRS.
+    encoding
+        Shapefile text encoding when there is no ``.cpg``; detected when not given.
+    to_crs
+        The working CRS.
+    fields
+        Columns the analysis needs; a missing one is refused with the closest name.
+    name
+        The layer's name in the analysis, for messages and reports.
+    where
+        An OGR SQL condition that selects features (``status = 'i kraft'``), like a
+        QGIS subset string.
+
+    Returns
+    -------
+    LoadedLayer
+        The repaired GeoDataFrame in ``to_crs`` and a report of what was done.
+    """
+    path = Path(path)
+    check_file(path)
+    lyr = _choose_layer(path, layer)
+    place = _where(path, lyr)
+    enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None
+    with ThreadPoolExecutor(1) as pool:  # hashing lets go of the GIL: it overlaps the read
+        digest = pool.submit(file_sha256, path)
+        gdf = _read_raw(path, lyr, enc, where)
+        sha256 = digest.result()
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"{place}: the layer has no geometry (a plain table); name a layer "
+                         "with points, lines or polygons")
+    report = LayerReport(name=name or lyr or path.stem, path=str(path.resolve()), layer=lyr,
+                         sha256=sha256, features_read=len(gdf), encoding=enc,
+                         where=where)
+    missing = [f for f in fields if f not in gdf.columns]
+    if missing:
+        cols = [c for c in gdf.columns if c != gdf.geometry.name]
+        raise InputError([Problem(place, f"has no field '{f}'{closest(f, cols)}; fields: "
+                                         f"{valid_list(cols) or 'none'}") for f in missing])
+    if gdf.crs is None:
+        if assume_crs is None:
+            raise InputError(f"{place}: the layer has no CRS; set it in the file, or add "
+                             "assume_crs = \"EPSG:3006\" (or the right one) to the layer")
+        try:
+            gdf = gdf.set_crs(assume_crs)
+        except (CRSError, ValueError) as exc:
+            raise InputError(f"{place}: assume_crs '{assume_crs}' is not a CRS ({exc})") from None
+        report.crs_assumed = True
+    src = CRS.from_user_input(gdf.crs)
+    report.source_crs = src.to_string()
+    check_finite(gdf.geometry.to_numpy(), place)
+    gdf = repair_geometries(gdf, report)
+    check_coordinates(gdf.geometry.to_numpy(), src, place)
+    target = CRS.from_user_input(to_crs)
+    if not src.equals(target):
+        gdf = gdf.to_crs(target)
+    geoms = gdf.geometry.to_numpy()
+    tids, first = np.unique(shapely.get_type_id(geoms), return_index=True)
+    types = sorted(geoms[i].geom_type for t, i in zip(tids, first) if t >= 0)
+    report.geometry_type = "/".join(types) if types else None
+    report.features_kept = len(gdf)
+    if len(gdf) == 0:
+        log.warning("%s: the layer has no usable features (read %d)", place, report.features_read)
+    gdf = gdf.reset_index(drop=True)
+    log.info("loaded %s", report.summary())
+    return LoadedLayer(gdf=gdf, report=report)
+
+
+def attribute_text(v: object) -> str | None:
+    """An attribute value as text, the way a user writes it in an analysis file: a whole
+    float without its ``.0`` (GDAL reads integer ids as floats when there are nulls),
+    None for a missing value."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def attribute_texts(values: pd.Series) -> pd.Series:
+    """:func:`attribute_text` of every value, without a Python call per value for
+    columns of text, integers or whole floats (a million site ids)."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        return values.astype("int64").astype(str).astype(object)
+    if pd.api.types.is_float_dtype(values.dtype) and values.notna().all():
+        whole = np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
+        if whole and np.abs(values.to_numpy(dtype=float)).max(initial=0) < 2 ** 53:
+            return values.astype("int64").astype(str).astype(object)
+    if pd.api.types.is_string_dtype(values.dtype) and values.notna().all():
+        arr = values.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+            return pd.Series(arr, index=values.index, dtype=object)
+    return values.map(attribute_text)
+
+
+def geometry_family(gdf: gpd.GeoDataFrame) -> str:
+    """``"polygon"``, ``"line"``, ``"point"`` or ``"mixed"`` for a layer."""
+    types = set(np.unique(shapely.get_type_id(gdf.geometry.to_numpy())).tolist()) - {-1}
+    for fam, ids in (("polygon", {3, 6}), ("line", {1, 2, 5}), ("point", {0, 4})):
+        if types and types <= ids:
+            return fam
+    return "mixed"

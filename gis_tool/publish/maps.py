@@ -1,0 +1,592 @@
+"""Interactive maps: self-contained, escaped, bilingual.
+
+``site_map(result)`` builds a folium map and ``save_map(m, path)`` writes it. Leaflet
+comes from the ``xstatic-leaflet`` package and is inlined with gis-tool's own script and
+styles, so the page opens from a USB stick with no internet. Data reaches the page as
+JSON inside a script (``<``, ``>`` and ``&`` escaped) and is put on the page by the
+script through an escaping function, never as markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import xstatic.pkg.leaflet as xl
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from ..engine.pipeline import best_first
+from ..engine.sites import grid_sites
+from ..errors import InputError
+from ..inputs.layers import geometry_family
+from ..spec.analysis import GridSpec
+from ..studies.inquiry import request_summary
+from . import map_data as _md
+from . import strict_json
+from .charts import GROUP_COLOURS
+from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data, ...)
+    OVERVIEW_CELLS,
+    READINESS_COLUMNS,
+    MapData,
+    in_language,
+    load_result,
+    map_data,
+    map_manifest,
+    map_scale,
+)
+from .map_styles import SCORE_COLOURS, layer_style
+
+TEXT = {
+    "sv": {"score": "Poäng", "rank": "Rang", "area": "Areal", "excluded": "Utesluten",
+           "criterion": "Kriterium", "raw": "Mätvärde", "points": "Poäng",
+           "legend": "Lämplighet (poäng 0–100)", "legend_note": "Högre poäng = mer lämplig mark",
+           "search": "Sök fastighet / plats-id", "not_found": "Ingen plats hittades",
+           "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil",
+           "created": "Skapad", "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund",
+           "base_osm": "OpenStreetMap", "sites_count": "{n} platser, {e} möjliga",
+           "constraint": "restriktion", "yes": "ja", "no": "nej",
+           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket",
+           "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån",
+           "cost_to_ready": "Till byggklar", "colour_by": "Färg efter", "by_score": "Lämplighet",
+           "by_readiness": "Beredskap", "legend_readiness": "Beredskapsnivå",
+           "legend_readiness_note": "Hur snart ett företag kan bygga",
+           "supply": "Markreserv (möjlig mark, ha)", "level": "Nivå", "ha_level": "ha",
+           "ha_cum": "≥ nivå", "target": "Mål", "target_met": "uppfyllt",
+           "target_short": "{ha} ha saknas", "years": "år vid {d} ha/år",
+           "overview": "Översikt: alla platser (högsta poäng per hexagon)",
+           "scaled": "Visar de {k} bästa av {n} platser; övriga som hexagonöversikt"},
+    "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
+           "criterion": "Criterion", "raw": "Measure", "points": "Points",
+           "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
+           "search": "Search parcel / site id", "not_found": "No site found",
+           "sites": "Candidate sites", "top": "Top {n}", "profile": "Profile",
+           "created": "Created", "base_light": "Light background", "base_none": "No background",
+           "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible",
+           "constraint": "constraint", "yes": "yes", "no": "no",
+           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket",
+           "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
+           "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
+           "by_readiness": "Readiness", "legend_readiness": "Readiness level",
+           "legend_readiness_note": "How soon a company could build",
+           "supply": "Land supply (eligible, ha)", "level": "Level", "ha_level": "ha",
+           "ha_cum": "≥ level", "target": "Target", "target_met": "met",
+           "target_short": "{ha} ha short", "years": "years at {d} ha/yr",
+           "overview": "Overview: all sites (best score per hexagon)",
+           "scaled": "Showing the best {k} of {n} sites; the rest as a hexagon overview"},
+}
+LOCALES = {"sv": "sv-SE", "en": "en-GB"}
+CANVAS_OVER = 1500  # features; above this the map draws on a canvas
+_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
+         "{": "\\u007b"}
+
+
+def safe_json(obj: Any) -> str:
+    """JSON that is safe inside a ``<script>``: no NaN, and no ``<``, ``>`` or ``&``."""
+    return _script_safe(strict_json.dumps(obj))
+
+
+def _script_safe(text: str) -> str:
+    """JSON text that cannot close its script element, and in which no Jinja delimiter
+    (``{{``, ``{%``, ``{#``) survives: a brace followed by one is written ``\\u007b``. JSON's
+    own braces are never followed by those, so only braces inside strings change."""
+    return re.sub("[<>&\u2028\u2029]|\\{(?=[{%#])", lambda m: _SAFE[m.group(0)], text)
+
+
+def _geoms_json(gdf: gpd.GeoDataFrame, tolerance: float) -> str:
+    """Geometries as a JSON array in WGS 84, simplified for display and rounded to ~0.1 m."""
+    g = gdf.geometry.to_numpy()
+    if tolerance:
+        g = shapely.simplify(g, tolerance, preserve_topology=True)
+    g = gpd.GeoSeries(g, crs=gdf.crs).to_crs(4326).to_numpy()
+    # Integer micro-degrees (~0.1 m), stored as offsets from the geometry's first position
+    # ("o"): short numbers, exact in the page, rings still closed. map.js adds the origin
+    # back (decodeGeometry) and divides by 1e6 (toLatLng).
+    coords = np.round(shapely.get_coordinates(g) * 1e6)
+    counts = shapely.get_num_coordinates(g)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    origin = np.zeros((len(g), 2))
+    has = counts > 0
+    origin[has] = coords[starts[has]]
+    g = shapely.set_coordinates(g.copy(), coords - np.repeat(origin, counts, axis=0))
+    parts = [f'{{"o":[{int(x)},{int(y)}],{text[1:]}' for (x, y), text in
+             zip(origin, shapely.to_geojson(g))]
+    return "[" + ",".join(parts).replace(".0,", ",").replace(".0]", "]") + "]"
+
+
+def _rows_json(df: pd.DataFrame) -> str:
+    """Rows as arrays (compact); NaN becomes null, dates and other values become text."""
+    clean = pd.DataFrame(index=df.index)
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            clean[c] = s.astype(object).where(s.notna(), None)
+        else:
+            clean[c] = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                             or v is pd.NA else str(v))
+    text = clean.to_json(orient="values", double_precision=2, force_ascii=False)
+    return _script_safe(text)
+
+
+class _OwnRender(MacroElement):
+    """A macro element rendered without handing its output back to Jinja.
+
+    branca's ``MacroElement.render`` wraps each macro's output in ``Element(text)``,
+    which compiles that text as a new template: any data inside it would be evaluated.
+    gis-tool's elements put their output on the page as :class:`_Markup` instead.
+    """
+
+    def render(self, **kwargs: Any) -> str:
+        figure = cast(Figure, self.get_root())
+        macros = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            if part in macros:
+                target.add_child(_Markup(macros[part](self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+        return ""
+
+
+class _Markup(Element):
+    """Markup of gis-tool's own (a title, a style, a script, a macro's output).
+
+    The markup is passed to a fixed template as data, so no text in it, a title from
+    an analysis file included, is ever read as Jinja source.
+    """
+
+    _template = Template("{{ this.markup }}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.markup = markup
+
+
+class _Script(_OwnRender):
+    """A folium layer or setup call whose JavaScript is gis-tool's own."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = {{ this.call }};
+{% endmacro %}""")
+
+    def __init__(self, call: str):
+        super().__init__()
+        self._name = "GisTool"
+        self.call = call
+
+
+def html_text(text: str) -> str:
+    """Text for folium's HTML labels (layer names): escaped, and with its braces as
+    character references, so that folium's own templates never see ``{{`` or ``{%``."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _Layer(folium.map.Layer, _OwnRender):
+    """A layer of gis-tool's own in the layer control (folium's Layer adds it to the map
+    when shown, then :class:`_OwnRender` puts its script on the page)."""
+
+    _template = _Script._template
+
+    def __init__(self, call: str, name: str, show: bool = True):
+        super().__init__(name=html_text(name), overlay=True, control=True, show=show)
+        self._name = "GisToolLayer"
+        self.call = call
+
+
+def _asset(name: str) -> str:
+    return resources.files("gis_tool.assets").joinpath(name).read_text(encoding="utf-8")
+
+
+def _leaflet() -> tuple[str, str]:
+    base = Path(xl.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(m: re.Match) -> str:
+        img = base / "images" / m.group(1)
+        data = base64.b64encode(img.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
+    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
+    return js, css
+
+
+def _bins() -> list[dict[str, Any]]:
+    return [{"from": i * 20, "to": (i + 1) * 20, "colour": c} for i, c in enumerate(SCORE_COLOURS)]
+
+
+def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, Any]] | None = None,
+                live: bool = False) -> str:
+    s = data.sites
+    pts = gpd.GeoSeries(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs).to_crs(4326)
+    cols = ["site_id", "score", "rank", "eligible", "excluded_by", "area_m2"]
+    for c in data.criteria:
+        cols += [f"{c['key']}_raw", f"{c['key']}_points"]
+    cols += [a for a in data.site_attributes if a in s.columns]
+    if data.readiness is not None:
+        cols += [c for c in READINESS_COLUMNS[:5] if c in s.columns]
+    df = pd.DataFrame(s[cols]).reset_index(drop=True)
+    df["rank"] = df["rank"].astype("Float64")
+    ranked = s["rank"].astype("Float64").fillna(np.inf).to_numpy() <= top
+    labels = [[round(float(y), 6), round(float(x), 6), int(r), str(i)] for y, x, r, i in zip(
+        pts.y[ranked], pts.x[ranked], s["rank"][ranked], s["site_id"][ranked])]
+    if marks is not None:  # numbered marks instead of ranks (an inquiry's matches)
+        where = gpd.GeoSeries([p for _, _, p in marks], crs=s.crs).to_crs(4326)
+        labels = [[round(float(p.y), 6), round(float(p.x), 6), int(k), str(i)]
+                  for (k, i, _), p in zip(marks, where)]
+    crit = [{**c, "label": in_language(c["label"], lang, c["key"])} for c in data.criteria]
+    cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
+           "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
+           "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
+           "labels": labels, "readiness": _readiness_cfg(data.readiness, lang)}
+    if live:  # full precision, so that the page re-scores exactly as Result.rescore
+        keys = [f"{c['key']}_value" for c in data.criteria]
+        vals = data.values if data.values is not None else s[keys].to_numpy(dtype=float)
+        cfg["liveValues"] = {"columns": keys, "rows": np.nan_to_num(vals, nan=0.0).tolist()}
+    tol = 0.5 if len(s) > 5000 else 0.2
+    return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
+
+
+def _readiness_cfg(info: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """The readiness ladder, supply and target with labels in ``lang``."""
+    if info is None:
+        return None
+    levels = [{**lv, "label": in_language(lv["label"], lang, str(lv["level"]))} for lv in info["levels"]]
+    target = info.get("target")
+    if target is not None:
+        target = {**target, "label": in_language(target["label"], lang, str(target["level"]))}
+    return {"levels": levels, "target": target, "demand": info.get("demand")}
+
+
+def _payload(cfg: dict[str, Any], geoms: str, rows: str) -> str:
+    """One layer's data as a JSON document (already safe inside a script element)."""
+    return f'{{"cfg":{safe_json(cfg)},"geoms":{geoms},"rows":{rows}}}'
+
+
+class _Data(_OwnRender):
+    """A layer's data in an inert ``<script type="application/json">`` element.
+
+    The browser parses it with ``JSON.parse``, much faster than a script literal, and
+    never runs it.
+    """
+
+    _template = Template("""
+{% macro html(this, kwargs) %}
+<script type="application/json" id="{{ this.element_id }}">{{ this.payload }}</script>
+{% endmacro %}""")
+
+    def __init__(self, element_id: str, payload: str):
+        super().__init__()
+        self._name = "GisToolData"
+        self.element_id = element_id
+        self.payload = payload
+
+
+def _data_call(m: folium.Map, fn: str, payload: str) -> str:
+    n = sum(1 for k in m._children if k.startswith("gt_data_"))
+    element_id = f"gt-data-{n}"
+    m.add_child(_Data(element_id, payload), name=f"gt_data_{n}")
+    return f'gisTool.{fn}(gisTool.data("{element_id}"))'
+
+
+def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, bool]:
+    cfg = layer_style(name, gdf, data)
+    names = [c for c in gdf.columns if c != gdf.geometry.name]
+    tip = next((c for c in names if c.lower() in ("name", "namn", "plan_id", "fastighet", "id",
+                                                   "raa_id", "mifo_id")), None)
+    keep = ([tip] if tip else []) + [c for c in (cfg.get("styleBy"), cfg.get("sizeBy")) if c]
+    keep += [c for c in names if c not in keep][: max(0, 8 - len(keep))]
+    keep = list(dict.fromkeys(keep))
+    df = pd.DataFrame(gdf[keep]).reset_index(drop=True)
+    js = {k: v for k, v in cfg.items() if k != "show"}
+    js.update(key=name, title=name, tooltip=tip, columns=keep)
+    tol = 1.0 if geometry_family(gdf) != "point" else 0
+    return _payload(js, _geoms_json(gdf, tol), _rows_json(df)), cfg["show"]
+
+
+def _best_sites(data: MapData, k: int) -> MapData:
+    s = best_first(data.sites)
+    keep = s.index[:k]
+    pos = data.sites.index.get_indexer(keep)
+    vals = data.values[pos] if data.values is not None else None
+    return dataclasses.replace(data, sites=s.iloc[:k], values=vals)
+
+
+def overview_cells(sites: gpd.GeoDataFrame, cells: int = OVERVIEW_CELLS) -> gpd.GeoDataFrame:
+    """Hexagons over the sites, each with its best score, its number of sites and the
+    number of eligible ones (a light overview for maps of very many sites)."""
+    x0, y0, x1, y1 = sites.total_bounds
+    size = max(50.0, float(np.sqrt((x1 - x0) * (y1 - y0) / cells)))
+    hexes = grid_sites(shapely.box(x0, y0, x1, y1), GridSpec(cell_m=size, shape="hex"), sites.crs)
+    pts = shapely.point_on_surface(sites.geometry.to_numpy())
+    p, h = shapely.STRtree(hexes.geometry.to_numpy()).query(pts, predicate="intersects")
+    p, first = np.unique(p, return_index=True)   # a point on an edge counts once
+    h = h[first]
+    score = sites["score"].to_numpy(dtype=float)[p]
+    n = len(hexes)
+    best = np.full(n, -1.0)
+    np.fmax.at(best, h, np.nan_to_num(score, nan=-1.0))
+    count = np.bincount(h, minlength=n)
+    eligible = np.bincount(h, weights=~np.isnan(score), minlength=n)
+    out = hexes.assign(best_score=np.where(best >= 0, best.round(1), np.nan), sites=count,
+                       eligible=eligible.astype(int))
+    return out[out["sites"] > 0].reset_index(drop=True)
+
+
+def _overview_call(hexes: gpd.GeoDataFrame, T: dict[str, str]) -> str:
+    cls = np.where(np.isnan(hexes["best_score"]), "x",
+                   np.minimum(4, (np.nan_to_num(hexes["best_score"]) // 20).astype(int)).astype(str))
+    df = gpd.GeoDataFrame({"best_score": hexes["best_score"], "sites": hexes["sites"],
+                           "eligible": hexes["eligible"], "class": cls}, geometry=hexes.geometry)
+    styles = {str(i): {"color": c, "weight": 0.3, "fillColor": c, "fillOpacity": 0.55}
+              for i, c in enumerate(SCORE_COLOURS)}
+    styles["x"] = {"color": "#999", "weight": 0.3, "fillColor": "#c8c8c8", "fillOpacity": 0.4}
+    cfg = {"style": styles["x"], "styleBy": "class", "styles": styles, "key": "overview",
+           "title": T["overview"], "tooltip": "best_score",
+           "columns": ["best_score", "sites", "eligible", "class"]}
+    return _payload(cfg, _geoms_json(df, 1.0), _rows_json(pd.DataFrame(df[cfg["columns"]])))
+
+
+def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> str:
+    """A layer drawn in one fixed style, with its first column as tooltip."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name][:6]
+    df = pd.DataFrame(gdf[cols]).reset_index(drop=True)
+    cfg = {"style": style, "key": name, "title": name, "tooltip": cols[0] if cols else None,
+           "columns": cols}
+    return _payload(cfg, _geoms_json(gdf, 0.2), _rows_json(df))
+
+
+def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None,
+             focus: gpd.GeoDataFrame | None = None, marks: list[tuple[int, str, Any]] | None = None,
+             overlays: list[tuple[str, gpd.GeoDataFrame, dict[str, Any]]] | None = None,
+             note: str | None = None, live_weights: bool = False) -> folium.Map:
+    """Build the interactive map of a run.
+
+    Parameters
+    ----------
+    result
+        A :class:`~gis_tool.pipeline.Result` or :class:`MapData`.
+    lang
+        ``"sv"`` or ``"en"``: labels, legend, popups and number format.
+    top
+        How many of the best sites to label with their rank.
+    title
+        The map's title; the analysis name by default.
+    focus
+        Zoom to these geometries (working CRS) instead of all sites.
+    marks
+        ``(number, site id, point)`` labels drawn instead of the top ranks.
+    overlays
+        ``(name, geometries, Leaflet path style)`` layers drawn over the sites, each with
+        its own toggle (an inquiry's matches, near misses and combined sites).
+    note
+        A line added to the title block (an inquiry's request).
+    live_weights
+        Add a panel of weight sliders and a profile picker that re-score, re-rank and
+        recolour the sites in the page (from the values it carries; no server).
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map`.
+    """
+    if lang not in TEXT:
+        raise InputError(f"--lang: unknown language '{lang}'; use 'sv' or 'en'")
+    data = map_data(result)
+    T = TEXT[lang]
+    overview = None
+    n_all = len(data.sites)
+    if n_all > _md.MAP_MAX_SITES:
+        overview = overview_cells(data.sites)
+        data = _best_sites(data, _md.MAP_BEST_SITES)
+        scaled = T["scaled"].format(k=_fmt_int(len(data.sites), lang), n=_fmt_int(n_all, lang))
+        note = f"{note} · {scaled}" if note else scaled
+    n_features = len(data.sites) + sum(len(g) for g in data.layers.values())
+    m = folium.Map(tiles=None, prefer_canvas=n_features > CANVAS_OVER, control_scale=False,
+                   zoom_snap=0.25)
+    m.default_js, m.default_css = [], []
+    js, css = _leaflet()
+    root = cast(Figure, m.get_root())
+    title_text = title or data.name
+    root.header.add_child(_Markup(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
+    root.header.add_child(_Markup(f"<style>{css}</style>"), name="gt_leaflet_css")
+    root.header.add_child(_Markup(f"<style>{_asset('map.css')}</style>"), name="gt_css")
+    root.header.add_child(_Markup(f"<script>{js}</script>"), name="gt_leaflet_js")
+    root.header.add_child(_Markup(f"<script>{_asset('map.js')}</script>"), name="gt_js")
+    light = folium.FeatureGroup(name=html.escape(T["base_light"]), overlay=False, show=True)
+    light.add_to(m)
+    folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
+                     show=False).add_to(m)
+    folium.FeatureGroup(name=html.escape(T["base_none"]), overlay=False, show=False).add_to(m)
+    zoom_to = focus if focus is not None and len(focus) else data.sites
+    b = zoom_to.to_crs(4326).total_bounds
+    bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
+    # Fit the view first, so that layers are drawn once at the right zoom.
+    m.add_child(_Script(f"{m.get_name()}.fitBounds({safe_json(bounds)})"))
+    # Drawing order: areas, then the scored sites, then lines and points on top.
+    fams = {k: geometry_family(g) for k, g in data.layers.items() if len(g)}
+    areas = [k for k, f in fams.items() if f == "polygon"]
+    for name in areas:
+        _add_input_layer(m, name, data, T)
+    if overview is not None:
+        _Layer(_data_call(m, "vectorLayer", _overview_call(overview, T)), T["overview"]).add_to(m)
+    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top, marks, live_weights)),
+           T["sites"]).add_to(m)
+    for name, gdf, style in overlays or []:
+        if len(gdf):
+            _Layer(_data_call(m, "vectorLayer", _overlay_call(name, gdf, style)), name).add_to(m)
+    for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
+        _add_input_layer(m, name, data, T)
+    folium.LayerControl(collapsed=True).add_to(m)
+    sub = [T["sites_count"].format(n=_fmt_int(n_all, lang), e=_fmt_int(
+        int(map_data(result).sites["eligible"].sum()), lang))]
+    if data.profile:
+        sub.append(f"{T['profile']}: {data.profile}")
+    sub.append(f"{T['created']} {data.created}")
+    if note:
+        sub.append(note)
+    rd = _readiness_cfg(data.readiness, lang)
+    if rd is not None and rd["target"] is not None:
+        t = rd["target"]
+        status = T["target_met"] if t["met"] else T["target_short"].format(
+            ha=_fmt_num(t["shortfall_ha"], lang))
+        sub.append(f"{T['target']}: {_fmt_num(t['min_eligible_ha'], lang)} ha ≥ {t['label']} "
+                   f"({_fmt_num(t['eligible_ha'], lang)} ha, {status})")
+    setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
+             "bins": _bins(),
+             "attribution": [T["attribution"], "gis-tool"],
+             "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
+                             html.escape(T["base_none"]): "#ffffff",
+                             html.escape(T["base_osm"]): "#e0e0e0"},
+             "initialBase": html.escape(T["base_light"]), "readiness": rd}
+    setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
+    m.add_child(setup_el)
+    if live_weights:
+        root.header.add_child(_Markup(f"<script>{_asset('live.js')}</script>"), name="gt_live_js")
+        m.add_child(_Script(f"gisTool.livePanel({m.get_name()}, {safe_json(_live_cfg(data, lang, top))})"))
+    return m
+
+
+LIVE_TEXT = {
+    "sv": {"title": "Vikter (live)", "profile": "Profil", "published": "Publicerade vikter",
+           "reset": "Återställ", "differs": "Rangordningen skiljer sig från den publicerade körningen",
+           "same": "Som den publicerade körningen",
+           "note": "Poäng räknas om i sidan; restriktioner som publicerade."},
+    "en": {"title": "Weights (live)", "profile": "Profile", "published": "Published weights",
+           "reset": "Reset", "differs": "Ranking differs from the published run",
+           "same": "As the published run", "note": "Scores are recomputed in the page; constraints as published."},
+}
+
+
+def _live_cfg(data: MapData, lang: str, top: int) -> dict[str, Any]:
+    keys = [c["key"] for c in data.criteria]
+    return {"criteria": keys, "labels": [in_language(c["label"], lang, c["key"]) for c in data.criteria],
+            "weights": {c["key"]: float(c["weight"]) for c in data.criteria},
+            "profiles": {n: {k: w.get(k, 0.0) for k in keys} for n, w in data.profiles.items()},
+            "top": top, "text": LIVE_TEXT[lang]}
+
+
+def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str]) -> None:
+    payload, show = _layer_call(name, data.layers[name], data)
+    label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
+    _Layer(_data_call(m, "vectorLayer", payload), label, show=show).add_to(m)
+
+
+def _fmt_int(n: int, lang: str) -> str:
+    s = f"{n:,}"
+    return s.replace(",", " ") if lang == "sv" else s
+
+
+def _fmt_num(v: float, lang: str) -> str:
+    s = f"{v:,.1f}".removesuffix(".0")
+    return s.replace(",", " ").replace(".", ",") if lang == "sv" else s
+
+
+def render_map(m: folium.Map) -> str:
+    """The map as one self-contained HTML page.
+
+    Raises
+    ------
+    RuntimeError
+        When the page would load a script or stylesheet from elsewhere.
+    """
+    page = m.get_root().render()
+    external = re.findall(r'<(?:script|link)[^>]+(?:src|href)\s*=\s*["\']?(?:https?:)?//', page)
+    if external:
+        raise RuntimeError(f"the map would load external assets: {external[:3]}")
+    return page
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map to ``path`` through a temporary file."""
+    path = Path(path)
+    page = render_map(m)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+INQUIRY_TEXT = {
+    "sv": {"matches": "Matchande platser", "near": "Nästan-träffar", "combined": "Sammanslagna platser",
+           "none": "Inga matchande platser"},
+    "en": {"matches": "Matching sites", "near": "Near misses", "combined": "Combined sites",
+           "none": "No matching sites"},
+}
+
+
+def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
+    """The map of an inquiry: zoomed to the best matches, numbered by rank (the request's
+    ``top``, at least 10), single-site matches and near misses outlined, the numbered
+    combined sites drawn as one outline each, the request in the title block."""
+    lang = lang or inq.lang
+    W = INQUIRY_TEXT[lang]
+    m, near = inq.matches, inq.near_misses
+    shown = m.head(max(inq.spec.top, 10))  # numbered; the rest are in matches.csv
+    single = m[m["parts"] == ""]
+    comb = shown[shown["parts"] != ""]
+    marks = [(int(r), str(i), g.representative_point()) for r, i, g in
+             zip(shown["rank"], shown["site_id"], shown.geometry)]
+    focus = shown if len(shown) else (near if len(near) else None)
+    keep = ["site_id", "rank", "score", "area_m2"]
+    overlays = [
+        (W["near"], near[["site_id", "score", "misses", "geometry"]],
+         {"color": "#e67e22", "weight": 2.5, "dashArray": "6 4", "fill": False}),
+        (W["combined"], comb[[*keep, "parts", "geometry"]],
+         {"color": "#6a3d9a", "weight": 3.5, "fill": False}),
+        (W["matches"], single[[*keep, "geometry"]],
+         {"color": "#1d2b36", "weight": 3.5, "fill": False}),
+    ]
+    note = request_summary(inq.spec, lang) + " · "
+    note += f"{W['matches']}: {len(m)}" if len(m) else W["none"]
+    note += f" · {W['near']}: {len(near)}"
+    return site_map(inq.result, lang=lang, top=0, title=inq.spec.name, focus=focus, marks=marks,
+                    overlays=overlays, note=note)
+
+
+def compare_map(result: Any, cmp: pd.DataFrame, *, top: int = 10, lang: str = "sv") -> folium.Map:
+    """One switchable layer per weight set (base and each profile) with its top N sites,
+    numbered by rank in the tooltip, over the sites coloured by the base score."""
+    sites = result.sites.set_index("site_id")
+    overlays = []
+    for k, col in enumerate(c for c in cmp.columns if c.startswith("rank_")):
+        best = cmp[cmp[col].astype("Float64").fillna(np.inf) <= top].sort_values(col)
+        gdf = gpd.GeoDataFrame({"site_id": best["site_id"].to_numpy(),
+                                "rank": best[col].astype(int).to_numpy()},
+                               geometry=sites.loc[best["site_id"]].geometry.to_numpy(), crs=result.sites.crs)
+        c = GROUP_COLOURS[k % len(GROUP_COLOURS)]
+        label = ("Topp {n}: {p}" if lang == "sv" else "Top {n}: {p}").format(n=top, p=col.removeprefix("rank_"))
+        overlays.append((label, gdf, {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.45}))
+    title = ("Profiler jämförda" if lang == "sv" else "Profiles compared") + f": {result.analysis.name}"
+    return site_map(result, lang=lang, top=0, title=title, overlays=overlays)

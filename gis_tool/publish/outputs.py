@@ -1,0 +1,435 @@
+"""Publish a result: sites.gpkg, sites.csv, run.json (and map.html), written safely.
+
+Every file set is written into a new folder and replaces the output folder as a whole
+(:mod:`gis_tool.folders`), so a failed or killed run leaves the previous outputs as they
+were, never a mix of two runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import platform
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyogrio
+import pyproj
+import shapely
+
+from .._version import __version__
+from ..engine.pipeline import Result, best_first
+from ..errors import OutputError
+from ..studies.inquiry import request_summary
+from . import strict_json
+from .charts import readiness_chart, save_chart, supply_chart
+from .folders import staged
+from .map_data import map_data, map_manifest, map_scale
+
+OUTPUT_FILES = ("sites.gpkg", "sites.parquet", "sites.csv", "run.json", "map.html", "supply.csv",
+                "supply.png", "readiness.png", "priorities.csv")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def input_paths(result: Result) -> set[Path]:
+    """Every file the analysis read, resolved."""
+    paths = {result.analysis.path.resolve()}
+    paths |= {Path(r.path).resolve() for r in result.reports.values()}
+    return paths
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Neutralise text cells that a spreadsheet would run as a formula (prefix ``'``)."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_string_dtype(col) and col.dtype != object:
+            risky = col.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            if risky.any():
+                out[c] = col.where(~risky, "'" + col.astype(str))
+        elif col.dtype == object:
+            out[c] = col.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(
+                FORMULA_START) else v)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM (Excel reads å, ä, ö), formula-like text neutralised; written by
+    Arrow's CSV writer (pandas' when a column mixes types)."""
+
+    safe = csv_safe(df)
+    try:
+        table = pa.Table.from_pandas(safe, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        safe.to_csv(path, index=False, encoding="utf-8-sig")
+        return
+    with open(path, "wb") as fh:
+        fh.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, fh)
+
+
+def sites_table(result: Result) -> pd.DataFrame:
+    """The sites without geometry, plus ``x``/``y`` of a point inside each site."""
+    s = best_first(result.sites)
+    pts = shapely.point_on_surface(s.geometry.to_numpy())
+    df = pd.DataFrame(s.drop(columns=s.geometry.name))
+    df["x"] = np.round(shapely.get_x(pts), 2)
+    df["y"] = np.round(shapely.get_y(pts), 2)
+    return df
+
+
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.reset_index(drop=True)
+    for c in out.columns:
+        if c != out.geometry.name and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float)
+                                                                 and np.isnan(v)) else str(v))
+    return out
+
+
+@contextmanager
+def _unjournalled_sqlite() -> Iterator[None]:
+    """GDAL writes GeoPackages without SQLite's rollback journal and syncs inside the
+    block. Safe here: the file is new, in the run's temporary folder, and is only moved
+    into place once complete; a crash leaves a temporary file that the next run removes.
+    About 12 % faster for the sites layer of a million sites (measured here)."""
+    keys = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+    before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
+    pyogrio.set_gdal_config_options(keys)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(before)
+
+
+def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None
+                     ) -> dict[str, str]:
+    """Write the ``sites`` layer, the input layers the map needs, and the QGIS style.
+
+    Returns
+    -------
+    dict
+        Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
+    """
+    stored = {}
+    with _unjournalled_sqlite():
+        _gpkg_ready(best_first(result.sites)).to_file(path, layer="sites", driver="GPKG",
+                                                      engine="pyogrio", use_arrow=True)
+        for name, gdf in map_data(result).layers.items():
+            stored[name] = f"input_{name}"
+            _gpkg_ready(gdf).to_file(path, layer=stored[name], driver="GPKG", engine="pyogrio",
+                                     use_arrow=True)
+    if style is not None:
+        style(path)
+    n = pyogrio.read_info(path, layer="sites")["features"]
+    if n != len(result.sites):
+        raise OSError(f"{path}: wrote {n} features, expected {len(result.sites)}")
+    return stored
+
+
+def run_manifest(result: Result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to reproduce and audit the run."""
+    a = result.analysis
+    s = result.sites
+    return {
+        "gis_tool": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "analysis": {"name": a.name, "path": str(a.path.resolve()), "sha256": a.sha256,
+                     "content": _jsonable(dict(a.raw))},
+        "profile": result.profile,
+        "crs": a.crs,
+        "weights": result.weights.to_dict(),
+        "criteria": {n: {"kind": c.kind, "layer": c.layer, "field": c.field,
+                         "value": None if c.value is None else {"fn": c.value.fn,
+                                                               **dict(c.value.params)},
+                         "missing": c.missing} for n, c in result.criteria.items()},
+        "constraints": {n: {k.rstrip("_"): v for k, v in vars(c).items() if v is not None}
+                        for n, c in result.constraints.items()},
+        "missing_values": {"policy_default": "worst",
+                           "explanation": "a site with no raw value gets value 0 ('worst'), is "
+                                          "excluded ('exclude'), or stops the run ('error')",
+                           "criteria": result.missing},
+        "inputs": {k: r.to_dict() for k, r in result.reports.items()},
+        "sites": {"candidates": len(s), "eligible": int(s["eligible"].sum()),
+                  "excluded": int((~s["eligible"]).sum()), "dropped": result.dropped_sites},
+        "versions": {"python": sys.version.split()[0], "platform": platform.platform(),
+                     "geopandas": geopandas.__version__, "shapely": shapely.__version__,
+                     "pyogrio": pyogrio.__version__, "gdal": pyogrio.__gdal_version_string__,
+                     "geos": shapely.geos_version_string, "pyproj": pyproj.__version__,
+                     "proj": pyproj.proj_version_str, "pandas": pd.__version__,
+                     "numpy": np.__version__},
+        "timings_s": result.timings,
+        "warnings": result.warnings,
+        **({"readiness": readiness_manifest(result)} if result.readiness is not None else {}),
+        **(extra or {}),
+    }
+
+
+def readiness_manifest(result: Result) -> dict[str, Any]:
+    """The readiness part of run.json: the ladder, counts per level, target and costs."""
+    spec = result.analysis.readiness
+    assert spec is not None and result.readiness is not None
+    sup = result.supply()
+    assert sup is not None
+    per_level = sup.groupby("level")[["sites", "area_ha", "eligible_sites", "eligible_area_ha"]].sum()
+    return {
+        "levels": [{"level": i, "label": dict(lv.label), "lead_time_months": lv.lead_time_months,
+                    "sites": int(per_level.loc[i, "sites"]),
+                    "eligible_area_ha": round(float(per_level.loc[i, "eligible_area_ha"]), 2)}
+                   for i, lv in enumerate(spec.levels)],
+        "demand_ha_per_year": spec.demand_ha_per_year,
+        "group_by": spec.group_by,
+        "target": result.supply_target(),
+        "months_to_ready": {"schedule": spec.schedule,
+                            "explanation": "unmet conditions of the top level worked on at once: "
+                                           "the slowest decides" if spec.schedule == "parallel" else
+                                           "unmet conditions of the top level one after another: "
+                                           "their months add up"},
+        "costs": {k: vars(v) for k, v in spec.costs.items()},
+        "conditions_without_rate": result.readiness.unrated,
+    }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def write_readiness(result: Result, folder: Path) -> None:
+    """supply.csv, priorities.csv, supply.png and readiness.png of a run with readiness."""
+    sup, prio = result.supply(), result.priorities()
+    assert sup is not None and prio is not None
+    write_csv(sup, folder / "supply.csv")
+    write_csv(prio, folder / "priorities.csv")
+    save_chart(supply_chart(result), folder / "supply.png")
+    save_chart(readiness_chart(result), folder / "readiness.png")
+
+
+BESIDE_OVER = 100_000  # sites; above this the GeoPackage is written by a forked process
+
+
+def _can_fork() -> bool:
+    """Forking is safe: Linux (macOS's system libraries do not survive a fork, which is
+    why Python spawns there) and no thread but this one (a Dask client's would not
+    survive it either)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+class Beside:
+    """``fn(*args)`` started beside the caller's own work; :meth:`result` waits for it.
+
+    GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap it
+    with the CSV; a forked process can, and shares the results without copying them.
+    Above ``BESIDE_OVER`` sites, where a fork is safe (:func:`_can_fork`), ``fn`` runs in
+    a child process; otherwise here and now. Either way a failure to write (``OSError``:
+    a full disk, a folder gone) is raised as an :class:`OutputError` (by :meth:`result`
+    for the child), and any other failure as what it is; :meth:`cancel` stops a child
+    whose output is not wanted.
+    """
+
+    def __init__(self, n_sites: int, fn: Callable[..., Any], *args: Any) -> None:
+        self.proc: Any = None
+        self.where = str(args[1]) if len(args) > 1 else fn.__name__
+        if n_sites <= BESIDE_OVER or not _can_fork():
+            try:
+                self.value = fn(*args)
+            except OSError as exc:
+                raise self._failed(f"{type(exc).__name__}: {exc}") from None
+            return
+        ctx = multiprocessing.get_context("fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                send.send(("ok", fn(*args)))
+            except BaseException as exc:  # reported to the parent, which raises it
+                kind = "oserror" if isinstance(exc, OSError) else "bug"
+                send.send((kind, f"{type(exc).__name__}: {exc}"))
+
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+            stream.flush()
+        self.proc = ctx.Process(target=child, daemon=True)
+        self.proc.start()
+        send.close()
+
+    def result(self) -> Any:
+        if self.proc is None:
+            return self.value
+        try:
+            status, value = self.receive.recv()
+        except EOFError:
+            status, value = "oserror", "the writing process ended without a result"
+        self.proc.join()
+        if status == "bug":
+            raise RuntimeError(f"{self.where}: {value}")
+        if status != "ok" or self.proc.exitcode != 0:
+            raise self._failed(f"{value}; exit status {self.proc.exitcode}")
+        return value
+
+    def _failed(self, why: str) -> OutputError:
+        return OutputError(f"{self.where}: writing failed ({why}); check the free disk space "
+                           "and that the folder is writable, then run again")
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+
+
+def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
+                  make_map: Callable[[Result, Path], None] | None = None,
+                  style: Callable[[Path], None] | None = None, fmt: str = "gpkg") -> dict[str, Path]:
+    """Write sites.gpkg, sites.csv, run.json and (with ``make_map``) map.html into ``out``.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    out
+        The output folder; created when missing.
+    overwrite
+        Replace the outputs of an earlier run in a non-empty folder.
+    make_map
+        Writes the map to the path it is given.
+    style
+        Adds a QGIS default style to the GeoPackage it is given.
+    fmt
+        ``"gpkg"`` (sites.gpkg with the input layers and QGIS styles) or ``"parquet"``
+        (sites.parquet, GeoParquet: the sites only, for very large runs and other tools).
+
+    Returns
+    -------
+    dict
+        Output name to path.
+    """
+    out = Path(out)
+    with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
+        if fmt == "parquet":
+            best_first(result.sites).to_parquet(tmp / "sites.parquet", index=False)
+            gpkg = Beside(0, dict)
+        else:  # a large GeoPackage is written by a second process while this one goes on
+            gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style)
+        try:
+            write_csv(sites_table(result), tmp / "sites.csv")
+            if result.readiness is not None:
+                write_readiness(result, tmp)
+            if make_map is not None:
+                make_map(result, tmp / "map.html")
+            stored: dict[str, str] = gpkg.result()
+        finally:
+            gpkg.cancel()
+        manifest = run_manifest(result, {
+            "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
+            "map": {**map_manifest(map_data(result), stored),
+                    "drawn": map_scale(len(result.sites)) if make_map is not None else None}})
+        write_json(tmp / "run.json", manifest)
+        names = sorted(p.name for p in tmp.iterdir())
+    return {n: out / n for n in names}
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(strict_json.dumps(obj, indent=2), encoding="utf-8")
+
+
+INQUIRY_FILES = ("matches.csv", "matches.gpkg", "matches.kml", "near_misses.csv", "map.html",
+                 "meeting_pack.pdf", "inquiry.json")
+
+
+def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str) -> None:
+    """Site outlines for Google Earth through GDAL's KML driver: name, score, key facts."""
+    words = {"sv": ("Poäng", "nivå", "mån", "delar"), "en": ("Score", "level", "months", "parts")}[lang]
+    desc = []
+    for _, m in matches.iterrows():
+        parts = [f"{words[0]} {m['score']:.1f}", f"{m['area_m2'] / 1e4:.1f} ha"]
+        if m.get("readiness_level") is not None and not pd.isna(m.get("readiness_level")):
+            parts.append(f"{words[1]} {int(m['readiness_level'])}, {m['lead_time_months']:g} {words[2]}")
+        if m["parts"]:
+            parts.append(f"{words[3]}: {m['parts']}")
+        desc.append(" · ".join(parts))
+    kml = gpd.GeoDataFrame({"Name": [f"{int(r)}. {i}" for r, i in zip(matches["rank"], matches["site_id"])],
+                            "Description": desc, "site_id": matches["site_id"].to_numpy(),
+                            "rank": matches["rank"].to_numpy(), "score": matches["score"].round(2).to_numpy()},
+                           geometry=matches.geometry.to_numpy(), crs=matches.crs).to_crs(4326)
+    pyogrio.write_dataframe(kml, path, driver="KML")
+
+
+def inquiry_manifest(inq: Any, outputs: list[str]) -> dict[str, Any]:
+    """inquiry.json: the request and its hash, the analysis and its hash, counts."""
+    a, s = inq.result.analysis, inq.spec
+    m = inq.matches
+    return {
+        "gis_tool": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "request": {"name": s.name, "summary": request_summary(s, "en"),
+                    "path": str(s.path.resolve()), "sha256": s.sha256,
+                    "content": _jsonable(dict(s.raw))},
+        "analysis": {"name": a.name, "path": str(a.path.resolve()), "sha256": a.sha256},
+        "profile": s.profile,
+        "language": inq.lang,
+        "counts": {"candidates": len(inq.result.sites),
+                   "eligible": int(inq.result.sites["eligible"].sum()),
+                   "matches": len(m), "single_matches": int((m["parts"] == "").sum()) if len(m) else 0,
+                   "combined": len(inq.combined), "near_misses": len(inq.near_misses),
+                   "pages": 1 + min(s.top, len(m))},
+        "without_requirement": inq.blockers,
+        "top": [{"rank": int(r), "site_id": i, "score": round(float(sc), 2)}
+                for r, i, sc in zip(m["rank"].head(s.top), m["site_id"].head(s.top), m["score"].head(s.top))],
+        "outputs": outputs,
+        "warnings": inq.result.warnings,
+    }
+
+
+def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
+                  make_map: Callable[[Any, Path], None] | None = None,
+                  make_pack: Callable[[Any, Path], None] | None = None) -> dict[str, Path]:
+    """Write an inquiry's answer into ``out``: matches.csv/.gpkg/.kml, near_misses.csv,
+    inquiry.json, and (with the callbacks) map.html and meeting_pack.pdf; safely, as
+    :func:`write_outputs`."""
+    out = Path(out)
+    inputs = input_paths(inq.result) | {inq.spec.path.resolve()}
+    with staged(out, overwrite=overwrite, inputs=inputs, names=INQUIRY_FILES) as tmp:
+        m = inq.matches
+        write_csv(pd.DataFrame(m.drop(columns="geometry")), tmp / "matches.csv")
+        write_csv(pd.DataFrame(inq.near_misses.drop(columns="geometry")), tmp / "near_misses.csv")
+        _gpkg_ready(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
+        _gpkg_ready(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
+                                             engine="pyogrio")
+        _kml(m, tmp / "matches.kml", inq.lang)
+        if make_map is not None:
+            make_map(inq, tmp / "map.html")
+        if make_pack is not None:
+            make_pack(inq, tmp / "meeting_pack.pdf")
+        names = sorted(p.name for p in tmp.iterdir()) + ["inquiry.json"]
+        write_json(tmp / "inquiry.json", inquiry_manifest(inq, names))
+    return {n: out / n for n in names}
+
+
+def write_files(out: str | Path, writers: dict[str, Callable[[Path], Any]], *, overwrite: bool = False,
+                inputs: set[Path] | None = None) -> dict[str, Path]:
+    """Write files safely into ``out``: each writer gets a temporary path; all files are
+    moved into place only when every writer succeeded (as :func:`write_outputs`)."""
+    out = Path(out)
+    with staged(out, overwrite=overwrite, inputs=inputs or set(), names=tuple(writers)) as tmp:
+        for name, write in writers.items():
+            write(tmp / name)
+    return {n: out / n for n in writers}
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """A CSV as the other outputs: UTF-8 with BOM, formula-like text neutralised."""
+    write_csv(df, path)

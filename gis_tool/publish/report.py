@@ -1,0 +1,309 @@
+"""The meeting pack: an A4 PDF for an investor meeting, in Swedish or English.
+
+Page 1 is a cover (the request as a table, the municipality, the date, an overview map of
+the matches with their numbers); then one page per match, best first, up to the request's
+``top``: a static map of the site and its surroundings with scale bar and north arrow, key
+facts, the score with its breakdown, and constraints nearby. Maps and charts are drawn
+with matplotlib from the analysis layers, so the pack needs no internet; text is set in
+DejaVu Sans (shipped with matplotlib) and shaped, with fallback fonts for other scripts
+(:mod:`gis_tool.pdf_text`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from fpdf.fonts import FontFace
+
+from ..engine.measures import unit_of
+from ..studies.inquiry import InquiryResult, fmt
+from .map_data import in_language, map_data
+from .pdf_text import ShapedPDF
+from .static_maps import overview_figure, png_bytes, points_chart, site_figure
+
+NEARBY_M = 1000.0
+TEXT = {
+    "sv": {"pack": "Underlag för möte", "request": "Förfrågan", "company": "Företag",
+           "contact": "Kontakt", "description": "Beskrivning", "profile": "Profil",
+           "area": "Areal", "readiness": "Beredskap", "min_readiness": "Lägsta beredskapsnivå",
+           "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid", "months": "mån",
+           "near_miss": "Nästan-träffar inom", "requirements": "Krav", "municipality": "Kommun",
+           "date": "Datum", "matches": "Matchande platser", "combined": "varav sammanslagna",
+           "near_misses": "Nästan-träffar", "none": "Ingen plats uppfyller förfrågan som den är ställd.",
+           "blocker": "Utan kravet {r} ({a}) skulle {n} platser matcha.", "score": "Poäng",
+           "rank": "Placering", "facts": "Fakta", "parts": "Ingår", "plan": "Plan",
+           "constraints": "Restriktioner i närheten", "no_constraints": "Inga inom 1 km",
+           "overlaps": "överlappar ({p} %)", "breakdown": "Poäng per kriterium",
+           "overview": "Översikt: matchande platser", "page": "Sida {p} av {n}",
+           "cost": "Till byggklar", "at_least": "minst", "at_most": "högst", "made_by": "gis-tool"},
+    "en": {"pack": "Meeting pack", "request": "Request", "company": "Company", "contact": "Contact",
+           "description": "Description", "profile": "Profile", "area": "Area",
+           "readiness": "Readiness", "min_readiness": "Minimum readiness level",
+           "lead_time": "Lead time", "max_lead_time": "Longest lead time", "months": "months",
+           "near_miss": "Near misses within", "requirements": "Requirements",
+           "municipality": "Municipality", "date": "Date", "matches": "Matching sites",
+           "combined": "of which combined", "near_misses": "Near misses",
+           "none": "No site meets the request as asked.",
+           "blocker": "Without the {r} requirement ({a}), {n} sites would match.", "score": "Score",
+           "rank": "Rank", "facts": "Key facts", "parts": "Parts", "plan": "Plan",
+           "constraints": "Constraints nearby", "no_constraints": "None within 1 km",
+           "overlaps": "overlaps ({p} %)", "breakdown": "Points per criterion",
+           "overview": "Overview: matching sites", "page": "Page {p} of {n}",
+           "cost": "To build-ready", "at_least": "at least", "at_most": "at most", "made_by": "gis-tool"},
+}
+
+
+_BOLD = FontFace(emphasis="BOLD")
+
+
+class _Pack(ShapedPDF):
+    def __init__(self, lang: str, title: str):
+        super().__init__(format="A4", unit="mm")
+        self.T = TEXT[lang]
+        self.pack_title = title
+        self.set_auto_page_break(True, margin=15)
+        self.set_margins(15, 15, 15)
+        self.set_title(title)
+        self.set_creator("gis-tool")
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font("DejaVu", "", 7)
+        self.set_text_color(110, 110, 110)
+        self.cell(0, 5, f"{self.pack_title} · {self.T['made_by']}", align="L")
+        self.set_x(-60)
+        self.cell(45, 5, self.T["page"].format(p=self.page_no(), n="{nb}"), align="R")
+        self.set_text_color(0, 0, 0)
+
+    def heading(self, text: str, size: float = 16) -> None:
+        self.set_font("DejaVu", "B", size)
+        self.multi_cell(0, size * 0.5, text)
+        self.ln(1)
+
+    def kv_table(self, rows: list[tuple[str, str]], width: float = 180, key_w: float = 55,
+                 size: float = 9) -> None:
+        """Two columns, key in bold; long texts wrap within their column."""
+        self.set_font("DejaVu", "", size)
+        with self.table(col_widths=(key_w, width - key_w), width=width, align="LEFT",
+                        borders_layout="NONE", first_row_as_headings=False, text_align="LEFT",
+                        line_height=size * 0.47, padding=(0.4, 1, 0.4, 0)) as table:
+            for k, v in rows:
+                row = table.row()
+                row.cell(k, style=_BOLD)
+                row.cell(v)
+
+
+def _label(spec: Any, lang: str, default: str) -> str:
+    return in_language(spec.label, lang, default)
+
+
+def _value(v: Any, unit: str, lang: str) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return ("ja" if v else "nej") if lang == "sv" else ("yes" if v else "no")
+    if isinstance(v, (int, float, np.number)):
+        if unit == "share":
+            return f"{fmt(float(v) * 100, lang)} %"
+        return f"{fmt(float(v), lang)} {'m²' if unit == 'm2' else unit}".strip()
+    return str(v)
+
+
+def _request_rows(inq: InquiryResult, lang: str) -> list[tuple[str, str]]:
+    s, T = inq.spec, TEXT[lang]
+    rows = [(T[k], getattr(s, k)) for k in ("company", "contact", "description") if getattr(s, k)]
+    if s.profile:
+        prof = inq.result.analysis.profiles[s.profile]
+        rows.append((T["profile"], f"{s.profile}" + (f" – {prof.label}" if prof.label else "")))
+    if s.min_area_m2 is not None or s.max_area_m2 is not None:
+        lo = f"{fmt(s.min_area_m2 / 1e4, lang)} ha" if s.min_area_m2 is not None else "–"
+        hi = f"{fmt(s.max_area_m2 / 1e4, lang)} ha" if s.max_area_m2 is not None else "–"
+        rows.append((T["area"], f"{lo} – {hi}"))
+    if s.min_readiness is not None:
+        spec = inq.result.analysis.readiness
+        lab = spec.levels[s.min_readiness].label_in(lang) if spec else ""
+        rows.append((T["min_readiness"], f"{s.min_readiness} ({lab})"))
+    if s.max_lead_time_months is not None:
+        rows.append((T["max_lead_time"], f"{fmt(s.max_lead_time_months, lang)} {T['months']}"))
+    for req in s.require:
+        crit = inq.result.criteria.get(req.criterion or "")
+        unit = unit_of(crit) if crit is not None else ""
+        name = _label(crit, lang, req.name) if crit is not None else req.name
+        parts = []
+        if req.test.min is not None:
+            parts.append(f"{T['at_least']} {_value(req.test.min, unit, lang)}")
+        if req.test.max is not None:
+            parts.append(f"{T['at_most']} {_value(req.test.max, unit, lang)}")
+        for k, v in (("=", req.test.equals), ("≠", req.test.not_equals)):
+            if v is not None:
+                parts.append(f"{k} {v}")
+        if req.test.in_ is not None:
+            parts.append(", ".join(map(str, req.test.in_)))
+        if req.test.not_in is not None:
+            parts.append("≠ " + ", ".join(map(str, req.test.not_in)))
+        rows.append((name, "; ".join(parts)))
+    rows.append((T["near_miss"], f"{fmt(s.near_miss * 100, lang)} %"))
+    return [(k, str(v)) for k, v in rows]
+
+
+def _site_rows(inq: InquiryResult, ids: list[str]) -> pd.DataFrame:
+    return inq.result.sites.set_index("site_id").loc[ids]
+
+
+def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shapely.Geometry,
+           lang: str) -> list[tuple[str, str]]:
+    T, res = TEXT[lang], inq.result
+    rows = [(T["score"], f"{fmt(float(match['score']), lang)} / 100 · {T['rank']} {int(match['rank'])}"),
+            (T["area"], f"{fmt(float(match['area_m2']) / 1e4, lang)} ha")]
+    if len(parts) > 1:
+        rows.append((T["parts"], "; ".join(parts.index)))
+    for col in map_data(res).site_attributes:
+        vals = dict.fromkeys(_value(v, "", lang) for v in parts[col])
+        rows.append((col, " / ".join(vals)))
+    for c in res.criteria.values():  # plan and use: classes of overlap layers on the site
+        if c.kind == "overlap" and c.field and c.layer:
+            lyr = res.layers[c.layer]
+            hit = lyr[shapely.intersects(lyr.geometry.to_numpy(), geom)]
+            if len(hit):
+                codes = ", ".join(sorted(hit[c.field].dropna().astype(str).unique()))
+                rows.append((T["plan"], f"{codes} ({c.layer})"))
+    if "readiness_level" in parts.columns:
+        lv = int(parts["readiness_level"].min())
+        lab = res.analysis.readiness.levels[lv].label_in(lang) if res.analysis.readiness else ""
+        rows.append((T["readiness"], f"{lv} · {lab}"))
+        rows.append((T["lead_time"], f"{fmt(float(parts['lead_time_months'].max()), lang)} {T['months']}"))
+        cost = parts["cost_to_ready_sek"].astype(float)
+        if cost.notna().all() and cost.sum() > 0:
+            rows.append((T["cost"], f"{fmt(cost.sum() / 1e6, lang)} MSEK"))
+    for name, c in res.criteria.items():
+        vals = parts[f"{name}_raw"]
+        unit = unit_of(c)
+        text = " / ".join(dict.fromkeys(_value(v, unit, lang) for v in vals))
+        rows.append((_label(c, lang, name), text))
+    return rows
+
+
+def _nearby(inq: InquiryResult, geom: shapely.Geometry, lang: str) -> list[str]:
+    T, res = TEXT[lang], inq.result
+    out = []
+    for name, c in res.constraints.items():
+        if not c.layer or c.layer not in res.layers:
+            continue
+        g = res.layers[c.layer].geometry.to_numpy()
+        near = g[shapely.dwithin(g, geom, NEARBY_M)]
+        if not len(near):
+            continue
+        d = float(shapely.distance(geom, shapely.union_all(near)))
+        if d > 0:
+            out.append(f"{name} ({c.layer}): {fmt(d, lang)} m")
+        else:
+            share = shapely.area(shapely.intersection(geom, shapely.union_all(near))) / geom.area
+            out.append(f"{name} ({c.layer}): " + T["overlaps"].format(p=fmt(share * 100, lang)))
+    return out or [T["no_constraints"]]
+
+
+def _points(inq: InquiryResult, parts: pd.DataFrame, lang: str) -> tuple[list[str], list[float], list[float]]:
+    res = inq.result
+    w = parts.geometry.area.to_numpy()
+    labels, pts, mx = [], [], []
+    for name, c in res.criteria.items():
+        weight = res.weights.values.get(name, 0.0)
+        if weight <= 0:
+            continue
+        labels.append(_label(c, lang, name))
+        pts.append(float(np.average(parts[f"{name}_points"].astype(float).fillna(0), weights=w)))
+        mx.append(weight * 100)
+    return labels, pts, mx
+
+
+def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = None) -> Path:
+    """Write the meeting pack PDF of an inquiry to ``path`` (through a temporary file).
+
+    Returns
+    -------
+    Path
+        The written file. It has ``1 + min(top, len(inq.matches))`` pages.
+    """
+    lang = lang or inq.lang
+    T = TEXT[lang]
+    res, spec = inq.result, inq.spec
+    data = map_data(res)
+    pdf = _Pack(lang, spec.name)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 9)
+    pdf.set_text_color(90, 90, 90)
+    pdf.cell(0, 5, T["pack"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.heading(spec.name, 18)
+    shown = inq.matches.head(spec.top)
+    n_comb = int((inq.matches["parts"] != "").sum()) if len(inq.matches) else 0
+    pdf.kv_table([(T["municipality"], res.analysis.name), (T["date"], date.today().isoformat()),
+                  (T["matches"], f"{len(inq.matches)} ({T['combined']} {n_comb})"),
+                  (T["near_misses"], str(len(inq.near_misses)))])
+    pdf.ln(2)
+    pdf.heading(T["request"], 12)
+    pdf.kv_table(_request_rows(inq, lang))
+    if not len(inq.matches):
+        pdf.ln(2)
+        pdf.set_x(pdf.l_margin)
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.multi_cell(0, 5, T["none"], new_x="LMARGIN", new_y="NEXT")
+        b = inq.blockers[0] if inq.blockers else None
+        if b and b["sites"]:
+            pdf.set_font("DejaVu", "", 9)
+            pdf.multi_cell(0, 5, T["blocker"].format(r=b["requirement"], a=b["asked"], n=b["sites"]),
+                           new_x="LMARGIN", new_y="NEXT")
+    study = res.analysis.study_area
+    marks = list(zip(shown["rank"].astype(int), shown.geometry))
+    fig = overview_figure(data, marks, res.layers.get(study) if study else None, size=(6.8, 4.4))
+    pdf.ln(2)
+    pdf.set_x(pdf.l_margin)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.cell(0, 6, T["overview"], new_x="LMARGIN", new_y="NEXT")
+    pdf.image(png_bytes(fig), w=180)
+    for _, m in shown.iterrows():
+        _match_page(pdf, inq, m, data, lang)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pdf.output(str(tmp))
+    os.replace(tmp, path)
+    if pdf.missing:  # also in inquiry.json
+        res.warnings.append(f"{path.name}: no installed font can draw {''.join(sorted(pdf.missing))!r}; "
+                            "install a font that has them (Debian: fonts-noto-cjk, fonts-symbola)")
+    return path
+
+
+def _match_page(pdf: _Pack, inq: InquiryResult, m: pd.Series, data: Any, lang: str) -> None:
+    T = TEXT[lang]
+    ids = m["parts"].split("; ") if m["parts"] else [m["site_id"]]
+    parts = _site_rows(inq, ids)
+    geom = m.geometry
+    pdf.add_page()
+    pdf.set_auto_page_break(False)  # one page per match: the layout below is sized to fit
+    pdf.heading(f"{int(m['rank'])}. {m['site_id']}", 13 if len(m["site_id"]) < 60 else 10)
+    fig = site_figure(data, geom, parts=list(parts.geometry) if len(ids) > 1 else None, size=(6.8, 3.6))
+    pdf.image(png_bytes(fig), w=180, h=180 * 3.6 / 6.8)
+    top = pdf.get_y() + 3
+    pdf.set_xy(15, top)
+    pdf.heading(T["facts"], 10)
+    pdf.kv_table(_facts(inq, m, parts, geom, lang)[:30], width=92, key_w=40, size=7.5)
+    labels, pts, mx = _points(inq, parts, lang)
+    pdf.set_xy(112, top)
+    if labels:
+        size = (3.3, 0.45 + 0.2 * len(labels))
+        chart = points_chart(labels, pts, mx, title=T["breakdown"], size=size)
+        pdf.image(png_bytes(chart), x=110, y=top, w=85)
+        pdf.set_xy(112, top + 85 * size[1] / size[0] + 3)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.cell(83, 6, T["constraints"], new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    for line in _nearby(inq, geom, lang)[:12]:
+        pdf.multi_cell(83, 4.2, "• " + line, new_x="LEFT", new_y="NEXT")
+    pdf.set_auto_page_break(True, margin=15)

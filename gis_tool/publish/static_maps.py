@@ -1,0 +1,232 @@
+"""Static maps for print, drawn with matplotlib from the analysis layers (no internet).
+
+``site_figure`` draws one site and its surroundings (roads, rail, water, plans,
+constraints) with a scale bar and a north arrow; ``overview_figure`` draws the study
+area with numbered sites. Styles come from :mod:`gis_tool.map_styles`, so print and web
+maps agree.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
+
+from ..inputs.layers import geometry_family
+from .map_data import MapData
+from .map_styles import layer_style
+from .text import chart_text
+
+SITE_COLOUR = "#1f4e9c"
+MARKERS = {"diamond": "D", "square": "s", "triangle": "^", "circle": "o"}
+
+
+def _polygon_path(geoms: np.ndarray) -> Path:
+    """One compound path for polygons (holes kept: rings oriented for the nonzero rule)."""
+    parts = shapely.orient_polygons(shapely.get_parts(geoms))
+    rings = shapely.get_rings(parts)
+    coords, idx = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(coords), Path.LINETO, dtype=np.uint8)
+    if len(coords):
+        new = np.r_[True, idx[1:] != idx[:-1]]
+        codes[new] = Path.MOVETO
+        codes[np.r_[new[1:], True]] = Path.CLOSEPOLY
+    return Path(coords, codes)
+
+
+def draw_polygons(ax: Axes, geoms: Any, *, zorder: float, **kw: Any) -> None:
+    """Draw polygons as one patch (matplotlib directly: no redraw per call)."""
+    g = np.asarray(geoms, dtype=object)
+    if len(g):
+        ax.add_patch(PathPatch(_polygon_path(g), zorder=zorder, **kw))
+
+
+def draw_lines(ax: Axes, geoms: Any, *, zorder: float, **kw: Any) -> None:
+    """Draw lines (or polygon outlines) as one collection."""
+    g = shapely.get_parts(np.asarray(geoms, dtype=object))
+    g = np.where(shapely.get_type_id(g) >= 3, shapely.boundary(g), g)
+    g = shapely.get_parts(g)
+    if len(g):
+        ax.add_collection(LineCollection([shapely.get_coordinates(x) for x in g], zorder=zorder, **kw))
+
+
+def _draw_layer(ax: Axes, name: str, gdf: gpd.GeoDataFrame, data: MapData, zorder: int) -> None:
+    """Draw one input layer in its web-map style (Leaflet options read as matplotlib's)."""
+    if not len(gdf):
+        return
+    cfg = layer_style(name, gdf, data)
+    fam = geometry_family(gdf)
+    base = cfg["style"]
+    by = cfg.get("styleBy")
+    styles = cfg.get("styles", {})
+    keys = gdf[by].astype(str).to_numpy() if by and by in gdf.columns else np.full(len(gdf), "")
+    for key in dict.fromkeys(keys):
+        st = {**base, **styles.get(key, {})}
+        part = gdf[keys == key]
+        dashed = "--" if st.get("dashArray") else "-"
+        g = part.geometry.to_numpy()
+        if fam == "polygon":
+            if st.get("fill", True) is not False:
+                draw_polygons(ax, g, facecolor=st.get("fillColor", "#999999"), edgecolor="none",
+                              alpha=min(1.0, float(st.get("fillOpacity", 0.3)) + 0.1), zorder=zorder)
+            draw_lines(ax, g, colors=st.get("color", "#555555"), linestyles=dashed,
+                       linewidths=float(st.get("weight", 1)) * 0.5, zorder=zorder)
+        elif fam == "line":
+            draw_lines(ax, g, colors=st.get("color", "#555555"), linestyles=dashed,
+                       linewidths=float(st.get("weight", 1)) * 0.6, alpha=float(st.get("opacity", 1.0)),
+                       zorder=zorder + 1)
+        else:
+            xy = shapely.get_coordinates(shapely.centroid(g))
+            ax.scatter(xy[:, 0], xy[:, 1], marker=MARKERS.get(cfg.get("symbol", "circle"), "o"),
+                       c=st.get("fillColor", "#333333"), edgecolors=st.get("color", "#222222"),
+                       s=28, zorder=zorder + 2)
+
+
+def _layers_in(data: MapData, box: tuple[float, float, float, float]) -> dict[str, gpd.GeoDataFrame]:
+    x0, y0, x1, y1 = box
+    out = {}
+    for name, gdf in data.layers.items():
+        if name == data.study_area or not len(gdf):
+            continue
+        part = gdf.cx[x0:x1, y0:y1]
+        if len(part):
+            out[name] = part
+    return out
+
+
+def add_scale_bar(ax: Axes, width_m: float) -> None:
+    """A scale bar of a round length (about a fifth of the map) in the lower left."""
+    nice = [10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000]
+    length = max([n for n in nice if n <= width_m / 4] or [nice[0]])
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    h = (y1 - y0) * 0.012
+    ax.add_patch(matplotlib.patches.Rectangle((bx, by), length / 2, h, facecolor="black", zorder=20))
+    ax.add_patch(matplotlib.patches.Rectangle((bx + length / 2, by), length / 2, h, facecolor="white",
+                                              edgecolor="black", lw=0.6, zorder=20))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(bx + length / 2, by + h * 2.2, label, ha="center", va="bottom", fontsize=7, zorder=20,
+            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
+
+
+def add_north_arrow(ax: Axes) -> None:
+    """An arrow and "N" in the upper right (SWEREF 99 TM grid north is up)."""
+    ax.annotate("N", xy=(0.94, 0.95), xytext=(0.94, 0.84), xycoords="axes fraction",
+                ha="center", va="center", fontsize=10, weight="bold", zorder=20,
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
+
+
+def _frame(ax: Axes, geom: shapely.Geometry, margin: float, aspect: float
+           ) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = geom.bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w = max((x1 - x0) / 2 + margin, (y1 - y0) / 2 * aspect + margin)
+    half_h = half_w / aspect
+    box = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    ax.set_xlim(box[0], box[2])
+    ax.set_ylim(box[1], box[3])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return box
+
+
+def site_figure(data: MapData, geom: shapely.Geometry, *, parts: list[shapely.Geometry] | None = None,
+                size: tuple[float, float] = (6.8, 4.6)) -> Figure:
+    """The site (outlined) among its neighbours and the analysis layers."""
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
+    ax.set_facecolor("#f4f3ef")
+    x0, y0, x1, y1 = geom.bounds
+    margin = max(250.0, 0.6 * max(x1 - x0, y1 - y0))
+    box = _frame(ax, geom, margin, size[0] / size[1])
+    layers = _layers_in(data, box)
+    for k, (name, gdf) in enumerate(sorted(layers.items(), key=lambda kv: _order(kv[1]))):
+        _draw_layer(ax, name, gdf, data, zorder=2 + k)
+    sites = data.sites.cx[box[0]:box[2], box[1]:box[3]]
+    draw_lines(ax, sites.geometry.to_numpy(), colors="#7f7f7f", linewidths=0.4, zorder=30)
+    if parts:
+        draw_lines(ax, parts, colors=SITE_COLOUR, linewidths=1.0, linestyles="--", zorder=31)
+    draw_lines(ax, [geom], colors=SITE_COLOUR, linewidths=2.6, zorder=32)
+    _finish(ax, box)
+    return fig
+
+
+def _finish(ax: Axes, box: tuple[float, float, float, float]) -> None:
+    """Back to the frame (drawing may have moved it), no axis labels, scale bar, north arrow."""
+    ax.set_xlim(box[0], box[2])
+    ax.set_ylim(box[1], box[3])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    add_scale_bar(ax, box[2] - box[0])
+    add_north_arrow(ax)
+
+
+def _order(gdf: gpd.GeoDataFrame) -> int:
+    return {"polygon": 0, "line": 1, "point": 2}.get(geometry_family(gdf), 3)
+
+
+def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
+                    boundary: gpd.GeoDataFrame | None, size: tuple[float, float] = (6.8, 5.6)) -> Figure:
+    """The study area (or all sites) with numbered sites, zoomed to the marks when any."""
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
+    ax.set_facecolor("#f4f3ef")
+    area = boundary if boundary is not None and len(boundary) else data.sites
+    focus = shapely.union_all([g for _, g in marks]) if marks else shapely.union_all(area.geometry.to_numpy())
+    x0, y0, x1, y1 = focus.bounds
+    margin = max(600.0, 0.15 * max(x1 - x0, y1 - y0))
+    box = _frame(ax, focus, margin, size[0] / size[1])
+    for k, (name, gdf) in enumerate(sorted(_layers_in(data, box).items(), key=lambda kv: _order(kv[1]))):
+        _draw_layer(ax, name, gdf, data, zorder=2 + k)
+    if boundary is not None and len(boundary):
+        draw_lines(ax, boundary.geometry.to_numpy(), colors="#1d2b36", linewidths=1.2, linestyles="--",
+                   zorder=25)
+    draw_lines(ax, data.sites.cx[box[0]:box[2], box[1]:box[3]].geometry.to_numpy(), colors="#9a9a9a",
+               linewidths=0.25, zorder=26)
+    for n, g in marks:
+        draw_polygons(ax, [g], facecolor=SITE_COLOUR, alpha=0.35, zorder=30)
+        draw_lines(ax, [g], colors=SITE_COLOUR, linewidths=1.6, zorder=30)
+        p = g.representative_point()
+        ax.annotate(str(n), (p.x, p.y), ha="center", va="center", fontsize=8, color="white",
+                    weight="bold", zorder=40, bbox={"boxstyle": "circle,pad=0.25", "facecolor": "#1d2b36",
+                                                    "edgecolor": "white", "lw": 0.8})
+    _finish(ax, box)
+    return fig
+
+
+def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
+                 title: str, size: tuple[float, float] = (6.8, 2.6)) -> Figure:
+    """Points per criterion as horizontal bars against each criterion's maximum."""
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, maxima, color="#e6ecf0", height=0.6)
+    ax.barh(y, points, color="#2c7fb8", height=0.6)
+    for yi, p, m in zip(y, points, maxima):
+        ax.text(m + 0.3, yi, f"{p:.1f} / {m:.1f}", va="center", fontsize=7)
+    ax.set_yticks(y, [chart_text(t) for t in labels], fontsize=7)
+    ax.set_xlim(0, max(maxima or [1]) * 1.25)
+    ax.set_title(chart_text(title, 80), fontsize=9, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="x", labelsize=7)
+    return fig
+
+
+def png_bytes(fig: Figure, dpi: int = 170) -> io.BytesIO:
+    """The figure as PNG in memory (closed afterwards)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    buf.seek(0)
+    return buf
+

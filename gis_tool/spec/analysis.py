@@ -1,0 +1,639 @@
+"""The analysis file: TOML parsed once into typed, immutable objects.
+
+Every problem in the file is collected in one pass and reported together, each with
+its key path and, for a misspelt key, the closest valid key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import InputError, ProblemList, closest, valid_list
+from .readiness import ReadinessSpec, parse_readiness
+from .value_params import VALUE_FNS, check_params
+
+CRITERION_KINDS = (
+    "distance", "overlap", "nearest_attribute", "count_within", "attribute", "area",
+    "compactness",
+)
+MISSING_POLICIES = ("worst", "exclude", "error")
+DEFAULT_MISSING = "worst"
+
+_ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights"}
+_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where"}
+_SITES_KEYS = {"layer", "id", "min_area_m2", "grid"}
+_GRID_KEYS = {"cell_m", "shape"}
+_CRITERION_KEYS = {
+    "kind", "layer", "field", "classes", "radius_m", "value", "weight", "missing", "label",
+    "unit",
+}
+_VALUE_KEYS = {
+    "linear": {"fn", "best", "worst"},
+    "threshold": {"fn", "steps", "otherwise", "breaks", "values"},
+    "target": {"fn", "ideal", "tolerance"},
+    "categorical": {"fn", "map", "default"},
+}
+_CONSTRAINT_KEYS = {
+    "layer", "min_share", "max_share", "min_distance_m", "max_distance_m", "field", "equals", "not_equals",
+    "in", "not_in", "min", "max", "label",
+}
+_WEIGHTS_KEYS = {"method", "pairwise", "max_consistency_ratio"}
+_PROFILE_KEYS = {"weights", "min_area_m2", "constraints", "label", "description"}
+_TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles",
+             "readiness"}
+# Keys each criterion kind needs (beyond `kind`) and may use.
+_KIND_NEEDS = {
+    "distance": {"layer"},
+    "overlap": {"layer"},
+    "nearest_attribute": {"layer", "field"},
+    "count_within": {"layer", "radius_m"},
+    "attribute": {"field"},
+    "area": set(),
+    "compactness": set(),
+}
+_KIND_ALLOWS = {
+    "distance": {"layer"},
+    "overlap": {"layer", "field", "classes"},
+    "nearest_attribute": {"layer", "field"},
+    "count_within": {"layer", "radius_m"},
+    "attribute": {"field"},
+    "area": set(),
+    "compactness": set(),
+}
+
+
+def _is_scalar(v: Any) -> bool:
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return isinstance(v, (str, int, bool))
+
+
+def _freeze(d: dict[str, Any]) -> MappingProxyType:
+    return MappingProxyType(dict(d))
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """An input layer named in ``[layers.NAME]``."""
+
+    name: str
+    path: Path
+    layer: str | None = None
+    assume_crs: str | None = None
+    encoding: str | None = None
+    label: str | None = None
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A square or hexagonal grid of candidate cells."""
+
+    cell_m: float
+    shape: str = "square"
+
+
+@dataclass(frozen=True)
+class SitesSpec:
+    """Where candidate sites come from."""
+
+    layer: str | None = None
+    id: str | None = None
+    min_area_m2: float = 0.0
+    grid: GridSpec | None = None
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """A value function: its name and parameters."""
+
+    fn: str
+    params: MappingProxyType = field(default_factory=lambda: _freeze({}))
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """One criterion: a raw measure, a value function and a weight."""
+
+    name: str
+    kind: str
+    layer: str | None = None
+    field: str | None = None
+    classes: MappingProxyType | None = None
+    radius_m: float | None = None
+    value: ValueSpec | None = None
+    weight: float | None = None
+    missing: str = DEFAULT_MISSING
+    label: str | MappingProxyType | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ConstraintSpec:
+    """One hard exclusion: by a layer (share or distance) or by an attribute of the site."""
+
+    name: str
+    layer: str | None = None
+    max_share: float | None = None
+    min_share: float | None = None
+    min_distance_m: float | None = None
+    max_distance_m: float | None = None
+    field: str | None = None
+    equals: Any = None
+    not_equals: Any = None
+    in_: tuple | None = None
+    not_in: tuple | None = None
+    min: float | None = None
+    max: float | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """How weights are set: per criterion (``direct``) or by AHP."""
+
+    method: str = "direct"
+    pairwise: tuple[tuple[str, str, float], ...] = ()
+    max_consistency_ratio: float = 0.1
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """An investor profile: replacement weights, and tighter area or constraints."""
+
+    name: str
+    weights: MappingProxyType
+    min_area_m2: float | None = None
+    constraints: MappingProxyType = field(default_factory=lambda: _freeze({}))
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A whole analysis file, validated."""
+
+    path: Path
+    name: str
+    crs: str
+    study_area: str | None
+    layers: MappingProxyType
+    sites: SitesSpec
+    criteria: MappingProxyType
+    constraints: MappingProxyType
+    weights: WeightsSpec
+    profiles: MappingProxyType
+    sha256: str
+    raw: MappingProxyType
+    readiness: ReadinessSpec | None = None
+    live_weights: bool = False
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+class _Reader:
+    """Typed access to a TOML table that records every problem with its key path.
+
+    A table with a misspelt key (one that has a close valid key) reports only that: the
+    problems that follow from it in the same table ("needs 'min' or 'max'") are dropped,
+    so that the message names the root cause.
+    """
+
+    def __init__(self, problems: ProblemList, fname: str):
+        self.problems = problems
+        self.fname = fname
+        self.misspelt: set[str] = set()
+
+    def err(self, key: str, msg: str) -> None:
+        if key in self.misspelt:
+            return
+        self.problems.add(f"{self.fname}: {key}", msg)
+
+    def table(self, data: Any, key: str) -> dict:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.err(key, f"must be a table, not {type(data).__name__}")
+            return {}
+        return data
+
+    def keys(self, data: dict, key: str, allowed: set[str]) -> None:
+        for k in data:
+            if k not in allowed:
+                where = f"{key}.{k}" if key else k
+                hint = closest(k, allowed)
+                self.err(where, f"unknown key{hint}; valid keys: {valid_list(allowed)}")
+                if hint:
+                    self.misspelt.add(key)
+
+    def number(self, data: dict, key: str, path: str, *, positive: bool = False,
+               minimum: float | None = None, maximum: float | None = None,
+               integer: bool = False) -> float | None:
+        """A finite number (``nan`` and ``inf`` are refused), optionally whole and in range."""
+        v = data.get(key)
+        if v is None:
+            return None
+        where = f"{path}.{key}" if path else key
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.err(where, f"must be a number, not {v!r}")
+            return None
+        if not math.isfinite(v):
+            self.err(where, f"must be a finite number, not {v}")
+            return None
+        if integer and v != int(v):
+            self.err(where, f"must be a whole number, not {v:g}")
+            return None
+        if positive and v <= 0:
+            self.err(where, f"must be greater than 0, not {v:g}")
+            return None
+        if minimum is not None and v < minimum:
+            self.err(where, f"must be at least {minimum:g}, not {v:g}")
+            return None
+        if maximum is not None and v > maximum:
+            self.err(where, f"must be at most {maximum:g}, not {v:g}")
+            return None
+        return float(v)
+
+    def boolean(self, data: dict, key: str, path: str) -> bool | None:
+        """true or false (a text such as "no" is refused, not read as true)."""
+        v = data.get(key)
+        if v is None or isinstance(v, bool):
+            return v
+        self.err(f"{path}.{key}", f"must be true or false, not {v!r}")
+        return None
+
+    def scalar(self, data: dict, key: str, path: str) -> Any:
+        """A single value to compare with (text, number or true/false), or None."""
+        v = data.get(key)
+        if v is None or _is_scalar(v):
+            return v
+        self.err(f"{path}.{key}", f"must be a text, a finite number or true/false, not {v!r}")
+        return None
+
+    def values(self, data: dict, key: str, path: str) -> tuple | None:
+        """A list of single values (``in = ["kommun", "stat"]``), or None."""
+        v = data.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, list):
+            self.err(f"{path}.{key}", f"must be a list, e.g. {key} = [\"kommun\", \"stat\"]")
+            return None
+        bad = [x for x in v if not _is_scalar(x)]
+        if bad:
+            self.err(f"{path}.{key}", f"holds {bad[0]!r}; each item must be a text, a finite number or "
+                                      "true/false")
+            return None
+        return tuple(v)
+
+    def text(self, data: dict, key: str, path: str) -> str | None:
+        v = data.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str) or not v.strip():
+            self.err(f"{path}.{key}", f"must be a non-empty text, not {v!r}")
+            return None
+        return v
+
+    def choice(self, data: dict, key: str, path: str, choices: tuple[str, ...],
+               default: str | None = None) -> str | None:
+        v = data.get(key, default)
+        if v is None:
+            return None
+        if v not in choices:
+            self.err(f"{path}.{key}", f"unknown value {v!r}{closest(str(v), choices)}; "
+                                      f"valid values: {valid_list(choices)}")
+            return None
+        return v
+
+
+def load_analysis(path: str | Path) -> Analysis:
+    """Read and validate an analysis file.
+
+    Parameters
+    ----------
+    path
+        The TOML file. Layer paths in it are relative to its folder.
+
+    Returns
+    -------
+    Analysis
+        The validated, immutable analysis.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found, each with its key path.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: analysis file not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the path of an analysis .toml file")
+    blob = path.read_bytes()
+    try:
+        data = tomllib.loads(blob.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "save the analysis file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: TOML syntax error: {exc}; fix the line it names") from None
+    return parse_analysis(data, path=path, sha256=hashlib.sha256(blob).hexdigest())
+
+
+def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
+    """Validate an already-parsed analysis dictionary (see :func:`load_analysis`)."""
+    problems = ProblemList()
+    r = _Reader(problems, path.name)
+    r.keys(data, "", _TOP_KEYS)
+
+    a = r.table(data.get("analysis"), "analysis")
+    r.keys(a, "analysis", _ANALYSIS_KEYS)
+    name = r.text(a, "name", "analysis") or path.stem
+    crs = r.text(a, "crs", "analysis") or "EPSG:3006"
+    study_area = r.text(a, "study_area", "analysis")
+    live = r.boolean(a, "live_weights", "analysis")
+
+    layers = _parse_layers(r, r.table(data.get("layers"), "layers"), path.parent)
+    sites = _parse_sites(r, r.table(data.get("sites"), "sites"))
+    criteria = {
+        n: _parse_criterion(r, n, r.table(c, f"criteria.{n}"))
+        for n, c in r.table(data.get("criteria"), "criteria").items()
+    }
+    constraints = {
+        n: _parse_constraint(r, n, r.table(c, f"constraints.{n}"), f"constraints.{n}")
+        for n, c in r.table(data.get("constraints"), "constraints").items()
+    }
+    weights = _parse_weights(r, r.table(data.get("weights"), "weights"))
+    profiles = {
+        n: _parse_profile(r, n, r.table(p, f"profiles.{n}"))
+        for n, p in r.table(data.get("profiles"), "profiles").items()
+    }
+    readiness = parse_readiness(r, r.table(data.get("readiness"), "readiness"),
+                                lambda n, d, k: _parse_constraint(r, n, d, k))
+    _cross_check(r, layers, sites, study_area, criteria, constraints, weights, profiles)
+    if readiness is not None:
+        for i, lv in enumerate(readiness.levels):
+            for j, c in enumerate(lv.when):
+                if c.layer is not None and c.layer not in layers:
+                    r.err(f"readiness.levels[{i}].when[{j}].layer",
+                          f"names layer '{c.layer}', which is not in [layers]{closest(c.layer, layers)}"
+                          f"; layers: {valid_list(layers) or 'none'}")
+        if readiness.group_by is not None and sites.grid is not None:
+            r.err("readiness.group_by", "reads a column of the sites layer; grid sites have none")
+    problems.raise_if_fatal()
+    return Analysis(
+        path=path, name=name, crs=crs, study_area=study_area, layers=_freeze(layers),
+        sites=sites, criteria=_freeze(criteria), constraints=_freeze(constraints),
+        weights=weights, profiles=_freeze(profiles), sha256=sha256, raw=_freeze(data),
+        readiness=readiness, live_weights=bool(live),
+    )
+
+
+def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:
+    out = {}
+    for name, spec in data.items():
+        key = f"layers.{name}"
+        if isinstance(spec, str):  # shorthand: name = "file.gpkg"
+            spec = {"path": spec}
+        spec = r.table(spec, key)
+        r.keys(spec, key, _LAYER_KEYS)
+        p = r.text(spec, "path", key)
+        if p is None:
+            if "path" not in spec:
+                r.err(key, "has no 'path'; give the file, relative to the analysis file")
+            continue
+        out[name] = LayerSpec(
+            name=name, path=(base / p), layer=r.text(spec, "layer", key),
+            assume_crs=r.text(spec, "assume_crs", key), encoding=r.text(spec, "encoding", key),
+            label=r.text(spec, "label", key), where=r.text(spec, "where", key),
+        )
+    return out
+
+
+def _parse_sites(r: _Reader, data: dict) -> SitesSpec:
+    r.keys(data, "sites", _SITES_KEYS)
+    grid = None
+    if "grid" in data:
+        g = r.table(data["grid"], "sites.grid")
+        r.keys(g, "sites.grid", _GRID_KEYS)
+        cell = r.number(g, "cell_m", "sites.grid", positive=True)
+        if cell is None and "cell_m" not in g:
+            r.err("sites.grid", "needs 'cell_m', the cell size in metres")
+        shape = r.choice(g, "shape", "sites.grid", ("square", "hex"), "square")
+        if cell is not None and shape is not None:
+            grid = GridSpec(cell_m=cell, shape=shape)
+    layer = r.text(data, "layer", "sites")
+    if grid is None and layer is None and "grid" not in data:
+        r.err("sites", "needs 'layer' (with 'id') or 'grid = { cell_m = ... }'")
+    if grid is not None and layer is not None:
+        r.err("sites", "give either 'layer' or 'grid', not both")
+    if layer is not None and "id" not in data:
+        r.err("sites", "needs 'id', the column with each site's unique identifier")
+    return SitesSpec(
+        layer=layer, id=r.text(data, "id", "sites"), grid=grid,
+        min_area_m2=r.number(data, "min_area_m2", "sites", minimum=0) or 0.0,
+    )
+
+
+def _parse_value(r: _Reader, data: Any, path: str) -> ValueSpec | None:
+    data = r.table(data, path)
+    if not data:
+        return None
+    fn = r.choice(data, "fn", path, VALUE_FNS)
+    if "fn" not in data:
+        r.err(path, f"needs 'fn', one of {valid_list(VALUE_FNS)}")
+    if fn is None:
+        return None
+    r.keys(data, path, _VALUE_KEYS[fn])
+    params = {k: v for k, v in data.items() if k != "fn"}
+    for msg in check_params(fn, params):
+        r.err(path, msg)
+    return ValueSpec(fn=fn, params=_freeze(params))
+
+
+def _parse_criterion(r: _Reader, name: str, data: dict) -> CriterionSpec:
+    key = f"criteria.{name}"
+    r.keys(data, key, _CRITERION_KEYS)
+    kind = r.choice(data, "kind", key, CRITERION_KINDS)
+    if "kind" not in data:
+        r.err(key, f"needs 'kind', one of {valid_list(CRITERION_KINDS)}")
+    if kind is not None:
+        for need in sorted(_KIND_NEEDS[kind] - set(data)):
+            r.err(key, f"kind '{kind}' needs '{need}'")
+        extra = set(data) & {"layer", "field", "classes", "radius_m"} - _KIND_ALLOWS[kind]
+        for k in sorted(extra):
+            r.err(f"{key}.{k}", f"is not used by kind '{kind}'; remove it")
+    classes = None
+    if "classes" in data:
+        c = r.table(data["classes"], f"{key}.classes")
+        for cls, v in c.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                r.err(f"{key}.classes.{cls}", f"must be a score from 0 to 1, not {v!r}")
+        if "field" not in data:
+            r.err(key, "'classes' needs 'field', the column holding the class")
+        classes = _freeze({str(k): float(v) for k, v in c.items()
+                           if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    weight = r.number(data, "weight", key, minimum=0)
+    return CriterionSpec(
+        name=name, kind=kind or "?", layer=r.text(data, "layer", key),
+        field=r.text(data, "field", key), classes=classes,
+        radius_m=r.number(data, "radius_m", key, positive=True),
+        value=_parse_value(r, data.get("value"), f"{key}.value"), weight=weight,
+        missing=r.choice(data, "missing", key, MISSING_POLICIES, DEFAULT_MISSING) or DEFAULT_MISSING,
+        label=_label(r, data, key), unit=r.text(data, "unit", key),
+    )
+
+
+def _label(r: _Reader, data: dict, key: str) -> str | MappingProxyType | None:
+    """A label: text, or text per language (``label = { sv = "...", en = "..." }``)."""
+    v = data.get("label")
+    if isinstance(v, dict):
+        bad = [k for k in v if k not in ("sv", "en")]
+        for k in bad:
+            r.err(f"{key}.label.{k}", f"unknown language{closest(k, ('sv', 'en'))}; use 'sv' and 'en'")
+        if any(not isinstance(x, str) for x in v.values()):
+            r.err(f"{key}.label", "each language's label must be text")
+        return _freeze(v)
+    return r.text(data, "label", key)
+
+
+def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> ConstraintSpec:
+    r.keys(data, key, _CONSTRAINT_KEYS)
+    rules = [k for k in ("min_share", "max_share", "min_distance_m", "max_distance_m") if k in data]
+    conds = [k for k in ("equals", "not_equals", "in", "not_in", "min", "max") if k in data]
+    if "layer" in data and not rules:
+        r.err(key, "a layer condition needs 'min_share', 'max_share', 'min_distance_m' or "
+                   "'max_distance_m'")
+    if "layer" not in data and rules:
+        r.err(key, f"'{rules[0]}' needs 'layer', the layer to measure against")
+    if "field" in data and not conds:
+        r.err(key, "an attribute constraint needs 'equals', 'not_equals', 'in', 'not_in', "
+                   "'min' or 'max'")
+    if conds and "field" not in data:
+        r.err(key, f"'{conds[0]}' needs 'field', a column of the sites layer")
+    if "layer" not in data and "field" not in data:
+        r.err(key, "needs 'layer' (with min_share / max_share / min_distance_m / max_distance_m)"
+                   " or 'field' (with equals / in / min / max)")
+    shares: dict[str, float | None] = {}
+    for k in ("min_share", "max_share"):
+        v = shares[k] = r.number(data, k, key, minimum=0)
+        if v is not None and v > 1:
+            r.err(f"{key}.{k}", f"is a share from 0 to 1, not {v} (use 0.12 for 12 %)")
+
+    return ConstraintSpec(
+        name=name, layer=r.text(data, "layer", key), max_share=shares["max_share"],
+        min_share=shares["min_share"],
+        min_distance_m=r.number(data, "min_distance_m", key, minimum=0),
+        max_distance_m=r.number(data, "max_distance_m", key, minimum=0),
+        field=r.text(data, "field", key), equals=r.scalar(data, "equals", key),
+        not_equals=r.scalar(data, "not_equals", key), in_=r.values(data, "in", key),
+        not_in=r.values(data, "not_in", key),
+        min=r.number(data, "min", key), max=r.number(data, "max", key),
+        label=r.text(data, "label", key),
+    )
+
+
+def _parse_weights(r: _Reader, data: dict) -> WeightsSpec:
+    r.keys(data, "weights", _WEIGHTS_KEYS)
+    method = r.choice(data, "method", "weights", ("direct", "ahp"), "direct") or "direct"
+    pairs = []
+    for i, p in enumerate(data.get("pairwise", []) or []):
+        ok = (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str)
+              and isinstance(p[1], str) and isinstance(p[2], (int, float))
+              and not isinstance(p[2], bool) and math.isfinite(p[2]) and p[2] > 0)
+        if not ok:
+            r.err(f"weights.pairwise[{i}]", f"must be [\"a\", \"b\", factor > 0], not {p!r}")
+            continue
+        pairs.append((p[0], p[1], float(p[2])))
+    if method == "ahp" and not pairs:
+        r.err("weights", "method 'ahp' needs 'pairwise' comparisons of every pair of criteria")
+    if method == "direct" and "pairwise" in data:
+        r.err("weights.pairwise", "is only used with method = \"ahp\"; add it")
+    cr = r.number(data, "max_consistency_ratio", "weights", minimum=0)
+    return WeightsSpec(method=method, pairwise=tuple(pairs),
+                       max_consistency_ratio=0.1 if cr is None else cr)
+
+
+def _parse_profile(r: _Reader, name: str, data: dict) -> ProfileSpec:
+    key = f"profiles.{name}"
+    r.keys(data, key, _PROFILE_KEYS)
+    weights = {}
+    for c, w in r.table(data.get("weights"), f"{key}.weights").items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            r.err(f"{key}.weights.{c}", f"must be a finite number of at least 0, not {w!r}")
+        else:
+            weights[c] = float(w)
+    cons = {}
+    for c, spec in r.table(data.get("constraints"), f"{key}.constraints").items():
+        cons[c] = r.table(spec, f"{key}.constraints.{c}")
+    return ProfileSpec(
+        name=name, weights=_freeze(weights),
+        min_area_m2=r.number(data, "min_area_m2", key, minimum=0),
+        constraints=_freeze(cons), label=r.text(data, "label", key),
+    )
+
+
+def _cross_check(r: _Reader, layers: dict, sites: SitesSpec, study_area: str | None,
+                 criteria: dict, constraints: dict, weights: WeightsSpec,
+                 profiles: dict) -> None:
+    """Checks that need several tables: layer names, weights, profiles."""
+
+    def need_layer(name: str | None, where: str) -> None:
+        if name is not None and name not in layers:
+            r.err(where, f"names layer '{name}', which is not in [layers]"
+                         f"{closest(name, layers)}; layers: {valid_list(layers) or 'none'}")
+
+    need_layer(study_area, "analysis.study_area")
+    need_layer(sites.layer, "sites.layer")
+    if sites.grid is not None and study_area is None:
+        r.err("sites.grid", "a grid needs 'analysis.study_area', the layer the grid covers")
+    for c in criteria.values():
+        need_layer(c.layer, f"criteria.{c.name}.layer")
+        if c.kind == "attribute" and sites.grid is not None:
+            r.err(f"criteria.{c.name}", "kind 'attribute' reads a column of the sites layer; "
+                                        "grid sites have none")
+    for c in constraints.values():
+        need_layer(c.layer, f"constraints.{c.name}.layer")
+    if not criteria:
+        r.err("criteria", "no criteria: add at least one [criteria.NAME] table")
+    if weights.method == "ahp":
+        for c in criteria.values():
+            if c.weight is not None:
+                r.err(f"criteria.{c.name}.weight", "with weights.method = \"ahp\" no criterion "
+                                                   "has its own weight; remove it")
+        for i, (a, b, _) in enumerate(weights.pairwise):
+            for n in (a, b):
+                if n not in criteria:
+                    r.err(f"weights.pairwise[{i}]", f"unknown criterion '{n}'"
+                                                    f"{closest(n, criteria)}")
+    elif criteria and all(c.weight == 0 for c in criteria.values() if c.weight is not None) \
+            and all(c.weight is not None for c in criteria.values()):
+        r.err("criteria", "every weight is 0; give at least one criterion a weight above 0")
+    for p in profiles.values():
+        for c in p.weights:
+            if c not in criteria:
+                r.err(f"profiles.{p.name}.weights.{c}",
+                      f"unknown criterion{closest(c, criteria)}; criteria: {valid_list(criteria)}")
+        if p.weights and not any(p.weights.values()):
+            r.err(f"profiles.{p.name}.weights", "every weight is 0; give one a weight above 0")
+        for c, spec in p.constraints.items():
+            key = f"profiles.{p.name}.constraints.{c}"
+            r.keys(spec, key, _CONSTRAINT_KEYS)
+            if c not in constraints:
+                _parse_constraint(r, c, spec, key)  # a new constraint: must be whole
+                need_layer(spec.get("layer"), f"{key}.layer")
+
+
+def constraint_from_dict(name: str, data: dict, *, where: str) -> ConstraintSpec:
+    """Build a constraint from a raw table (used for constraints a profile adds)."""
+    problems = ProblemList()
+    spec = _parse_constraint(_Reader(problems, ""), name, data, where)
+    problems.raise_if_fatal()
+    return spec

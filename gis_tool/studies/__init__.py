@@ -1,0 +1,1 @@
+"""Studies built on a scored result: investor inquiries, sensitivity and comparison."""

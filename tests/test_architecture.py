@@ -1,0 +1,67 @@
+"""The house rules of docs/architecture.md, checked on every test run.
+
+- The flow runs one way: a layer imports only the layers below it (import-linter's
+  ``layers`` contract in pyproject.toml).
+- Imports sit at the top of a module; only optional heavy extras (Dask, ipywidgets,
+  IPython) are imported where they are used.
+- No module grows past about 450 lines.
+- Old flat module paths (``gis_tool.maps``) still import, as the same module.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "gis_tool"
+LAZY_OK = {"dask", "dask_geopandas", "distributed", "ipywidgets", "IPython"}
+MAX_LINES = 470
+
+
+def test_layers_contract_is_kept():
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
+
+
+def _function_imports(path: Path) -> list[str]:
+    bad = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    names = [a.name.split(".")[0] for a in inner.names]
+                elif isinstance(inner, ast.ImportFrom):
+                    names = [(inner.module or "").split(".")[0]] if inner.level == 0 else ["(relative)"]
+                else:
+                    continue
+                bad += [f"{path.relative_to(ROOT)}:{inner.lineno} {n}" for n in names if n not in LAZY_OK]
+    return bad
+
+
+def test_no_imports_inside_functions():
+    bad = [b for p in sorted(PACKAGE.rglob("*.py")) for b in _function_imports(p)]
+    assert not bad, bad
+
+
+def test_modules_stay_small():
+    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, long
+
+
+@pytest.mark.parametrize("old,new", [("maps", "publish.maps"), ("config", "spec.analysis"),
+                                     ("pipeline", "engine.pipeline"), ("outputs", "publish.outputs")])
+def test_old_module_paths_still_import(old, new):
+    assert importlib.import_module(f"gis_tool.{old}") is importlib.import_module(f"gis_tool.{new}")
+
+
+def test_package_api_is_the_functions():
+    import gis_tool
+
+    assert callable(gis_tool.inquiry) and callable(gis_tool.sensitivity) and callable(gis_tool.compare)
+    assert gis_tool.run_analysis.__module__ == "gis_tool.engine.pipeline"
