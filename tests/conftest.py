@@ -19,6 +19,16 @@ def sq(x: float, y: float, w: float, h: float | None = None):
     return box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + (w if h is None else h))
 
 
+@pytest.fixture(scope="session")
+def demo_result():
+    """The bundled demo, run once for the whole test session: for tests that only read it
+    (a test that changes a Result works on ``rescore``'s copy, never on this one)."""
+    from gis_tool import run_analysis
+    from gis_tool.inputs.demo import get_path
+
+    return run_analysis(get_path("alingsas"))
+
+
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     for name, gdf in layers.items():
         gdf.to_file(path, layer=name, driver="GPKG", engine="pyogrio")

@@ -15,11 +15,6 @@ from gis_tool.inputs.demo import get_path
 GPKG = get_path("alingsas_gpkg")
 
 
-@pytest.fixture(scope="module")
-def demo_result():
-    return run_analysis(get_path("alingsas"))
-
-
 def test_generator_reproduces_committed_file(tmp_path):
     fresh = demo_data.write_demo(tmp_path / "again.gpkg")
     committed = [n for n, _ in pyogrio.list_layers(GPKG)]

@@ -41,7 +41,7 @@ def test_docstring_examples(module):
 def test_no_template_source_is_built_from_text():
     """Jinja template source is always a literal: no ``Template(f"...")``, ``Element(...)``
     with markup, or ``from_string`` on a variable anywhere in the package (text reaches a
-    page only as data: :class:`gis_tool.publish.maps._Markup`)."""
+    page only as data: :class:`gis_tool.publish.map_page.Markup`)."""
     import ast
 
     bad = []

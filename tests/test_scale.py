@@ -63,12 +63,10 @@ def test_overview_cells_keep_the_best_score(small_world):
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_the_single_machine_result():
+def test_dask_local_cluster_gives_the_single_machine_result(demo_result):
     pytest.importorskip("dask_geopandas")
-    from gis_tool.inputs.demo import get_path
-
-    one = run_analysis(get_path("alingsas"))
-    dist = run_analysis(get_path("alingsas"), scheduler="local")
+    one = demo_result
+    dist = run_analysis(one.analysis, scheduler="local")
     assert len(one.sites) > 3000
     for c in one.criteria:
         a, b = one.sites[f"{c}_raw"].to_numpy(), dist.sites[f"{c}_raw"].to_numpy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -82,7 +84,7 @@ def test_rescore_equals_a_run_with_those_weights(attr_world):
 
 
 def test_rescore_with_weights_by_hand(attr_world):
-    r = run_analysis(attr_world).rescore(weights={"a": 3, "b": 1})   # c gets 0
+    r = run_analysis(attr_world).rescore(weights={"a": 3, "b": 1, "c": 0})
     s = r.sites.set_index("site_id")
     assert s.loc["s1", "score"] == pytest.approx(100 * (0.75 * 0.9 + 0.25 * 0.2))
     assert r.sites["site_id"].tolist() == run_analysis(attr_world).sites["site_id"].tolist()  # rows stay
@@ -91,6 +93,72 @@ def test_rescore_with_weights_by_hand(attr_world):
     assert r.top(3)["site_id"].tolist() == ["best", "s1", "s4"]   # s1 0.725, s4 0.6
     with pytest.raises(InputError, match="did you mean 'a'"):
         r.rescore(weights={"aa": 1})
+
+
+def test_partial_weights_change_only_the_named_criteria(attr_world):
+    """File weights a = b = c = 1; {"a": 2} doubles a only: weights 2/4, 1/4, 1/4."""
+    base = run_analysis(attr_world)
+    r = base.rescore(weights={"a": 2})
+    assert r.weights.values == {"a": 0.5, "b": 0.25, "c": 0.25}
+    s1 = VALUES["s1"]
+    assert r.sites.set_index("site_id").loc["s1", "score"] == pytest.approx(100 * (0.5 * s1[0] + 0.25 * s1[1]
+                                                                                   + 0.25 * s1[2]))
+    # relative to the weights the result was scored with: a profile's, then the last set
+    assert base.rescore(profile="only_b").rescore(weights={"a": 1}).weights.values == {"a": 0.5, "b": 0.5, "c": 0.0}
+    assert r.rescore(weights={"b": 0}).weights.values == pytest.approx({"a": 2 / 3, "b": 0.0, "c": 1 / 3})
+
+
+@pytest.mark.parametrize("bad,words", [({"a": -1}, "weights.a: must be a finite number of at least 0"),
+                                       ({"a": float("nan")}, "weights.a"), ({"b": float("inf")}, "weights.b"),
+                                       ({"a": 0, "b": 0, "c": 0}, "every weight is 0"),
+                                       ({"a": "2"}, "weights.a")])
+def test_bad_weights_refused(attr_world, bad, words):
+    with pytest.raises(InputError, match=re.escape(words)):
+        run_analysis(attr_world).rescore(weights=bad)
+
+
+@pytest.fixture
+def minarea_world(tmp_path):
+    """Seven parcels; profile "big" needs 8 500 m2 and municipal land ("k")."""
+    sizes = [60, 120, 80, 150, 100, 90, 130]       # square sides, m
+    ids = [f"p{i}" for i in range(len(sizes))]
+    parcels = gpd.GeoDataFrame({"pid": ids, "a": [0.9, 0.1, 0.8, 0.5, 0.7, 0.3, 0.6],
+                                "own": ["k", "k", "k", "p", "k", "k", "p"]},
+                               geometry=[sq(300 * i, 0, w) for i, w in enumerate(sizes)], crs=CRS)
+    write_gpkg(tmp_path / "m.gpkg", {"parcels": parcels})
+    return write_toml(tmp_path / "m.toml", """
+        [layers.parcels]
+        path = "m.gpkg"
+        layer = "parcels"
+        [sites]
+        layer = "parcels"
+        id = "pid"
+        [criteria.a]
+        kind = "attribute"
+        field = "a"
+        [criteria.size]
+        kind = "area"
+        value = { fn = "linear", best = 20000, worst = 0 }
+        [profiles.big]
+        min_area_m2 = 8500
+        [profiles.big.constraints.own]
+        field = "own"
+        equals = "k"
+        """)
+
+
+def test_rescore_with_minimum_area_ranks_like_the_run(minarea_world):
+    """A profile with a minimum area and a constraint: rescore ranks exactly as
+    ``run --profile`` (ranks 1..n over the eligible sites, no gaps)."""
+    toml = minarea_world
+    ran = run_analysis(toml, profile="big").sites.set_index("site_id")
+    re_ = run_analysis(toml).rescore(profile="big").sites.set_index("site_id")
+    assert sorted(ran.index) == sorted(re_.index) == ["p1", "p3", "p4", "p6"]   # p5 is 8 100 m2
+    assert ran["rank"].dropna().astype(int).sort_values().tolist() == [1, 2]   # p3, p6 are private
+    for col in ("rank", "score", "eligible", "excluded_by"):
+        assert ran[col].astype(str).to_dict() == re_.loc[ran.index, col].astype(str).to_dict(), col
+    cmp = compare(run_analysis(toml), profiles=["big"]).set_index("site_id")
+    assert cmp["rank_big"].dropna().astype(int).to_dict() == ran["rank"].dropna().astype(int).to_dict()
 
 
 def test_dominant_site_is_first_in_every_draw(attr_world):
@@ -200,17 +268,15 @@ def test_result_map_is_the_published_page(attr_world, tmp_path):
 
 
 @pytest.mark.browser
-def test_live_weights_page_rescores_like_python(tmp_path):
+def test_live_weights_page_rescores_like_python(tmp_path, demo_result):
     """Move sliders in the published page; every eligible site's score and rank equal
     Result.rescore with the same weights."""
-    import json
 
-    from gis_tool.inputs.demo import get_path
     from gis_tool.publish.maps import save_map, site_map
 
     from . import browser
 
-    r = run_analysis(get_path("alingsas"), lang="en")
+    r = demo_result
     page = save_map(site_map(r, lang="en", live_weights=True), tmp_path / "map.html")
     res = browser.probe(page, """
         var status0 = document.querySelector('.gt-live-status').innerText;
@@ -240,7 +306,34 @@ def test_live_weights_page_rescores_like_python(tmp_path):
         assert (got["rank"].astype(int) == e.loc[got.index, "rank"].astype(int)).all()
 
     check(res["moved"], r.rescore(weights=res["w"]))
-    prof = r.analysis.profiles["logistics"].weights
-    check(res["logistics"], r.rescore(weights=dict(prof)))
+    check(res["logistics"], r.rescore(profile="logistics"))   # its weights, constraints and minimum area
     check(res["reset"], r)
-    assert json.dumps(res["w"])  # the weights the page used
+    published = {k: round(v, 2) for k, v in r.weights.values.items()}   # the sliders' 0.01 steps
+    assert res["w"] == {**published, "motorway": 0.9, "price": 0.5, "station": 0}
+
+
+@pytest.mark.browser
+def test_live_page_profile_applies_constraints_and_minimum_area(minarea_world, tmp_path):
+    """The page's profile picker ranks as ``run --profile big``: the small and the private
+    parcels are excluded (with the reason), the rest ranked 1..n with Python's scores."""
+    from gis_tool.publish.maps import save_map, site_map
+
+    from . import browser
+
+    r = run_analysis(minarea_world, lang="en")
+    page = save_map(site_map(r, lang="en", live_weights=True), tmp_path / "map.html")
+    res = browser.probe(page, """
+        var sel = document.querySelector('.gt-live-profile'); sel.value = 'big';
+        sel.dispatchEvent(new Event('change'));
+        var why = {}; gisTool.sites.eachLayer(function (l) { var p = l.feature.properties;
+            if (!p.eligible) why[p.site_id] = p.excluded_by; });
+        done({scores: gisTool.liveScores(), why: why});
+    """)
+    assert res.get("error") is None, res
+    run = run_analysis(minarea_world, profile="big").sites.set_index("site_id")
+    ok = run[run["eligible"]]
+    assert {k: v[1] for k, v in res["scores"].items()} == ok["rank"].astype(int).to_dict()
+    for k, (score, _) in res["scores"].items():
+        assert score == pytest.approx(float(ok.loc[k, "score"]), abs=1e-9)
+    assert set(res["why"]) == {"p0", "p2", "p5", "p3", "p6"}
+    assert "minimum area (8,500 m²)" in res["why"]["p5"] and res["why"]["p3"].startswith("own")

@@ -44,6 +44,7 @@
       return x < y ? -1 : (x > y ? 1 : 0);
     });
     ranked.forEach(function (p, i) { p.rank = i + 1; });
+    G.sitesCfg.eligible = ranked.length;
     G.sitesCfg.criteria.forEach(function (c) { c.weight = nw[c.key]; });
     var labels = [];
     for (var i = 0; i < Math.min(live.top, ranked.length); i++) {
@@ -62,6 +63,22 @@
     var out = {};
     G.sites.eachLayer(function (lyr) { var p = lyr.feature.properties; if (p.eligible) out[p.site_id] = [p.score, p.rank]; });
     return out;
+  };
+
+  /* A profile's eligibility: the sites its constraints or minimum area exclude (with the
+     reason) are drawn and listed as excluded, as in a run with that profile; null puts
+     the published eligibility back. */
+  G.applyProfile = function (prof) {
+    G.sites.eachLayer(function (lyr) {
+      var p = lyr.feature.properties;
+      if (p._published === undefined) p._published = [p.eligible, p.excluded_by];
+      if (!prof || !prof.excluded) { p.eligible = p._published[0]; p.excluded_by = p._published[1]; }
+      else {
+        var why = prof.excluded[String(p.site_id)];
+        p.eligible = why === undefined; p.excluded_by = why === undefined ? "" : why;
+      }
+      if (!p.eligible) { p.score = null; p.rank = null; }
+    });
   };
 
   G.setWeights = function (w, exact) {
@@ -85,8 +102,9 @@
         var o = L.DomUtil.create("option", "", sel); o.value = name; o.textContent = name;
       });
       sel.addEventListener("change", function () {
-        if (sel.value) G.setWeights(cfg.profiles[sel.value]);
-        else G.setWeights(cfg.weights, true);
+        var prof = sel.value ? cfg.profiles[sel.value] : null;
+        G.applyProfile(prof);
+        G.setWeights(prof ? prof.weights : cfg.weights, true);
       });
       cfg.criteria.forEach(function (k, i) {
         var row = L.DomUtil.create("label", "gt-live-row", d);
@@ -108,7 +126,9 @@
       var status = L.DomUtil.create("div", "gt-live-status", d);
       var reset = L.DomUtil.create("button", "gt-live-reset", d);
       reset.type = "button"; reset.textContent = T.reset;
-      reset.addEventListener("click", function () { sel.value = ""; G.setWeights(cfg.weights, true); G.liveStatus(false); });
+      reset.addEventListener("click", function () {
+        sel.value = ""; G.applyProfile(null); G.setWeights(cfg.weights, true); G.liveStatus(false);
+      });
       L.DomUtil.create("div", "gt-legend-note", d).textContent = T.note;
       G.liveStatus = function (changed) {
         status.textContent = changed ? T.differs : T.same;

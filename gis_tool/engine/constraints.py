@@ -6,7 +6,9 @@ is excluded where the condition fails.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -105,3 +107,23 @@ def attribute_constraint(spec: ConstraintSpec, column: pd.Series) -> ConstraintR
     col = column.reset_index(drop=True)
     m = SiteMeasures(np.empty(len(col), dtype=object), {}, pd.DataFrame({spec.field: col}))
     return constraint_result(spec, m)
+
+
+Reasons = defaultdict[int, list[str]]  # site position -> the reasons it is excluded (only excluded sites)
+
+
+def reason_text(reasons: Reasons, n: int) -> np.ndarray:
+    """``excluded_by`` for ``n`` sites: each site's reasons, ``; ``-separated ("" when none)."""
+    text = np.full(n, "", dtype=object)
+    for i, r in reasons.items():
+        text[i] = "; ".join(r)
+    return text
+
+
+def add_exclusions(res: Any, excluded: np.ndarray, reasons: Reasons) -> None:
+    """Mark the sites a constraint excludes and add its reason to theirs (in place)."""
+    excluded |= res.excluded
+    for i in np.flatnonzero(res.excluded).tolist():
+        reasons[i].append(res.reasons[i])
+
+

@@ -6,12 +6,10 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,268 +17,28 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ..errors import GisToolError, InputError, Problem, closest, valid_list
-from ..inputs.layers import LayerReport, LoadedLayer, geometry_family, read_layer
+from ..errors import InputError, Problem, closest, valid_list
+from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..progress import advance
-from ..spec.analysis import Analysis, ConstraintSpec, CriterionSpec, constraint_from_dict, load_analysis
+from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
 from . import readiness as ready
 from .conditions import SiteMeasures
-from .constraints import constraint_result
+from .constraints import Reasons, add_exclusions, constraint_result, reason_text  # noqa: F401
 from .distributed import measure_on_cluster
-from .measures import apply_missing, measure, need_polygons, to_values, unit_of
-from .score import id_order, rank_array, score_arrays, weighted_score
+from .measures import apply_missing, measure, need_polygons, to_values
+from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
+from .result import (  # noqa: F401  (the result types, importable from here too)
+    Explanation,
+    Result,
+    ScoreCache,
+    best_first,
+    view,
+)
+from .score import id_order, weighted_score
 from .sites import filter_sites, grid_sites, sites_from_layer
-from .weights import Weights, ahp, normalise
 
 log = logging.getLogger(__name__)
 
-
-
-@dataclass
-class Explanation:
-    """Why a site scored what it did."""
-
-    site_id: str
-    score: float | None
-    rank: int | None
-    eligible: bool
-    excluded_by: list[str]
-    criteria: list[dict[str, Any]]
-    points_to_next_rank: float | None
-    points_to_top10: float | None
-    readiness: dict[str, Any] | None = None
-
-    def __str__(self) -> str:
-        head = f"site {self.site_id}: "
-        if not self.eligible:
-            head += "excluded: " + "; ".join(self.excluded_by)
-        else:
-            head += f"score {self.score:.1f}, rank {self.rank}"
-        rows = [f"  {c['name']:<20} raw {_raw_text(c['raw']):>12} {c['unit'] or '':<6} value "
-                f"{c['value']:.2f} x weight {c['weight']:.3f} = {c['points']:.1f} points"
-                for c in self.criteria if c["points"] is not None]
-        tail = []
-        if self.points_to_next_rank is not None and self.rank is not None:
-            tail.append(f"  {self.points_to_next_rank:.1f} points short of rank {self.rank - 1}"
-                        if self.points_to_next_rank > 0.05 else f"  tied with rank {self.rank - 1}")
-        if self.points_to_top10:
-            tail.append(f"  {self.points_to_top10:.1f} points short of the top 10")
-        r = self.readiness
-        if r is not None:
-            tail.append(f"  readiness level {r['level']} ({r['label']}), lead time "
-                        f"{r['lead_time_months']:g} months")
-            if r["next_level_needs"]:
-                tail.append(f"  {r['next_level_needs']}")
-            if r["cost_to_ready_sek"] is not None and r["cost_to_ready_sek"] > 0:
-                tail.append(f"  to build-ready: {r['cost_to_ready_sek']:,.0f} SEK".replace(",", " ")
-                            + (f", {r['months_to_ready']:g} months"
-                               if r["months_to_ready"] is not None else ""))
-        return "\n".join([head, *rows, *tail])
-
-
-Reasons = defaultdict[int, list[str]]  # site position -> the reasons it is excluded (only excluded sites)
-
-
-@dataclass
-class ScoreCache:
-    """What re-scoring needs from a run, so that it never measures again.
-
-    Arrays are in the order of ``Result.sites`` (best first), except ``measures``,
-    ``missing_excluded`` and ``missing_reasons``, which are in the order the sites were
-    built; ``positions`` maps the first to the second.
-    """
-
-    criteria: list[str]
-    values: np.ndarray        # n x k values 0..1, unrounded
-    tie_key: np.ndarray       # site-id order, the tie-break of ranks
-    area: np.ndarray          # m2
-    positions: np.ndarray
-    measures: SiteMeasures
-    missing_excluded: np.ndarray
-    missing_reasons: Reasons
-    min_area_m2: float
-
-    def take(self, order: np.ndarray) -> ScoreCache:
-        return dataclasses.replace(self, values=self.values[order], tie_key=self.tie_key[order],
-                                   area=self.area[order], positions=self.positions[order])
-
-
-_KEEP: Any = object()
-
-
-@dataclass
-class Result:
-    """A finished analysis: the scored sites and everything needed to explain them."""
-
-    analysis: Analysis
-    profile: str | None
-    sites: gpd.GeoDataFrame
-    weights: Weights
-    criteria: dict[str, CriterionSpec]
-    constraints: dict[str, ConstraintSpec]
-    layers: dict[str, gpd.GeoDataFrame]
-    reports: dict[str, LayerReport]
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    missing: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dropped_sites: dict[str, int] = field(default_factory=dict)
-    lang: str = "sv"
-    readiness: ready.Readiness | None = None
-    score_cache: ScoreCache | None = field(default=None, repr=False)
-
-    def rescore(self, weights: dict[str, float] | None = None, profile: str | None = _KEEP) -> Result:
-        """The same sites scored with other weights or another profile, without measuring
-        again: raw values, values and constraint measures come from this run.
-
-        Parameters
-        ----------
-        weights
-            Relative weights by criterion (normalised; criteria left out get 0). Default:
-            the profile's weights, or the analysis's.
-        profile
-            A profile of the analysis (its weights, constraints and minimum area), or None
-            for the analysis without a profile. Default: this run's profile. A profile can
-            only drop sites: sites a larger minimum area of this run dropped stay out.
-
-        Returns
-        -------
-        Result
-            A new result; this one is unchanged.
-        """
-        c = self.score_cache
-        if c is None:
-            raise ValueError("this result has no score cache (it was read back from files); "
-                             "run the analysis again to re-score it")
-        prof = self.profile if profile is _KEEP else profile
-        raw_w, min_area, cons = resolve_profile(self.analysis, prof)
-        if weights is not None:
-            unknown = [k for k in weights if k not in self.criteria]
-            if unknown:
-                raise InputError(f"weights: unknown criterion '{unknown[0]}'"
-                                 f"{closest(unknown[0], self.criteria)}; criteria: "
-                                 f"{valid_list(self.criteria)}")
-            w = normalise({n: float(weights.get(n, 0.0)) for n in self.criteria})
-        else:
-            w = _weights(self.analysis, raw_w, prof)
-        same_cons = cons == self.constraints
-        if same_cons:
-            excluded = ~self.sites["eligible"].to_numpy(dtype=bool)
-            reasons = None
-        else:
-            excluded, reasons = _exclusions(cons, c)
-        wv = np.array([w.values.get(n, 0.0) for n in c.criteria])
-        points, score = score_arrays(c.values, wv, ~excluded)
-        rank = rank_array(score, c.tie_key)
-        # Rows keep this run's order (top() and the outputs order by rank); a larger
-        # minimum area drops sites.
-        keep = c.area >= min_area if min_area > c.min_area_m2 else None
-        out = self.sites.copy(deep=False)
-        out["score"] = score
-        out["rank"] = pd.arrays.IntegerArray(rank, rank == 0)
-        if reasons is not None:
-            out["eligible"] = ~excluded
-            out["excluded_by"] = reasons
-        for j, n in enumerate(c.criteria):
-            out[f"{n}_points"] = points[:, j]
-        if keep is not None:
-            out, c = out[keep], c.take(np.flatnonzero(keep))
-        return dataclasses.replace(self, sites=out, weights=w, profile=prof, constraints=cons,
-                                   score_cache=c)
-
-    def map(self, *, lang: str | None = None, top: int = 10) -> Any:
-        """The interactive map (a folium map: shown inline in Jupyter, saved with
-        :func:`gis_tool.save_map`); the same escaped, self-contained page as map.html.
-
-        A convenience: the map is drawn by the publish layer, found through the
-        ``gis_tool.views`` entry point ``map`` (the engine never imports drawing code)."""
-        return view("map")(self, lang=lang or self.lang, top=top)
-
-    def explore(self, *, lang: str | None = None, show_map: bool = True) -> Any:
-        """Sliders per weight and a profile picker that re-score live (needs ipywidgets).
-
-        Returns a :class:`gis_tool.publish.explore.Explorer` (the ``gis_tool.views`` entry
-        point ``explore``); display it in a notebook cell.
-        """
-        return view("explore")(self, lang=lang or self.lang, show_map=show_map)
-
-    def supply(self) -> pd.DataFrame | None:
-        """Land supply per readiness level (``supply.csv``); None without ``[readiness]``."""
-        spec = self.analysis.readiness
-        return None if spec is None else ready.supply_table(self.sites, spec, self.lang)
-
-    def supply_target(self) -> dict[str, Any] | None:
-        """Whether the readiness target is met, and the shortfall in hectares."""
-        spec = self.analysis.readiness
-        return None if spec is None else ready.target_status(self.sites, spec)
-
-    def priorities(self) -> pd.DataFrame | None:
-        """The "plan next" sites, cheapest build-ready hectares first (``priorities.csv``)."""
-        spec = self.analysis.readiness
-        return None if spec is None else ready.priorities(self.sites, spec)
-
-    def explain(self, site_id: str) -> Explanation:
-        """Points per criterion, raw values, exclusions and the gap to the next ranks."""
-        sid = str(site_id)
-        if sid not in self.sites.index:
-            raise KeyError(f"no site '{sid}'{closest(sid, self.sites.index[:100000])}")
-        row = self.sites.loc[sid]
-        rows = []
-        for name, spec in self.criteria.items():
-            pts = row[f"{name}_points"]
-            rows.append({"name": name, "kind": spec.kind, "raw": _num(row[f"{name}_raw"]),
-                         "unit": unit_of(spec), "value": _num(row[f"{name}_value"]),
-                         "weight": self.weights.values.get(name, 0.0),
-                         "points": None if pd.isna(pts) else float(pts)})
-        eligible = bool(row["eligible"])
-        score = None if pd.isna(row["score"]) else float(row["score"])
-        rank = None if pd.isna(row["rank"]) else int(row["rank"])
-        to_next = to_top = None
-        if eligible and rank is not None:
-            by_rank = self.sites.dropna(subset=["rank"]).set_index("rank")["score"]
-            if rank > 1:
-                to_next = float(by_rank.loc[rank - 1] - score)
-            to_top = float(by_rank.loc[10] - score) if rank > 10 and 10 in by_rank.index else 0.0
-        excl = [p for p in str(row["excluded_by"]).split("; ") if p]
-        rd = None
-        if self.readiness is not None:
-            rd = {"level": int(row["readiness_level"]), "label": str(row["readiness_label"]),
-                  "lead_time_months": float(row["lead_time_months"]),
-                  "next_level_needs": str(row["next_level_needs"] or ""),
-                  "cost_to_ready_sek": _num(row["cost_to_ready_sek"]),
-                  "months_to_ready": _num(row["months_to_ready"])}
-        return Explanation(sid, score, rank, eligible, excl, rows, to_next, to_top, rd)
-
-    def top(self, n: int = 10) -> gpd.GeoDataFrame:
-        """The ``n`` best eligible sites, best first."""
-        return self.sites.dropna(subset=["rank"]).sort_values("rank").head(n)
-
-    def best_first(self) -> gpd.GeoDataFrame:
-        """All sites by rank, then the excluded ones by id (the order of the outputs)."""
-        return best_first(self.sites)
-
-
-def view(name: str) -> Callable[..., Any]:
-    """The function that shows a result as ``name`` ("map", "explore"), registered by the
-    publish layer as an entry point of group ``gis_tool.views`` (as xarray finds its
-    backends), so that the engine never imports the layers above it."""
-    found = [ep for ep in entry_points(group="gis_tool.views") if ep.name == name]
-    if not found:
-        raise GisToolError(f"no '{name}' view is installed; reinstall gis-tool (pip install -e .)")
-    return cast(Callable[..., Any], found[0].load())
-
-
-def _raw_text(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"
-    return str(v)
-
-
-def _num(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    return float(v) if isinstance(v, (int, float, np.number)) else v
 
 
 @contextmanager
@@ -367,7 +125,7 @@ def check_inputs(analysis: str | Path | Analysis, profile: str | None = None
     """Read every input as a run would, then check what a run would refuse on that data;
     every problem at once (``gis-tool layers check``)."""
     a = analysis if isinstance(analysis, Analysis) else load_analysis(analysis)
-    _, _, cons = resolve_profile(a, profile)
+    cons = resolve(a, profile).constraints
     loaded, problems = load_inputs(a, cons)
     if not problems:
         problems = check_with_data(a, {k: v.gdf for k, v in loaded.items()}, cons)
@@ -383,45 +141,6 @@ def _check_crs(analysis: Analysis) -> None:
     if not crs.is_projected:
         raise InputError(f"{analysis.path.name}: analysis.crs '{analysis.crs}' is not projected "
                          "(distances and areas need metres); use \"EPSG:3006\" (SWEREF 99 TM)")
-
-
-def resolve_profile(analysis: Analysis, profile: str | None
-                    ) -> tuple[dict[str, float | None], float, dict[str, ConstraintSpec]]:
-    """Weights, minimum area and constraints with a profile applied."""
-    weights = {n: c.weight for n, c in analysis.criteria.items()}
-    min_area = analysis.sites.min_area_m2
-    cons = dict(analysis.constraints)
-    if profile is None:
-        return weights, min_area, cons
-    if profile not in analysis.profiles:
-        raise InputError(f"--profile: no profile '{profile}' in {analysis.path.name}"
-                         f"{closest(profile, analysis.profiles)}; profiles: "
-                         f"{valid_list(analysis.profiles) or 'none'}")
-    p = analysis.profiles[profile]
-    if p.weights:
-        weights = {n: p.weights.get(n, 0.0) for n in analysis.criteria}
-    if p.min_area_m2 is not None:
-        min_area = max(min_area, p.min_area_m2)
-    for name, over in p.constraints.items():
-        where = f"profiles.{profile}.constraints.{name}"
-        if name in cons:
-            merged = {k: v for k, v in dataclasses.asdict(cons[name]).items() if v is not None}
-            merged.pop("name")
-            if "in_" in merged:
-                merged["in"] = list(merged.pop("in_"))
-            merged |= dict(over)
-            cons[name] = constraint_from_dict(name, merged, where=where)
-        else:
-            cons[name] = constraint_from_dict(name, dict(over), where=where)
-    return weights, min_area, cons
-
-
-def _weights(analysis: Analysis, raw: dict[str, float | None], profile: str | None) -> Weights:
-    uses_profile = profile is not None and bool(analysis.profiles[profile].weights)
-    if analysis.weights.method == "ahp" and not uses_profile:
-        return ahp(list(analysis.criteria), analysis.weights.pairwise,
-                   max_cr=analysis.weights.max_consistency_ratio)
-    return normalise({k: 1.0 if v is None else v for k, v in raw.items()})
 
 
 def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_area: float
@@ -476,10 +195,9 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     with _step(timings, "read analysis"):
         a = analysis if isinstance(analysis, Analysis) else load_analysis(analysis)
         _check_crs(a)
-        raw_w, min_area, cons = resolve_profile(a, profile)
-        if min_area_m2 is not None:
-            min_area = min_area_m2
-        weights = _weights(a, raw_w, profile)
+        prof = resolve(a, profile)
+        min_area = prof.min_area_m2 if min_area_m2 is None else min_area_m2
+        weights, cons = prof.weights, prof.constraints
     with _step(timings, "load layers"):
         loaded, problems = load_inputs(a, cons)
         if problems:
@@ -517,7 +235,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     for k, (name, spec) in enumerate(cons.items(), start=len(a.criteria)):
         with _step(timings, f"constraint {name}", (k, n_steps)):
             _check_condition_layer(spec, layers, f"constraints.{name}", columns, a.path.name)
-            _add_exclusions(constraint_result(spec, measures), excluded, reasons)
+            add_exclusions(constraint_result(spec, measures), excluded, reasons)
     readiness = None
     if a.readiness is not None:
         with _step(timings, "readiness"):
@@ -553,42 +271,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                   criteria=dict(a.criteria), constraints=cons, layers=layers,
                   reports={k: v.report for k, v in loaded.items()}, timings=timings,
                   warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
-                  readiness=readiness, score_cache=cache)
-
-
-def best_first(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Sites by rank, excluded sites after them by id; returned as is when already so."""
-    r = sites["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
-    if np.all(r[1:] >= r[:-1]):
-        tail = sites["site_id"].to_numpy(dtype=str)[np.isinf(r)]
-        if np.all(tail[1:] >= tail[:-1]):
-            return sites
-    return sites.iloc[np.lexsort((sites["site_id"].to_numpy(dtype=str), r))]
-
-
-def reason_text(reasons: Reasons, n: int) -> np.ndarray:
-    """``excluded_by`` for ``n`` sites: each site's reasons, ``; ``-separated ("" when none)."""
-    text = np.full(n, "", dtype=object)
-    for i, r in reasons.items():
-        text[i] = "; ".join(r)
-    return text
-
-
-def _add_exclusions(res: Any, excluded: np.ndarray, reasons: Reasons) -> None:
-    """Mark the sites a constraint excludes and add its reason to theirs (in place)."""
-    excluded |= res.excluded
-    for i in np.flatnonzero(res.excluded).tolist():
-        reasons[i].append(res.reasons[i])
-
-
-def _exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndarray, np.ndarray]:
-    """Constraints evaluated again from the cached measures (a profile changed them)."""
-    excluded = c.missing_excluded.copy()
-    reasons: Reasons = defaultdict(list, {i: list(r) for i, r in c.missing_reasons.items()})
-    for spec in cons.values():
-        _add_exclusions(constraint_result(spec, c.measures), excluded, reasons)
-    text = reason_text(reasons, len(excluded))
-    return excluded[c.positions], text[c.positions]
+                  readiness=readiness, score_cache=cache, raw_weights=prof.raw_weights)
 
 
 def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str,

@@ -13,17 +13,39 @@ import numpy as np
 import pandas as pd
 
 
+def _total(points: np.ndarray) -> np.ndarray:
+    """The sum over criteria (axis 1), criterion by criterion in order: the same additions,
+    and so the same last digit, as the live page's script and every weight set."""
+    total = np.zeros(points.shape[:1] + points.shape[2:])
+    for j in range(points.shape[1]):
+        total = total + points[:, j]
+    return total
+
+
 def score_arrays(values: np.ndarray, weights: np.ndarray, eligible: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Points (n x k, weight x value x 100, rounded to 1e-6) and scores (their sum).
+    """Points (n x k, value x weight x 100, rounded to 1e-6) and scores (their sum, rounded
+    to 1e-6 and clipped to 0..100).
 
     Excluded sites (``eligible`` False) get NaN points and score.
     """
     points = np.round(values * weights * 100.0, 6)
     points[~eligible] = np.nan
-    score = np.clip(np.round(points.sum(axis=1), 6), 0.0, 100.0)
+    score = np.clip(np.round(_total(points), 6), 0.0, 100.0)
     score[~eligible] = np.nan
     return points, score
+
+
+def scores_for(values: np.ndarray, weight_sets: np.ndarray) -> np.ndarray:
+    """Scores (n x d) of every site under every weight set (k x d), each computed exactly
+    as :func:`score_arrays` computes one."""
+    points = np.round(values[:, :, None] * weight_sets[None, :, :] * 100.0, 6)
+    return np.clip(np.round(_total(points), 6), 0.0, 100.0)
+
+
+def rank_key(score: np.ndarray) -> np.ndarray:
+    """What ranks compare: the score to 1e-9, so that equal scores tie exactly."""
+    return np.round(score, 9)
 
 
 def id_order(ids: Any) -> np.ndarray:
@@ -50,7 +72,7 @@ def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = Fal
     n = len(score)
     by_key = np.empty(n, dtype=np.int64)
     by_key[tie_key] = np.arange(n)
-    s = np.round(score[by_key], 9)
+    s = rank_key(score[by_key])
     ok = ~np.isnan(s)
     idx = by_key[ok]
     order = idx[np.argsort(-s[ok], kind="stable")]

@@ -9,12 +9,8 @@ script through an escaping function, never as markup.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import html
-import re
-from importlib import resources
-from pathlib import Path
 from typing import Any, cast
 
 import folium
@@ -22,18 +18,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import xstatic.pkg.leaflet as xl
-from branca.element import Element, Figure, MacroElement
-from jinja2 import Template
+from branca.element import Figure
 
 from ..engine.pipeline import best_first
 from ..engine.sites import grid_sites
+from ..engine.weights import normalise
 from ..errors import InputError
 from ..inputs.layers import geometry_family
 from ..spec.analysis import GridSpec
 from ..studies.inquiry import request_summary
 from . import map_data as _md
-from . import strict_json
 from .charts import GROUP_COLOURS
 from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data, ...)
     OVERVIEW_CELLS,
@@ -44,6 +38,23 @@ from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data
     map_data,
     map_manifest,
     map_scale,
+)
+from .map_page import (  # noqa: F401  (render_map, save_map, safe_json: importable from here too)
+    Data,
+    Layer,
+    Markup,
+    Script,
+    asset,
+    data_call,
+    geoms_json,
+    html_text,
+    leaflet_assets,
+    payload,
+    render_map,
+    rows_json,
+    safe_json,
+    save_map,
+    script_safe,
 )
 from .map_styles import SCORE_COLOURS, layer_style
 
@@ -87,141 +98,6 @@ TEXT = {
 }
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
 CANVAS_OVER = 1500  # features; above this the map draws on a canvas
-_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
-         "{": "\\u007b"}
-
-
-def safe_json(obj: Any) -> str:
-    """JSON that is safe inside a ``<script>``: no NaN, and no ``<``, ``>`` or ``&``."""
-    return _script_safe(strict_json.dumps(obj))
-
-
-def _script_safe(text: str) -> str:
-    """JSON text that cannot close its script element, and in which no Jinja delimiter
-    (``{{``, ``{%``, ``{#``) survives: a brace followed by one is written ``\\u007b``. JSON's
-    own braces are never followed by those, so only braces inside strings change."""
-    return re.sub("[<>&\u2028\u2029]|\\{(?=[{%#])", lambda m: _SAFE[m.group(0)], text)
-
-
-def _geoms_json(gdf: gpd.GeoDataFrame, tolerance: float) -> str:
-    """Geometries as a JSON array in WGS 84, simplified for display and rounded to ~0.1 m."""
-    g = gdf.geometry.to_numpy()
-    if tolerance:
-        g = shapely.simplify(g, tolerance, preserve_topology=True)
-    g = gpd.GeoSeries(g, crs=gdf.crs).to_crs(4326).to_numpy()
-    # Integer micro-degrees (~0.1 m), stored as offsets from the geometry's first position
-    # ("o"): short numbers, exact in the page, rings still closed. map.js adds the origin
-    # back (decodeGeometry) and divides by 1e6 (toLatLng).
-    coords = np.round(shapely.get_coordinates(g) * 1e6)
-    counts = shapely.get_num_coordinates(g)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    origin = np.zeros((len(g), 2))
-    has = counts > 0
-    origin[has] = coords[starts[has]]
-    g = shapely.set_coordinates(g.copy(), coords - np.repeat(origin, counts, axis=0))
-    parts = [f'{{"o":[{int(x)},{int(y)}],{text[1:]}' for (x, y), text in
-             zip(origin, shapely.to_geojson(g))]
-    return "[" + ",".join(parts).replace(".0,", ",").replace(".0]", "]") + "]"
-
-
-def _rows_json(df: pd.DataFrame) -> str:
-    """Rows as arrays (compact); NaN becomes null, dates and other values become text."""
-    clean = pd.DataFrame(index=df.index)
-    for c in df.columns:
-        s = df[c]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            clean[c] = s.astype(object).where(s.notna(), None)
-        else:
-            clean[c] = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                             or v is pd.NA else str(v))
-    text = clean.to_json(orient="values", double_precision=2, force_ascii=False)
-    return _script_safe(text)
-
-
-class _OwnRender(MacroElement):
-    """A macro element rendered without handing its output back to Jinja.
-
-    branca's ``MacroElement.render`` wraps each macro's output in ``Element(text)``,
-    which compiles that text as a new template: any data inside it would be evaluated.
-    gis-tool's elements put their output on the page as :class:`_Markup` instead.
-    """
-
-    def render(self, **kwargs: Any) -> str:
-        figure = cast(Figure, self.get_root())
-        macros = self._template.module.__dict__
-        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
-            if part in macros:
-                target.add_child(_Markup(macros[part](self, kwargs)), name=self.get_name())
-        for child in self._children.values():
-            child.render(**kwargs)
-        return ""
-
-
-class _Markup(Element):
-    """Markup of gis-tool's own (a title, a style, a script, a macro's output).
-
-    The markup is passed to a fixed template as data, so no text in it, a title from
-    an analysis file included, is ever read as Jinja source.
-    """
-
-    _template = Template("{{ this.markup }}")
-
-    def __init__(self, markup: str):
-        super().__init__()
-        self.markup = markup
-
-
-class _Script(_OwnRender):
-    """A folium layer or setup call whose JavaScript is gis-tool's own."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = {{ this.call }};
-{% endmacro %}""")
-
-    def __init__(self, call: str):
-        super().__init__()
-        self._name = "GisTool"
-        self.call = call
-
-
-def html_text(text: str) -> str:
-    """Text for folium's HTML labels (layer names): escaped, and with its braces as
-    character references, so that folium's own templates never see ``{{`` or ``{%``."""
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
-
-
-class _Layer(folium.map.Layer, _OwnRender):
-    """A layer of gis-tool's own in the layer control (folium's Layer adds it to the map
-    when shown, then :class:`_OwnRender` puts its script on the page)."""
-
-    _template = _Script._template
-
-    def __init__(self, call: str, name: str, show: bool = True):
-        super().__init__(name=html_text(name), overlay=True, control=True, show=show)
-        self._name = "GisToolLayer"
-        self.call = call
-
-
-def _asset(name: str) -> str:
-    return resources.files("gis_tool.assets").joinpath(name).read_text(encoding="utf-8")
-
-
-def _leaflet() -> tuple[str, str]:
-    base = Path(xl.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def inline(m: re.Match) -> str:
-        img = base / "images" / m.group(1)
-        data = base64.b64encode(img.read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{data})"
-
-    css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
-    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
-    return js, css
-
-
 def _bins() -> list[dict[str, Any]]:
     return [{"from": i * 20, "to": (i + 1) * 20, "colour": c} for i, c in enumerate(SCORE_COLOURS)]
 
@@ -255,7 +131,7 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
         vals = data.values if data.values is not None else s[keys].to_numpy(dtype=float)
         cfg["liveValues"] = {"columns": keys, "rows": np.nan_to_num(vals, nan=0.0).tolist()}
     tol = 0.5 if len(s) > 5000 else 0.2
-    return _payload(cfg, _geoms_json(s, tol), _rows_json(df))
+    return payload(cfg, geoms_json(s, tol), rows_json(df))
 
 
 def _readiness_cfg(info: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
@@ -267,37 +143,6 @@ def _readiness_cfg(info: dict[str, Any] | None, lang: str) -> dict[str, Any] | N
     if target is not None:
         target = {**target, "label": in_language(target["label"], lang, str(target["level"]))}
     return {"levels": levels, "target": target, "demand": info.get("demand")}
-
-
-def _payload(cfg: dict[str, Any], geoms: str, rows: str) -> str:
-    """One layer's data as a JSON document (already safe inside a script element)."""
-    return f'{{"cfg":{safe_json(cfg)},"geoms":{geoms},"rows":{rows}}}'
-
-
-class _Data(_OwnRender):
-    """A layer's data in an inert ``<script type="application/json">`` element.
-
-    The browser parses it with ``JSON.parse``, much faster than a script literal, and
-    never runs it.
-    """
-
-    _template = Template("""
-{% macro html(this, kwargs) %}
-<script type="application/json" id="{{ this.element_id }}">{{ this.payload }}</script>
-{% endmacro %}""")
-
-    def __init__(self, element_id: str, payload: str):
-        super().__init__()
-        self._name = "GisToolData"
-        self.element_id = element_id
-        self.payload = payload
-
-
-def _data_call(m: folium.Map, fn: str, payload: str) -> str:
-    n = sum(1 for k in m._children if k.startswith("gt_data_"))
-    element_id = f"gt-data-{n}"
-    m.add_child(_Data(element_id, payload), name=f"gt_data_{n}")
-    return f'gisTool.{fn}(gisTool.data("{element_id}"))'
 
 
 def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, bool]:
@@ -312,7 +157,7 @@ def _layer_call(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> tuple[str, b
     js = {k: v for k, v in cfg.items() if k != "show"}
     js.update(key=name, title=name, tooltip=tip, columns=keep)
     tol = 1.0 if geometry_family(gdf) != "point" else 0
-    return _payload(js, _geoms_json(gdf, tol), _rows_json(df)), cfg["show"]
+    return payload(js, geoms_json(gdf, tol), rows_json(df)), cfg["show"]
 
 
 def _best_sites(data: MapData, k: int) -> MapData:
@@ -355,7 +200,7 @@ def _overview_call(hexes: gpd.GeoDataFrame, T: dict[str, str]) -> str:
     cfg = {"style": styles["x"], "styleBy": "class", "styles": styles, "key": "overview",
            "title": T["overview"], "tooltip": "best_score",
            "columns": ["best_score", "sites", "eligible", "class"]}
-    return _payload(cfg, _geoms_json(df, 1.0), _rows_json(pd.DataFrame(df[cfg["columns"]])))
+    return payload(cfg, geoms_json(df, 1.0), rows_json(pd.DataFrame(df[cfg["columns"]])))
 
 
 def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> str:
@@ -364,7 +209,7 @@ def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> st
     df = pd.DataFrame(gdf[cols]).reset_index(drop=True)
     cfg = {"style": style, "key": name, "title": name, "tooltip": cols[0] if cols else None,
            "columns": cols}
-    return _payload(cfg, _geoms_json(gdf, 0.2), _rows_json(df))
+    return payload(cfg, geoms_json(gdf, 0.2), rows_json(df))
 
 
 def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None,
@@ -416,14 +261,14 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     m = folium.Map(tiles=None, prefer_canvas=n_features > CANVAS_OVER, control_scale=False,
                    zoom_snap=0.25)
     m.default_js, m.default_css = [], []
-    js, css = _leaflet()
+    js, css = leaflet_assets()
     root = cast(Figure, m.get_root())
     title_text = title or data.name
-    root.header.add_child(_Markup(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
-    root.header.add_child(_Markup(f"<style>{css}</style>"), name="gt_leaflet_css")
-    root.header.add_child(_Markup(f"<style>{_asset('map.css')}</style>"), name="gt_css")
-    root.header.add_child(_Markup(f"<script>{js}</script>"), name="gt_leaflet_js")
-    root.header.add_child(_Markup(f"<script>{_asset('map.js')}</script>"), name="gt_js")
+    root.header.add_child(Markup(f"<title>{html.escape(title_text)}</title>"), name="gt_title")
+    root.header.add_child(Markup(f"<style>{css}</style>"), name="gt_leaflet_css")
+    root.header.add_child(Markup(f"<style>{asset('map.css')}</style>"), name="gt_css")
+    root.header.add_child(Markup(f"<script>{js}</script>"), name="gt_leaflet_js")
+    root.header.add_child(Markup(f"<script>{asset('map.js')}</script>"), name="gt_js")
     light = folium.FeatureGroup(name=html.escape(T["base_light"]), overlay=False, show=True)
     light.add_to(m)
     folium.TileLayer("OpenStreetMap", name=html.escape(T["base_osm"]), overlay=False,
@@ -433,19 +278,19 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     b = zoom_to.to_crs(4326).total_bounds
     bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
     # Fit the view first, so that layers are drawn once at the right zoom.
-    m.add_child(_Script(f"{m.get_name()}.fitBounds({safe_json(bounds)})"))
+    m.add_child(Script(f"{m.get_name()}.fitBounds({safe_json(bounds)})"))
     # Drawing order: areas, then the scored sites, then lines and points on top.
     fams = {k: geometry_family(g) for k, g in data.layers.items() if len(g)}
     areas = [k for k, f in fams.items() if f == "polygon"]
     for name in areas:
         _add_input_layer(m, name, data, T)
     if overview is not None:
-        _Layer(_data_call(m, "vectorLayer", _overview_call(overview, T)), T["overview"]).add_to(m)
-    _Layer(_data_call(m, "sitesLayer", _sites_call(data, lang, top, marks, live_weights)),
+        Layer(data_call(m, "vectorLayer", _overview_call(overview, T)), T["overview"]).add_to(m)
+    Layer(data_call(m, "sitesLayer", _sites_call(data, lang, top, marks, live_weights)),
            T["sites"]).add_to(m)
     for name, gdf, style in overlays or []:
         if len(gdf):
-            _Layer(_data_call(m, "vectorLayer", _overlay_call(name, gdf, style)), name).add_to(m)
+            Layer(data_call(m, "vectorLayer", _overlay_call(name, gdf, style)), name).add_to(m)
     for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
         _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -470,11 +315,11 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
                              html.escape(T["base_none"]): "#ffffff",
                              html.escape(T["base_osm"]): "#e0e0e0"},
              "initialBase": html.escape(T["base_light"]), "readiness": rd}
-    setup_el = _Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
+    setup_el = Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
     m.add_child(setup_el)
     if live_weights:
-        root.header.add_child(_Markup(f"<script>{_asset('live.js')}</script>"), name="gt_live_js")
-        m.add_child(_Script(f"gisTool.livePanel({m.get_name()}, {safe_json(_live_cfg(data, lang, top))})"))
+        root.header.add_child(Markup(f"<script>{asset('live.js')}</script>"), name="gt_live_js")
+        m.add_child(Script(f"gisTool.livePanel({m.get_name()}, {safe_json(_live_cfg(result, data, lang, top))})"))
     return m
 
 
@@ -482,25 +327,49 @@ LIVE_TEXT = {
     "sv": {"title": "Vikter (live)", "profile": "Profil", "published": "Publicerade vikter",
            "reset": "Återställ", "differs": "Rangordningen skiljer sig från den publicerade körningen",
            "same": "Som den publicerade körningen",
-           "note": "Poäng räknas om i sidan; restriktioner som publicerade."},
+           "note": "Poäng räknas om i sidan; en profil tillämpar också sina restriktioner och sin minsta areal.",
+           "min_area": "mindre än profilens minsta areal ({m2} m²)"},
     "en": {"title": "Weights (live)", "profile": "Profile", "published": "Published weights",
            "reset": "Reset", "differs": "Ranking differs from the published run",
-           "same": "As the published run", "note": "Scores are recomputed in the page; constraints as published."},
+           "same": "As the published run",
+           "note": "Scores are recomputed in the page; a profile also applies its constraints and minimum area.",
+           "min_area": "smaller than the profile's minimum area ({m2} m²)"},
 }
 
 
-def _live_cfg(data: MapData, lang: str, top: int) -> dict[str, Any]:
+def _live_cfg(result: Any, data: MapData, lang: str, top: int) -> dict[str, Any]:
+    """The live panel's settings: each profile as ``Result.rescore(profile=...)`` resolves
+    it (its normalised weights, and the sites it excludes, with the reason), so that the
+    page ranks exactly as ``gis-tool run --profile`` does."""
     keys = [c["key"] for c in data.criteria]
     return {"criteria": keys, "labels": [in_language(c["label"], lang, c["key"]) for c in data.criteria],
             "weights": {c["key"]: float(c["weight"]) for c in data.criteria},
-            "profiles": {n: {k: w.get(k, 0.0) for k in keys} for n, w in data.profiles.items()},
+            "profiles": _live_profiles(result, data, keys, lang),
             "top": top, "text": LIVE_TEXT[lang]}
+
+
+def _live_profiles(result: Any, data: MapData, keys: list[str], lang: str) -> dict[str, Any]:
+    if getattr(result, "score_cache", None) is None:   # read back from files: weights only
+        return {n: {"weights": normalise({k: w.get(k, 0.0) for k in keys}).values, "excluded": None}
+                for n, w in data.profiles.items()}
+    shown = set(data.sites["site_id"])
+    out = {}
+    for name in result.analysis.profiles:
+        r = result.rescore(profile=name)
+        s = r.sites
+        bad = s[~s["eligible"].to_numpy(dtype=bool)]
+        excluded = {i: str(t) for i, t in zip(bad["site_id"], bad["excluded_by"]) if i in shown}
+        small = shown - set(s["site_id"])      # under the profile's minimum area: no candidates
+        note = LIVE_TEXT[lang]["min_area"].format(m2=_fmt_int(int(r.resolved_profile().min_area_m2), lang))
+        excluded |= dict.fromkeys(sorted(small), note)
+        out[name] = {"weights": {k: r.weights.values.get(k, 0.0) for k in keys}, "excluded": excluded}
+    return out
 
 
 def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str]) -> None:
     payload, show = _layer_call(name, data.layers[name], data)
     label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
-    _Layer(_data_call(m, "vectorLayer", payload), label, show=show).add_to(m)
+    Layer(data_call(m, "vectorLayer", payload), label, show=show).add_to(m)
 
 
 def _fmt_int(n: int, lang: str) -> str:
@@ -511,31 +380,6 @@ def _fmt_int(n: int, lang: str) -> str:
 def _fmt_num(v: float, lang: str) -> str:
     s = f"{v:,.1f}".removesuffix(".0")
     return s.replace(",", " ").replace(".", ",") if lang == "sv" else s
-
-
-def render_map(m: folium.Map) -> str:
-    """The map as one self-contained HTML page.
-
-    Raises
-    ------
-    RuntimeError
-        When the page would load a script or stylesheet from elsewhere.
-    """
-    page = m.get_root().render()
-    external = re.findall(r'<(?:script|link)[^>]+(?:src|href)\s*=\s*["\']?(?:https?:)?//', page)
-    if external:
-        raise RuntimeError(f"the map would load external assets: {external[:3]}")
-    return page
-
-
-def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write the map to ``path`` through a temporary file."""
-    path = Path(path)
-    page = render_map(m)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 INQUIRY_TEXT = {

@@ -9,21 +9,33 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from ..errors import InputError, ProblemList, closest, valid_list
-from .readiness import ReadinessSpec, parse_readiness
+from .model import (  # noqa: F401  (the analysis objects, importable from here too)
+    DEFAULT_MISSING,
+    MISSING_POLICIES,
+    Analysis,
+    ConstraintSpec,
+    CriterionSpec,
+    GridSpec,
+    LayerSpec,
+    ProfileSpec,
+    SitesSpec,
+    ValueSpec,
+    WeightsSpec,
+    _freeze,
+)
+from .reader import Reader as _Reader
+from .readiness import parse_readiness
 from .value_params import VALUE_FNS, check_params
 
 CRITERION_KINDS = (
     "distance", "overlap", "nearest_attribute", "count_within", "attribute", "area",
     "compactness",
 )
-MISSING_POLICIES = ("worst", "exclude", "error")
-DEFAULT_MISSING = "worst"
 
 _ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights"}
 _LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where"}
@@ -66,251 +78,6 @@ _KIND_ALLOWS = {
     "area": set(),
     "compactness": set(),
 }
-
-
-def _is_scalar(v: Any) -> bool:
-    if isinstance(v, float):
-        return math.isfinite(v)
-    return isinstance(v, (str, int, bool))
-
-
-def _freeze(d: dict[str, Any]) -> MappingProxyType:
-    return MappingProxyType(dict(d))
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """An input layer named in ``[layers.NAME]``."""
-
-    name: str
-    path: Path
-    layer: str | None = None
-    assume_crs: str | None = None
-    encoding: str | None = None
-    label: str | None = None
-    where: str | None = None
-
-
-@dataclass(frozen=True)
-class GridSpec:
-    """A square or hexagonal grid of candidate cells."""
-
-    cell_m: float
-    shape: str = "square"
-
-
-@dataclass(frozen=True)
-class SitesSpec:
-    """Where candidate sites come from."""
-
-    layer: str | None = None
-    id: str | None = None
-    min_area_m2: float = 0.0
-    grid: GridSpec | None = None
-
-
-@dataclass(frozen=True)
-class ValueSpec:
-    """A value function: its name and parameters."""
-
-    fn: str
-    params: MappingProxyType = field(default_factory=lambda: _freeze({}))
-
-
-@dataclass(frozen=True)
-class CriterionSpec:
-    """One criterion: a raw measure, a value function and a weight."""
-
-    name: str
-    kind: str
-    layer: str | None = None
-    field: str | None = None
-    classes: MappingProxyType | None = None
-    radius_m: float | None = None
-    value: ValueSpec | None = None
-    weight: float | None = None
-    missing: str = DEFAULT_MISSING
-    label: str | MappingProxyType | None = None
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class ConstraintSpec:
-    """One hard exclusion: by a layer (share or distance) or by an attribute of the site."""
-
-    name: str
-    layer: str | None = None
-    max_share: float | None = None
-    min_share: float | None = None
-    min_distance_m: float | None = None
-    max_distance_m: float | None = None
-    field: str | None = None
-    equals: Any = None
-    not_equals: Any = None
-    in_: tuple | None = None
-    not_in: tuple | None = None
-    min: float | None = None
-    max: float | None = None
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class WeightsSpec:
-    """How weights are set: per criterion (``direct``) or by AHP."""
-
-    method: str = "direct"
-    pairwise: tuple[tuple[str, str, float], ...] = ()
-    max_consistency_ratio: float = 0.1
-
-
-@dataclass(frozen=True)
-class ProfileSpec:
-    """An investor profile: replacement weights, and tighter area or constraints."""
-
-    name: str
-    weights: MappingProxyType
-    min_area_m2: float | None = None
-    constraints: MappingProxyType = field(default_factory=lambda: _freeze({}))
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """A whole analysis file, validated."""
-
-    path: Path
-    name: str
-    crs: str
-    study_area: str | None
-    layers: MappingProxyType
-    sites: SitesSpec
-    criteria: MappingProxyType
-    constraints: MappingProxyType
-    weights: WeightsSpec
-    profiles: MappingProxyType
-    sha256: str
-    raw: MappingProxyType
-    readiness: ReadinessSpec | None = None
-    live_weights: bool = False
-
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent
-
-
-class _Reader:
-    """Typed access to a TOML table that records every problem with its key path.
-
-    A table with a misspelt key (one that has a close valid key) reports only that: the
-    problems that follow from it in the same table ("needs 'min' or 'max'") are dropped,
-    so that the message names the root cause.
-    """
-
-    def __init__(self, problems: ProblemList, fname: str):
-        self.problems = problems
-        self.fname = fname
-        self.misspelt: set[str] = set()
-
-    def err(self, key: str, msg: str) -> None:
-        if key in self.misspelt:
-            return
-        self.problems.add(f"{self.fname}: {key}", msg)
-
-    def table(self, data: Any, key: str) -> dict:
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            self.err(key, f"must be a table, not {type(data).__name__}")
-            return {}
-        return data
-
-    def keys(self, data: dict, key: str, allowed: set[str]) -> None:
-        for k in data:
-            if k not in allowed:
-                where = f"{key}.{k}" if key else k
-                hint = closest(k, allowed)
-                self.err(where, f"unknown key{hint}; valid keys: {valid_list(allowed)}")
-                if hint:
-                    self.misspelt.add(key)
-
-    def number(self, data: dict, key: str, path: str, *, positive: bool = False,
-               minimum: float | None = None, maximum: float | None = None,
-               integer: bool = False) -> float | None:
-        """A finite number (``nan`` and ``inf`` are refused), optionally whole and in range."""
-        v = data.get(key)
-        if v is None:
-            return None
-        where = f"{path}.{key}" if path else key
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.err(where, f"must be a number, not {v!r}")
-            return None
-        if not math.isfinite(v):
-            self.err(where, f"must be a finite number, not {v}")
-            return None
-        if integer and v != int(v):
-            self.err(where, f"must be a whole number, not {v:g}")
-            return None
-        if positive and v <= 0:
-            self.err(where, f"must be greater than 0, not {v:g}")
-            return None
-        if minimum is not None and v < minimum:
-            self.err(where, f"must be at least {minimum:g}, not {v:g}")
-            return None
-        if maximum is not None and v > maximum:
-            self.err(where, f"must be at most {maximum:g}, not {v:g}")
-            return None
-        return float(v)
-
-    def boolean(self, data: dict, key: str, path: str) -> bool | None:
-        """true or false (a text such as "no" is refused, not read as true)."""
-        v = data.get(key)
-        if v is None or isinstance(v, bool):
-            return v
-        self.err(f"{path}.{key}", f"must be true or false, not {v!r}")
-        return None
-
-    def scalar(self, data: dict, key: str, path: str) -> Any:
-        """A single value to compare with (text, number or true/false), or None."""
-        v = data.get(key)
-        if v is None or _is_scalar(v):
-            return v
-        self.err(f"{path}.{key}", f"must be a text, a finite number or true/false, not {v!r}")
-        return None
-
-    def values(self, data: dict, key: str, path: str) -> tuple | None:
-        """A list of single values (``in = ["kommun", "stat"]``), or None."""
-        v = data.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, list):
-            self.err(f"{path}.{key}", f"must be a list, e.g. {key} = [\"kommun\", \"stat\"]")
-            return None
-        bad = [x for x in v if not _is_scalar(x)]
-        if bad:
-            self.err(f"{path}.{key}", f"holds {bad[0]!r}; each item must be a text, a finite number or "
-                                      "true/false")
-            return None
-        return tuple(v)
-
-    def text(self, data: dict, key: str, path: str) -> str | None:
-        v = data.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, str) or not v.strip():
-            self.err(f"{path}.{key}", f"must be a non-empty text, not {v!r}")
-            return None
-        return v
-
-    def choice(self, data: dict, key: str, path: str, choices: tuple[str, ...],
-               default: str | None = None) -> str | None:
-        v = data.get(key, default)
-        if v is None:
-            return None
-        if v not in choices:
-            self.err(f"{path}.{key}", f"unknown value {v!r}{closest(str(v), choices)}; "
-                                      f"valid values: {valid_list(choices)}")
-            return None
-        return v
 
 
 def load_analysis(path: str | Path) -> Analysis:

@@ -10,9 +10,10 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import closest, valid_list
+from .reader import Reader
 
 READINESS_KEYS = {"levels", "demand_ha_per_year", "group_by", "target", "costs", "schedule",
                   "quadrants"}
@@ -21,20 +22,6 @@ TARGET_KEYS = {"level", "min_eligible_ha"}
 COST_KEYS = {"sek", "sek_per_m2", "sek_per_m", "months"}
 QUADRANT_KEYS = {"high_score", "market_level", "plan_level"}
 SCHEDULES = ("parallel", "sequence")
-
-
-class Reader(Protocol):
-    """What the analysis-file reader offers (see ``config._Reader``)."""
-
-    def err(self, key: str, msg: str) -> None: ...
-    def table(self, data: Any, key: str) -> dict: ...
-    def keys(self, data: dict, key: str, allowed: set[str]) -> None: ...
-    def number(self, data: dict, key: str, path: str, *, positive: bool = False,
-               minimum: float | None = None, maximum: float | None = None,
-               integer: bool = False) -> float | None: ...
-    def text(self, data: dict, key: str, path: str) -> str | None: ...
-    def choice(self, data: dict, key: str, path: str, choices: tuple[str, ...],
-               default: str | None = None) -> str | None: ...
 
 
 @dataclass(frozen=True)

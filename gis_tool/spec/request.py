@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InputError, ProblemList, closest, valid_list
-from .analysis import ConstraintSpec, _Reader
+from .model import ConstraintSpec
+from .reader import Reader as _Reader
 
 INQUIRY_KEYS = {"name", "profile", "min_area_m2", "max_area_m2", "min_readiness",
                 "max_lead_time_months", "near_miss", "combine", "top", "company", "contact",

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ..engine.pipeline import Result
-from ..engine.score import id_order
+from ..engine.score import id_order, rank_key, scores_for
 from ..errors import InputError, closest, valid_list
 
 SWEEP_STEPS = np.round(np.linspace(-0.5, 0.5, 11), 2)
-CHUNK_CELLS = 20_000_000  # sites x draws per block: bounds memory (160 MB of float64)
+CHUNK_CELLS = 20_000_000  # sites x criteria x draws per block: bounds memory (160 MB of float64)
 
 
 @dataclass
@@ -97,10 +97,10 @@ def ranks_for(values: np.ndarray, weights: np.ndarray, tie_key: np.ndarray) -> n
     by_id = np.argsort(tie_key, kind="stable")     # rows in id order: a stable sort keeps it
     v = values[by_id]
     ranks = np.empty((n, d), dtype=np.int32)
-    step = max(1, CHUNK_CELLS // max(n, 1))
+    step = max(1, CHUNK_CELLS // max(n * values.shape[1], 1))   # the points are n x k x step
     for j0 in range(0, d, step):
         w = weights[:, j0:j0 + step]
-        scores = np.round(v @ w * 100.0, 9)
+        scores = rank_key(scores_for(v, w))
         order = np.argsort(-scores, axis=0, kind="stable")
         r = np.empty_like(order)
         np.put_along_axis(r, order, np.arange(1, n + 1)[:, None], axis=0)
