@@ -22,7 +22,7 @@ MOVED = {
     **{m: f"engine.{m}" for m in ("sites", "criteria", "measures", "values", "weights", "conditions",
                                   "constraints", "readiness", "score", "pipeline", "distributed")},
     "inquiry": "studies.inquiry", "sensitivity": "studies.sensitivity",
-    **{m: f"publish.{m}" for m in ("text", "strict_json", "map_data", "map_styles", "maps", "static_maps",
+    **{m: f"publish.{m}" for m in ("strict_json", "map_data", "map_styles", "maps", "static_maps",
                                    "charts", "report", "pdf_text", "qgis_style", "outputs", "folders",
                                    "explore")},
 }

@@ -32,7 +32,7 @@ def test_mypy_clean():
 
 
 @pytest.mark.parametrize("module", ["gis_tool.engine.values", "gis_tool.engine.weights", "gis_tool.errors",
-                                    "gis_tool.publish.text", "gis_tool.publish.strict_json"])
+                                    "gis_tool.text", "gis_tool.publish.strict_json"])
 def test_docstring_examples(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted > 0

@@ -336,4 +336,4 @@ def test_live_page_profile_applies_constraints_and_minimum_area(minarea_world, t
     for k, (score, _) in res["scores"].items():
         assert score == pytest.approx(float(ok.loc[k, "score"]), abs=1e-9)
     assert set(res["why"]) == {"p0", "p2", "p5", "p3", "p6"}
-    assert "minimum area (8,500 m²)" in res["why"]["p5"] and res["why"]["p3"].startswith("own")
+    assert "minimum area (8 500 m²)" in res["why"]["p5"] and res["why"]["p3"].startswith("own")

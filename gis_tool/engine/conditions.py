@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..inputs.layers import attribute_text
 from ..spec.analysis import ConstraintSpec
+from ..text import integer, percent
 from .criteria import distance_to, overlap_share
 
 SHARE_RULES = ("min_share", "max_share")
@@ -86,12 +87,11 @@ class Check:
 
 
 def _pct(share: float) -> str:
-    p = share * 100
-    return f"{p:.0f} %" if abs(p - round(p)) < 0.05 or p >= 10 else f"{p:.1f} %"
+    return percent(share)
 
 
 def _metres(d: float) -> str:
-    return f"{d:,.0f} m".replace(",", " ")
+    return f"{integer(d)} m"
 
 
 def as_text(v: object) -> str | None:

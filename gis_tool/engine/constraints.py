@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..spec.analysis import ConstraintSpec
+from ..text import integer
 from .conditions import FIELD_RULES, Check, SiteMeasures, evaluate
 from .conditions import as_text as _t
 
@@ -28,10 +29,6 @@ class ConstraintResult:
     reasons: np.ndarray
 
 
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}".replace(",", " ")
-
-
 def _layer_reason(name: str, c: Check, v: float) -> str:
     if c.rule in ("min_share", "max_share"):
         pct = int(np.round(v * 100))
@@ -39,7 +36,7 @@ def _layer_reason(name: str, c: Check, v: float) -> str:
         if c.rule == "min_share":
             return text + f" (min {c.bound * 100:g} %)"
         return text + (f" (max {c.bound * 100:g} %)" if c.bound else "")
-    where = f"{_fmt(v)} m from {c.subject}" if np.isfinite(v) else f"no feature in {c.subject}"
+    where = f"{integer(v)} m from {c.subject}" if np.isfinite(v) else f"no feature in {c.subject}"
     return f"{name}: {where} ({'min' if c.rule == 'min_distance_m' else 'max'} {c.bound:g} m)"
 
 

@@ -15,35 +15,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..engine import readiness as ready
+from ..text import chart_text, decimal, words
 from .map_styles import level_colours
-from .text import chart_text
 
 DPI = 200
 GROUP_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                  "#666666", "#1f78b4", "#b2df8a"]
-TEXT = {
-    "sv": {"supply_title": "Markreserv för verksamheter per beredskapsnivå",
-           "ha": "Hektar (möjliga platser)", "cumulative": "Denna nivå eller högre",
-           "target": "Mål: {ha} ha på nivå {lv} eller högre", "other": "Övrigt",
-           "level0": "{label}: {ha} ha (visas ej)", "met": "uppfyllt", "short": "{ha} ha saknas",
-           "ready_title": "Beredskap mot lämplighet (möjliga platser)",
-           "score": "Lämplighetspoäng (0–100)", "level": "Beredskapsnivå",
-           "market_now": "Marknadsför nu", "plan_next": "Planera härnäst",
-           "size": "Punktens yta ∝ tomtens areal", "high": "Hög poäng ≥ {s}"},
-    "en": {"supply_title": "Business land supply by readiness level",
-           "ha": "Hectares (eligible sites)", "cumulative": "This level or higher",
-           "target": "Target: {ha} ha at level {lv} or higher", "other": "Other",
-           "level0": "{label}: {ha} ha (not shown)", "met": "met", "short": "{ha} ha short",
-           "ready_title": "Readiness against suitability (eligible sites)",
-           "score": "Suitability score (0–100)", "level": "Readiness level",
-           "market_now": "Market now", "plan_next": "Plan next",
-           "size": "Dot area ∝ plot area", "high": "High score ≥ {s}"},
-}
-
-
-def _num(v: float, lang: str, digits: int = 1) -> str:
-    s = f"{v:,.{digits}f}"
-    return s.replace(",", " ").replace(".", ",") if lang == "sv" else s
+TEXT = words.CHARTS
 
 
 def supply_chart(result: Any) -> Figure:
@@ -73,20 +51,20 @@ def supply_chart(result: Any) -> Figure:
     cum = np.cumsum(total.reindex(levels).fillna(0).to_numpy()[::-1])[::-1]
     ax.plot(x, cum, "o-", color="#333333", lw=1.5, label=T["cumulative"])
     for xi, c in zip(x, cum):
-        ax.annotate(_num(c, result.lang, 0), (xi, c), textcoords="offset points", xytext=(0, 6),
+        ax.annotate(decimal(c, result.lang, 0), (xi, c), textcoords="offset points", xytext=(0, 6),
                     ha="center", fontsize=8)
     target = result.supply_target()
     if target is not None:
-        status = T["met"] if target["met"] else T["short"].format(ha=_num(target["shortfall_ha"], result.lang))
+        status = T["met"] if target["met"] else T["short"].format(ha=decimal(target["shortfall_ha"], result.lang))
         ax.axhline(target["min_eligible_ha"], color="#c0392b", ls="--", lw=1.2,
-                   label=T["target"].format(ha=_num(target["min_eligible_ha"], result.lang, 0),
+                   label=T["target"].format(ha=decimal(target["min_eligible_ha"], result.lang, 0),
                                             lv=target["level"]) + f" ({status})")
     ax.set_xticks(x, [_wrap(s) for s in labels], fontsize=8)
     ax.set_ylabel(T["ha"])
     ax.set_title(T["supply_title"], fontsize=11, loc="left")
     level0 = float(total.get(0, 0.0))
     ax.text(0.0, -0.22, T["level0"].format(label=chart_text(spec.levels[0].label_in(result.lang), 60),
-                                           ha=_num(level0, result.lang, 0)),
+                                           ha=decimal(level0, result.lang, 0)),
             transform=ax.transAxes, fontsize=7, color="#555555")
     ax.legend(fontsize=7, frameon=False, loc="upper right")
     ax.spines[["top", "right"]].set_visible(False)
@@ -125,7 +103,7 @@ def readiness_chart(result: Any) -> Figure:
                edgecolors="#444444", linewidths=0.3)
     top = spec.top
     ax.axvline(hi, color="#555555", ls="--", lw=1)
-    ax.text(hi, top + 0.62, " " + T["high"].format(s=_num(hi, result.lang, 0)), fontsize=7, color="#555555",
+    ax.text(hi, top + 0.62, " " + T["high"].format(s=decimal(hi, result.lang, 0)), fontsize=7, color="#555555",
             va="bottom")
     # The named quadrants: high score (right of the line) and high or low on the ladder.
     ax.axhspan(spec.market_from - 0.45, top + 0.45, xmin=hi / 100, xmax=1, color="#41ab5d", alpha=0.08)
@@ -147,22 +125,19 @@ def readiness_chart(result: Any) -> Figure:
 def stability_chart(sens: Any, lang: str = "sv", n: int | None = None) -> Figure:
     """The rank range (5th to 95th percentile, median dot) of the top sites under weight
     uncertainty, with the rank under the chosen weights as a cross."""
-    T = {"sv": ("Rangstabilitet vid osäkra vikter ({r} dragningar)", "Rang (1 = bäst)",
-                "5–95 %", "median", "vald viktning"),
-         "en": ("Rank stability under weight uncertainty ({r} draws)", "Rank (1 = best)",
-                "5–95 %", "median", "chosen weights")}[lang]
+    T = words.STABILITY[lang]
     s = sens.stability.head(n or max(sens.top, 10))
     fig = Figure(figsize=(8.3, 0.9 + 0.32 * len(s)), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(s))[::-1]
-    ax.hlines(y, s["rank_p05"], s["rank_p95"], color="#2c7fb8", lw=4, alpha=0.5, label=T[2])
-    ax.plot(s["median_rank"], y, "o", color="#253494", label=T[3])
-    ax.plot(s["rank"], y, "x", color="#c0392b", ms=7, label=T[4])
+    ax.hlines(y, s["rank_p05"], s["rank_p95"], color="#2c7fb8", lw=4, alpha=0.5, label=T["range"])
+    ax.plot(s["median_rank"], y, "o", color="#253494", label=T["median"])
+    ax.plot(s["rank"], y, "x", color="#c0392b", ms=7, label=T["chosen"])
     ax.axvline(sens.top + 0.5, color="#555555", ls=":", lw=1)
     ax.set_yticks(y, [f"{r}. {chart_text(i, 30)}" for r, i in zip(s["rank"], s["site_id"])], fontsize=7)
-    ax.set_xlabel(T[1])
+    ax.set_xlabel(T["rank"])
     ax.set_xlim(0.5, max(float(s["rank_p95"].max()), sens.top) + 1)
-    ax.set_title(T[0].format(r=sens.runs), fontsize=11, loc="left")
+    ax.set_title(T["title"].format(r=sens.runs), fontsize=11, loc="left")
     ax.legend(fontsize=7, frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -171,8 +146,7 @@ def stability_chart(sens: Any, lang: str = "sv", n: int | None = None) -> Figure
 def bump_chart(cmp: pd.DataFrame, top: int = 10, lang: str = "sv") -> Figure:
     """Ranks across the base weights and the profiles for every site that reaches the top N
     in any of them (a bump chart: lines cross where profiles disagree)."""
-    T = {"sv": ("Rang per profil (platser i någon topp {n})", "Rang"),
-         "en": ("Rank by profile (sites in any top {n})", "Rank")}[lang]
+    T = words.BUMP[lang]
     cols = [c for c in cmp.columns if c.startswith("rank_")]
     ranks = cmp[cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     show = (ranks <= top).any(axis=1)
@@ -194,8 +168,8 @@ def bump_chart(cmp: pd.DataFrame, top: int = 10, lang: str = "sv") -> Figure:
     ax.set_ylim(beyond + 0.5, 0.5)
     ax.axhline(top + 0.5, color="#555555", ls=":", lw=1)
     ax.set_xlim(-0.3, len(cols) - 0.2)
-    ax.set_ylabel(T[1])
-    ax.set_title(T[0].format(n=top), fontsize=11, loc="left")
+    ax.set_ylabel(T["rank"])
+    ax.set_title(T["title"].format(n=top), fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -216,8 +190,8 @@ def supply_text(sup: pd.DataFrame, lang: str = "en") -> str:
     lines = [f"  {'level':<5} {'label':<32} {'sites':>6} {'ha':>10} {'eligible ha':>12} {'≥ level ha':>11}"]
     for (lvl, label), row in by.iterrows():
         lines.append(f"  {lvl:<5} {str(label)[:32]:<32} {int(row['sites']):>6} "
-                     f"{_num(row['area_ha'], lang):>10} {_num(row['eligible_area_ha'], lang):>12} "
-                     f"{_num(cum[lvl], lang):>11}")
+                     f"{decimal(row['area_ha'], lang):>10} {decimal(row['eligible_area_ha'], lang):>12} "
+                     f"{decimal(cum[lvl], lang):>11}")
     return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ import pyogrio
 
 from ..engine.measures import unit_of
 from ..errors import InputError
+from ..text import in_language  # noqa: F401  (importable from here too)
 from .map_styles import level_colours
 
 MAP_MAX_SITES = 20_000  # above this many sites the map draws only the best MAP_BEST_SITES ...
@@ -109,13 +110,6 @@ def map_scale(n_sites: int) -> dict[str, Any]:
             "overview": f"about {OVERVIEW_CELLS} hexagons over all sites, coloured by the best "
                         "score in each; excluded-only hexagons grey",
             "why": f"a browser holds about {MAP_MAX_SITES:,} polygons with popups"}
-
-
-def in_language(label: Any, lang: str, default: str) -> str:
-    """A label in ``lang`` when it is given per language, else the label itself."""
-    if isinstance(label, Mapping):
-        return str(label.get(lang) or next(iter(label.values()), default))
-    return str(label or default)
 
 
 def load_result(out_dir: str | Path) -> MapData:

@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..inputs.layers import geometry_family
 from ..spec.analysis import GridSpec
 from ..studies.inquiry import request_summary
+from ..text import LOCALES, integer, trimmed, words
 from . import map_data as _md
 from .charts import GROUP_COLOURS
 from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data, ...)
@@ -58,45 +59,7 @@ from .map_page import (  # noqa: F401  (render_map, save_map, safe_json: importa
 )
 from .map_styles import SCORE_COLOURS, layer_style
 
-TEXT = {
-    "sv": {"score": "Poäng", "rank": "Rang", "area": "Areal", "excluded": "Utesluten",
-           "criterion": "Kriterium", "raw": "Mätvärde", "points": "Poäng",
-           "legend": "Lämplighet (poäng 0–100)", "legend_note": "Högre poäng = mer lämplig mark",
-           "search": "Sök fastighet / plats-id", "not_found": "Ingen plats hittades",
-           "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil",
-           "created": "Skapad", "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund",
-           "base_osm": "OpenStreetMap", "sites_count": "{n} platser, {e} möjliga",
-           "constraint": "restriktion", "yes": "ja", "no": "nej",
-           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket",
-           "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån",
-           "cost_to_ready": "Till byggklar", "colour_by": "Färg efter", "by_score": "Lämplighet",
-           "by_readiness": "Beredskap", "legend_readiness": "Beredskapsnivå",
-           "legend_readiness_note": "Hur snart ett företag kan bygga",
-           "supply": "Markreserv (möjlig mark, ha)", "level": "Nivå", "ha_level": "ha",
-           "ha_cum": "≥ nivå", "target": "Mål", "target_met": "uppfyllt",
-           "target_short": "{ha} ha saknas", "years": "år vid {d} ha/år",
-           "overview": "Översikt: alla platser (högsta poäng per hexagon)",
-           "scaled": "Visar de {k} bästa av {n} platser; övriga som hexagonöversikt"},
-    "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded",
-           "criterion": "Criterion", "raw": "Measure", "points": "Points",
-           "legend": "Suitability (score 0–100)", "legend_note": "Higher score = more suitable land",
-           "search": "Search parcel / site id", "not_found": "No site found",
-           "sites": "Candidate sites", "top": "Top {n}", "profile": "Profile",
-           "created": "Created", "base_light": "Light background", "base_none": "No background",
-           "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible",
-           "constraint": "constraint", "yes": "yes", "no": "no",
-           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket",
-           "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
-           "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
-           "by_readiness": "Readiness", "legend_readiness": "Readiness level",
-           "legend_readiness_note": "How soon a company could build",
-           "supply": "Land supply (eligible, ha)", "level": "Level", "ha_level": "ha",
-           "ha_cum": "≥ level", "target": "Target", "target_met": "met",
-           "target_short": "{ha} ha short", "years": "years at {d} ha/yr",
-           "overview": "Overview: all sites (best score per hexagon)",
-           "scaled": "Showing the best {k} of {n} sites; the rest as a hexagon overview"},
-}
-LOCALES = {"sv": "sv-SE", "en": "en-GB"}
+TEXT = words.MAP
 CANVAS_OVER = 1500  # features; above this the map draws on a canvas
 def _bins() -> list[dict[str, Any]]:
     return [{"from": i * 20, "to": (i + 1) * 20, "colour": c} for i, c in enumerate(SCORE_COLOURS)]
@@ -255,7 +218,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     if n_all > _md.MAP_MAX_SITES:
         overview = overview_cells(data.sites)
         data = _best_sites(data, _md.MAP_BEST_SITES)
-        scaled = T["scaled"].format(k=_fmt_int(len(data.sites), lang), n=_fmt_int(n_all, lang))
+        scaled = T["scaled"].format(k=integer(len(data.sites), lang), n=integer(n_all, lang))
         note = f"{note} · {scaled}" if note else scaled
     n_features = len(data.sites) + sum(len(g) for g in data.layers.values())
     m = folium.Map(tiles=None, prefer_canvas=n_features > CANVAS_OVER, control_scale=False,
@@ -294,7 +257,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
         _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
-    sub = [T["sites_count"].format(n=_fmt_int(n_all, lang), e=_fmt_int(
+    sub = [T["sites_count"].format(n=integer(n_all, lang), e=integer(
         int(map_data(result).sites["eligible"].sum()), lang))]
     if data.profile:
         sub.append(f"{T['profile']}: {data.profile}")
@@ -305,9 +268,9 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     if rd is not None and rd["target"] is not None:
         t = rd["target"]
         status = T["target_met"] if t["met"] else T["target_short"].format(
-            ha=_fmt_num(t["shortfall_ha"], lang))
-        sub.append(f"{T['target']}: {_fmt_num(t['min_eligible_ha'], lang)} ha ≥ {t['label']} "
-                   f"({_fmt_num(t['eligible_ha'], lang)} ha, {status})")
+            ha=trimmed(t["shortfall_ha"], lang))
+        sub.append(f"{T['target']}: {trimmed(t['min_eligible_ha'], lang)} ha ≥ {t['label']} "
+                   f"({trimmed(t['eligible_ha'], lang)} ha, {status})")
     setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
              "bins": _bins(),
              "attribution": [T["attribution"], "gis-tool"],
@@ -323,18 +286,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     return m
 
 
-LIVE_TEXT = {
-    "sv": {"title": "Vikter (live)", "profile": "Profil", "published": "Publicerade vikter",
-           "reset": "Återställ", "differs": "Rangordningen skiljer sig från den publicerade körningen",
-           "same": "Som den publicerade körningen",
-           "note": "Poäng räknas om i sidan; en profil tillämpar också sina restriktioner och sin minsta areal.",
-           "min_area": "mindre än profilens minsta areal ({m2} m²)"},
-    "en": {"title": "Weights (live)", "profile": "Profile", "published": "Published weights",
-           "reset": "Reset", "differs": "Ranking differs from the published run",
-           "same": "As the published run",
-           "note": "Scores are recomputed in the page; a profile also applies its constraints and minimum area.",
-           "min_area": "smaller than the profile's minimum area ({m2} m²)"},
-}
+LIVE_TEXT = words.LIVE
 
 
 def _live_cfg(result: Any, data: MapData, lang: str, top: int) -> dict[str, Any]:
@@ -360,7 +312,7 @@ def _live_profiles(result: Any, data: MapData, keys: list[str], lang: str) -> di
         bad = s[~s["eligible"].to_numpy(dtype=bool)]
         excluded = {i: str(t) for i, t in zip(bad["site_id"], bad["excluded_by"]) if i in shown}
         small = shown - set(s["site_id"])      # under the profile's minimum area: no candidates
-        note = LIVE_TEXT[lang]["min_area"].format(m2=_fmt_int(int(r.resolved_profile().min_area_m2), lang))
+        note = LIVE_TEXT[lang]["min_area"].format(m2=integer(int(r.resolved_profile().min_area_m2), lang))
         excluded |= dict.fromkeys(sorted(small), note)
         out[name] = {"weights": {k: r.weights.values.get(k, 0.0) for k in keys}, "excluded": excluded}
     return out
@@ -372,22 +324,7 @@ def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str])
     Layer(data_call(m, "vectorLayer", payload), label, show=show).add_to(m)
 
 
-def _fmt_int(n: int, lang: str) -> str:
-    s = f"{n:,}"
-    return s.replace(",", " ") if lang == "sv" else s
-
-
-def _fmt_num(v: float, lang: str) -> str:
-    s = f"{v:,.1f}".removesuffix(".0")
-    return s.replace(",", " ").replace(".", ",") if lang == "sv" else s
-
-
-INQUIRY_TEXT = {
-    "sv": {"matches": "Matchande platser", "near": "Nästan-träffar", "combined": "Sammanslagna platser",
-           "none": "Inga matchande platser"},
-    "en": {"matches": "Matching sites", "near": "Near misses", "combined": "Combined sites",
-           "none": "No matching sites"},
-}
+INQUIRY_TEXT = words.INQUIRY_MAP
 
 
 def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
@@ -430,7 +367,7 @@ def compare_map(result: Any, cmp: pd.DataFrame, *, top: int = 10, lang: str = "s
                                 "rank": best[col].astype(int).to_numpy()},
                                geometry=sites.loc[best["site_id"]].geometry.to_numpy(), crs=result.sites.crs)
         c = GROUP_COLOURS[k % len(GROUP_COLOURS)]
-        label = ("Topp {n}: {p}" if lang == "sv" else "Top {n}: {p}").format(n=top, p=col.removeprefix("rank_"))
+        label = words.COMPARE[lang]["top"].format(n=top, p=col.removeprefix("rank_"))
         overlays.append((label, gdf, {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.45}))
-    title = ("Profiler jämförda" if lang == "sv" else "Profiles compared") + f": {result.analysis.name}"
+    title = words.COMPARE[lang]["title"].format(name=result.analysis.name)
     return site_map(result, lang=lang, top=0, title=title, overlays=overlays)

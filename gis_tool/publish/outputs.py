@@ -31,6 +31,7 @@ from .._version import __version__
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
 from ..studies.inquiry import request_summary
+from ..text import area, decimal, number, words
 from . import strict_json
 from .charts import readiness_chart, save_chart, supply_chart
 from .folders import staged
@@ -352,14 +353,15 @@ INQUIRY_FILES = ("matches.csv", "matches.gpkg", "matches.kml", "near_misses.csv"
 
 def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str) -> None:
     """Site outlines for Google Earth through GDAL's KML driver: name, score, key facts."""
-    words = {"sv": ("Poäng", "nivå", "mån", "delar"), "en": ("Score", "level", "months", "parts")}[lang]
+    W = words.KML[lang]
     desc = []
     for _, m in matches.iterrows():
-        parts = [f"{words[0]} {m['score']:.1f}", f"{m['area_m2'] / 1e4:.1f} ha"]
+        parts = [f"{W['score']} {decimal(m['score'], lang)}", area(m["area_m2"], lang)]
         if m.get("readiness_level") is not None and not pd.isna(m.get("readiness_level")):
-            parts.append(f"{words[1]} {int(m['readiness_level'])}, {m['lead_time_months']:g} {words[2]}")
+            parts.append(f"{W['level']} {int(m['readiness_level'])}, {number(m['lead_time_months'], lang)} "
+                         f"{W['months']}")
         if m["parts"]:
-            parts.append(f"{words[3]}: {m['parts']}")
+            parts.append(f"{W['parts']}: {m['parts']}")
         desc.append(" · ".join(parts))
     kml = gpd.GeoDataFrame({"Name": [f"{int(r)}. {i}" for r, i in zip(matches["rank"], matches["site_id"])],
                             "Description": desc, "site_id": matches["site_id"].to_numpy(),

@@ -22,41 +22,14 @@ import shapely
 from fpdf.fonts import FontFace
 
 from ..engine.measures import unit_of
-from ..studies.inquiry import InquiryResult, fmt
+from ..studies.inquiry import InquiryResult
+from ..text import number, with_unit, words
 from .map_data import in_language, map_data
 from .pdf_text import ShapedPDF
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
 
 NEARBY_M = 1000.0
-TEXT = {
-    "sv": {"pack": "Underlag för möte", "request": "Förfrågan", "company": "Företag",
-           "contact": "Kontakt", "description": "Beskrivning", "profile": "Profil",
-           "area": "Areal", "readiness": "Beredskap", "min_readiness": "Lägsta beredskapsnivå",
-           "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid", "months": "mån",
-           "near_miss": "Nästan-träffar inom", "requirements": "Krav", "municipality": "Kommun",
-           "date": "Datum", "matches": "Matchande platser", "combined": "varav sammanslagna",
-           "near_misses": "Nästan-träffar", "none": "Ingen plats uppfyller förfrågan som den är ställd.",
-           "blocker": "Utan kravet {r} ({a}) skulle {n} platser matcha.", "score": "Poäng",
-           "rank": "Placering", "facts": "Fakta", "parts": "Ingår", "plan": "Plan",
-           "constraints": "Restriktioner i närheten", "no_constraints": "Inga inom 1 km",
-           "overlaps": "överlappar ({p} %)", "breakdown": "Poäng per kriterium",
-           "overview": "Översikt: matchande platser", "page": "Sida {p} av {n}",
-           "cost": "Till byggklar", "at_least": "minst", "at_most": "högst", "made_by": "gis-tool"},
-    "en": {"pack": "Meeting pack", "request": "Request", "company": "Company", "contact": "Contact",
-           "description": "Description", "profile": "Profile", "area": "Area",
-           "readiness": "Readiness", "min_readiness": "Minimum readiness level",
-           "lead_time": "Lead time", "max_lead_time": "Longest lead time", "months": "months",
-           "near_miss": "Near misses within", "requirements": "Requirements",
-           "municipality": "Municipality", "date": "Date", "matches": "Matching sites",
-           "combined": "of which combined", "near_misses": "Near misses",
-           "none": "No site meets the request as asked.",
-           "blocker": "Without the {r} requirement ({a}), {n} sites would match.", "score": "Score",
-           "rank": "Rank", "facts": "Key facts", "parts": "Parts", "plan": "Plan",
-           "constraints": "Constraints nearby", "no_constraints": "None within 1 km",
-           "overlaps": "overlaps ({p} %)", "breakdown": "Points per criterion",
-           "overview": "Overview: matching sites", "page": "Page {p} of {n}",
-           "cost": "To build-ready", "at_least": "at least", "at_most": "at most", "made_by": "gis-tool"},
-}
+TEXT = words.PACK
 
 
 _BOLD = FontFace(emphasis="BOLD")
@@ -103,18 +76,6 @@ def _label(spec: Any, lang: str, default: str) -> str:
     return in_language(spec.label, lang, default)
 
 
-def _value(v: Any, unit: str, lang: str) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return "–"
-    if isinstance(v, (bool, np.bool_)):
-        return ("ja" if v else "nej") if lang == "sv" else ("yes" if v else "no")
-    if isinstance(v, (int, float, np.number)):
-        if unit == "share":
-            return f"{fmt(float(v) * 100, lang)} %"
-        return f"{fmt(float(v), lang)} {'m²' if unit == 'm2' else unit}".strip()
-    return str(v)
-
-
 def _request_rows(inq: InquiryResult, lang: str) -> list[tuple[str, str]]:
     s, T = inq.spec, TEXT[lang]
     rows = [(T[k], getattr(s, k)) for k in ("company", "contact", "description") if getattr(s, k)]
@@ -122,24 +83,24 @@ def _request_rows(inq: InquiryResult, lang: str) -> list[tuple[str, str]]:
         prof = inq.result.analysis.profiles[s.profile]
         rows.append((T["profile"], f"{s.profile}" + (f" – {prof.label}" if prof.label else "")))
     if s.min_area_m2 is not None or s.max_area_m2 is not None:
-        lo = f"{fmt(s.min_area_m2 / 1e4, lang)} ha" if s.min_area_m2 is not None else "–"
-        hi = f"{fmt(s.max_area_m2 / 1e4, lang)} ha" if s.max_area_m2 is not None else "–"
+        lo = f"{number(s.min_area_m2 / 1e4, lang)} ha" if s.min_area_m2 is not None else "–"
+        hi = f"{number(s.max_area_m2 / 1e4, lang)} ha" if s.max_area_m2 is not None else "–"
         rows.append((T["area"], f"{lo} – {hi}"))
     if s.min_readiness is not None:
         spec = inq.result.analysis.readiness
         lab = spec.levels[s.min_readiness].label_in(lang) if spec else ""
         rows.append((T["min_readiness"], f"{s.min_readiness} ({lab})"))
     if s.max_lead_time_months is not None:
-        rows.append((T["max_lead_time"], f"{fmt(s.max_lead_time_months, lang)} {T['months']}"))
+        rows.append((T["max_lead_time"], f"{number(s.max_lead_time_months, lang)} {T['months']}"))
     for req in s.require:
         crit = inq.result.criteria.get(req.criterion or "")
         unit = unit_of(crit) if crit is not None else ""
         name = _label(crit, lang, req.name) if crit is not None else req.name
         parts = []
         if req.test.min is not None:
-            parts.append(f"{T['at_least']} {_value(req.test.min, unit, lang)}")
+            parts.append(f"{T['at_least']} {with_unit(req.test.min, unit, lang)}")
         if req.test.max is not None:
-            parts.append(f"{T['at_most']} {_value(req.test.max, unit, lang)}")
+            parts.append(f"{T['at_most']} {with_unit(req.test.max, unit, lang)}")
         for k, v in (("=", req.test.equals), ("≠", req.test.not_equals)):
             if v is not None:
                 parts.append(f"{k} {v}")
@@ -148,7 +109,7 @@ def _request_rows(inq: InquiryResult, lang: str) -> list[tuple[str, str]]:
         if req.test.not_in is not None:
             parts.append("≠ " + ", ".join(map(str, req.test.not_in)))
         rows.append((name, "; ".join(parts)))
-    rows.append((T["near_miss"], f"{fmt(s.near_miss * 100, lang)} %"))
+    rows.append((T["near_miss"], f"{number(s.near_miss * 100, lang)} %"))
     return [(k, str(v)) for k, v in rows]
 
 
@@ -159,12 +120,12 @@ def _site_rows(inq: InquiryResult, ids: list[str]) -> pd.DataFrame:
 def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shapely.Geometry,
            lang: str) -> list[tuple[str, str]]:
     T, res = TEXT[lang], inq.result
-    rows = [(T["score"], f"{fmt(float(match['score']), lang)} / 100 · {T['rank']} {int(match['rank'])}"),
-            (T["area"], f"{fmt(float(match['area_m2']) / 1e4, lang)} ha")]
+    rows = [(T["score"], f"{number(float(match['score']), lang)} / 100 · {T['rank']} {int(match['rank'])}"),
+            (T["area"], f"{number(float(match['area_m2']) / 1e4, lang)} ha")]
     if len(parts) > 1:
         rows.append((T["parts"], "; ".join(parts.index)))
     for col in map_data(res).site_attributes:
-        vals = dict.fromkeys(_value(v, "", lang) for v in parts[col])
+        vals = dict.fromkeys(with_unit(v, "", lang) for v in parts[col])
         rows.append((col, " / ".join(vals)))
     for c in res.criteria.values():  # plan and use: classes of overlap layers on the site
         if c.kind == "overlap" and c.field and c.layer:
@@ -177,14 +138,14 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
         lv = int(parts["readiness_level"].min())
         lab = res.analysis.readiness.levels[lv].label_in(lang) if res.analysis.readiness else ""
         rows.append((T["readiness"], f"{lv} · {lab}"))
-        rows.append((T["lead_time"], f"{fmt(float(parts['lead_time_months'].max()), lang)} {T['months']}"))
+        rows.append((T["lead_time"], f"{number(float(parts['lead_time_months'].max()), lang)} {T['months']}"))
         cost = parts["cost_to_ready_sek"].astype(float)
         if cost.notna().all() and cost.sum() > 0:
-            rows.append((T["cost"], f"{fmt(cost.sum() / 1e6, lang)} MSEK"))
+            rows.append((T["cost"], f"{number(cost.sum() / 1e6, lang)} MSEK"))
     for name, c in res.criteria.items():
         vals = parts[f"{name}_raw"]
         unit = unit_of(c)
-        text = " / ".join(dict.fromkeys(_value(v, unit, lang) for v in vals))
+        text = " / ".join(dict.fromkeys(with_unit(v, unit, lang) for v in vals))
         rows.append((_label(c, lang, name), text))
     return rows
 
@@ -201,10 +162,10 @@ def _nearby(inq: InquiryResult, geom: shapely.Geometry, lang: str) -> list[str]:
             continue
         d = float(shapely.distance(geom, shapely.union_all(near)))
         if d > 0:
-            out.append(f"{name} ({c.layer}): {fmt(d, lang)} m")
+            out.append(f"{name} ({c.layer}): {number(d, lang)} m")
         else:
             share = shapely.area(shapely.intersection(geom, shapely.union_all(near))) / geom.area
-            out.append(f"{name} ({c.layer}): " + T["overlaps"].format(p=fmt(share * 100, lang)))
+            out.append(f"{name} ({c.layer}): " + T["overlaps"].format(p=number(share * 100, lang)))
     return out or [T["no_constraints"]]
 
 
@@ -298,7 +259,7 @@ def _match_page(pdf: _Pack, inq: InquiryResult, m: pd.Series, data: Any, lang: s
     pdf.set_xy(112, top)
     if labels:
         size = (3.3, 0.45 + 0.2 * len(labels))
-        chart = points_chart(labels, pts, mx, title=T["breakdown"], size=size)
+        chart = points_chart(labels, pts, mx, title=T["breakdown"], size=size, lang=lang)
         pdf.image(png_bytes(chart), x=110, y=top, w=85)
         pdf.set_xy(112, top + 85 * size[1] / size[0] + 3)
     pdf.set_font("DejaVu", "B", 10)

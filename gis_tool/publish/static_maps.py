@@ -22,9 +22,9 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
 from ..inputs.layers import geometry_family
+from ..text import chart_text, decimal
 from .map_data import MapData
 from .map_styles import layer_style
-from .text import chart_text
 
 SITE_COLOUR = "#1f4e9c"
 MARKERS = {"diamond": "D", "square": "s", "triangle": "^", "circle": "o"}
@@ -206,7 +206,7 @@ def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
 
 
 def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
-                 title: str, size: tuple[float, float] = (6.8, 2.6)) -> Figure:
+                 title: str, size: tuple[float, float] = (6.8, 2.6), lang: str = "en") -> Figure:
     """Points per criterion as horizontal bars against each criterion's maximum."""
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.subplots()
@@ -214,7 +214,7 @@ def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
     ax.barh(y, maxima, color="#e6ecf0", height=0.6)
     ax.barh(y, points, color="#2c7fb8", height=0.6)
     for yi, p, m in zip(y, points, maxima):
-        ax.text(m + 0.3, yi, f"{p:.1f} / {m:.1f}", va="center", fontsize=7)
+        ax.text(m + 0.3, yi, f"{decimal(p, lang)} / {decimal(m, lang)}", va="center", fontsize=7)
     ax.set_yticks(y, [chart_text(t) for t in labels], fontsize=7)
     ax.set_xlim(0, max(maxima or [1]) * 1.25)
     ax.set_title(chart_text(title, 80), fontsize=9, loc="left")

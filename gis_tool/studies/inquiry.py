@@ -38,20 +38,13 @@ from ..engine.measures import unit_of
 from ..engine.pipeline import Result, run_analysis
 from ..spec.analysis import Analysis, load_analysis
 from ..spec.request import InquirySpec, load_request, parse_request
+from ..text import number, words
 
 log = logging.getLogger(__name__)
 
 SHARED_EDGE_M = 0.01  # two sites share boundary when their boundaries meet over this length
 
-WORDS = {
-    "en": {"more": "{n}: {v}, {d} more than the {b} asked", "less": "{n}: {v}, {d} short of {b}",
-           "further": "{n}: {v}, {d} more than the {b} asked", "months": "months", "area": "area",
-           "lead_time": "lead time", "level": "readiness level"},
-    "sv": {"more": "{n}: {v}, {d} mer än de {b} som efterfrågas",
-           "less": "{n}: {v}, {d} mindre än de {b} som efterfrågas",
-           "further": "{n}: {v}, {d} längre än de {b} som efterfrågas", "months": "mån",
-           "area": "areal", "lead_time": "ledtid", "level": "beredskapsnivå"},
-}
+WORDS = words.NEAR_MISS
 
 
 @dataclass
@@ -142,13 +135,7 @@ def request_summary(spec: InquirySpec, lang: str = "en") -> str:
     return " · ".join(parts)
 
 
-def fmt(v: float, lang: str = "en") -> str:
-    """A number as read out: ``2 300``, ``4.1`` (``4,1`` in Swedish), ``10``."""
-    if abs(v) >= 100:
-        return f"{round(v):,}".replace(",", " ")
-    r = round(v, 1)
-    s = f"{r:.0f}" if r == int(r) else f"{r:.1f}"
-    return s.replace(".", ",") if lang == "sv" else s
+fmt = number  # the number format of the sentences (importable from here too)
 
 
 def _with_unit(v: float, unit: str, lang: str) -> str:

@@ -1,0 +1,147 @@
+"""Every word gis-tool shows people, in Swedish and English, in one place.
+
+Each table maps a language to its phrases; ``{name}`` fields are filled in with
+:meth:`str.format` by the code that shows them. Add a language by adding its key to
+every table (tests/test_text.py checks that both languages have the same keys).
+"""
+
+from __future__ import annotations
+
+# The interactive map: popups, legend, search, layer control, land supply panel.
+MAP = {
+    "sv": {"score": "Poäng", "rank": "Rang", "area": "Areal", "excluded": "Utesluten",
+           "criterion": "Kriterium", "raw": "Mätvärde", "points": "Poäng",
+           "legend": "Lämplighet (poäng 0–100)", "legend_note": "Högre poäng = mer lämplig mark",
+           "search": "Sök fastighet / plats-id", "not_found": "Ingen plats hittades",
+           "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil", "created": "Skapad",
+           "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund", "base_osm": "OpenStreetMap",
+           "sites_count": "{n} platser, {e} möjliga", "constraint": "restriktion", "yes": "ja", "no": "nej",
+           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket",
+           "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån", "cost_to_ready": "Till byggklar",
+           "colour_by": "Färg efter", "by_score": "Lämplighet", "by_readiness": "Beredskap",
+           "legend_readiness": "Beredskapsnivå", "legend_readiness_note": "Hur snart ett företag kan bygga",
+           "supply": "Markreserv (möjlig mark, ha)", "level": "Nivå", "ha_level": "ha", "ha_cum": "≥ nivå",
+           "target": "Mål", "target_met": "uppfyllt", "target_short": "{ha} ha saknas",
+           "years": "år vid {d} ha/år", "overview": "Översikt: alla platser (högsta poäng per hexagon)",
+           "scaled": "Visar de {k} bästa av {n} platser; övriga som hexagonöversikt"},
+    "en": {"score": "Score", "rank": "Rank", "area": "Area", "excluded": "Excluded", "criterion": "Criterion",
+           "raw": "Measure", "points": "Points", "legend": "Suitability (score 0–100)",
+           "legend_note": "Higher score = more suitable land", "search": "Search parcel / site id",
+           "not_found": "No site found", "sites": "Candidate sites", "top": "Top {n}", "profile": "Profile",
+           "created": "Created", "base_light": "Light background", "base_none": "No background",
+           "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible", "constraint": "constraint",
+           "yes": "yes", "no": "no",
+           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket",
+           "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
+           "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
+           "by_readiness": "Readiness", "legend_readiness": "Readiness level",
+           "legend_readiness_note": "How soon a company could build", "supply": "Land supply (eligible, ha)",
+           "level": "Level", "ha_level": "ha", "ha_cum": "≥ level", "target": "Target", "target_met": "met",
+           "target_short": "{ha} ha short", "years": "years at {d} ha/yr",
+           "overview": "Overview: all sites (best score per hexagon)",
+           "scaled": "Showing the best {k} of {n} sites; the rest as a hexagon overview"},
+}
+
+# The live-weights panel of the map.
+LIVE = {
+    "sv": {"title": "Vikter (live)", "profile": "Profil", "published": "Publicerade vikter",
+           "reset": "Återställ", "differs": "Rangordningen skiljer sig från den publicerade körningen",
+           "same": "Som den publicerade körningen",
+           "note": "Poäng räknas om i sidan; en profil tillämpar också sina restriktioner och sin minsta areal.",
+           "min_area": "mindre än profilens minsta areal ({m2} m²)"},
+    "en": {"title": "Weights (live)", "profile": "Profile", "published": "Published weights", "reset": "Reset",
+           "differs": "Ranking differs from the published run", "same": "As the published run",
+           "note": "Scores are recomputed in the page; a profile also applies its constraints and minimum area.",
+           "min_area": "smaller than the profile's minimum area ({m2} m²)"},
+}
+
+# The investor map of an inquiry.
+INQUIRY_MAP = {
+    "sv": {"matches": "Matchande platser", "near": "Nästan-träffar", "combined": "Sammanslagna platser",
+           "none": "Inga matchande platser"},
+    "en": {"matches": "Matching sites", "near": "Near misses", "combined": "Combined sites",
+           "none": "No matching sites"},
+}
+
+# The land-supply and readiness charts.
+CHARTS = {
+    "sv": {"supply_title": "Markreserv för verksamheter per beredskapsnivå", "ha": "Hektar (möjliga platser)",
+           "cumulative": "Denna nivå eller högre", "target": "Mål: {ha} ha på nivå {lv} eller högre",
+           "other": "Övrigt", "level0": "{label}: {ha} ha (visas ej)", "met": "uppfyllt",
+           "short": "{ha} ha saknas", "ready_title": "Beredskap mot lämplighet (möjliga platser)",
+           "score": "Lämplighetspoäng (0–100)", "level": "Beredskapsnivå", "market_now": "Marknadsför nu",
+           "plan_next": "Planera härnäst", "size": "Punktens yta ∝ tomtens areal", "high": "Hög poäng ≥ {s}"},
+    "en": {"supply_title": "Business land supply by readiness level", "ha": "Hectares (eligible sites)",
+           "cumulative": "This level or higher", "target": "Target: {ha} ha at level {lv} or higher",
+           "other": "Other", "level0": "{label}: {ha} ha (not shown)", "met": "met", "short": "{ha} ha short",
+           "ready_title": "Readiness against suitability (eligible sites)",
+           "score": "Suitability score (0–100)", "level": "Readiness level", "market_now": "Market now",
+           "plan_next": "Plan next", "size": "Dot area ∝ plot area", "high": "High score ≥ {s}"},
+}
+
+# The meeting pack (PDF).
+PACK = {
+    "sv": {"pack": "Underlag för möte", "request": "Förfrågan", "company": "Företag", "contact": "Kontakt",
+           "description": "Beskrivning", "profile": "Profil", "area": "Areal", "readiness": "Beredskap",
+           "min_readiness": "Lägsta beredskapsnivå", "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid",
+           "months": "mån", "near_miss": "Nästan-träffar inom", "requirements": "Krav",
+           "municipality": "Kommun", "date": "Datum", "matches": "Matchande platser",
+           "combined": "varav sammanslagna", "near_misses": "Nästan-träffar",
+           "none": "Ingen plats uppfyller förfrågan som den är ställd.",
+           "blocker": "Utan kravet {r} ({a}) skulle {n} platser matcha.", "score": "Poäng",
+           "rank": "Placering", "facts": "Fakta", "parts": "Ingår", "plan": "Plan",
+           "constraints": "Restriktioner i närheten", "no_constraints": "Inga inom 1 km",
+           "overlaps": "överlappar ({p} %)", "breakdown": "Poäng per kriterium",
+           "overview": "Översikt: matchande platser", "page": "Sida {p} av {n}", "cost": "Till byggklar",
+           "at_least": "minst", "at_most": "högst", "made_by": "gis-tool"},
+    "en": {"pack": "Meeting pack", "request": "Request", "company": "Company", "contact": "Contact",
+           "description": "Description", "profile": "Profile", "area": "Area", "readiness": "Readiness",
+           "min_readiness": "Minimum readiness level", "lead_time": "Lead time",
+           "max_lead_time": "Longest lead time", "months": "months", "near_miss": "Near misses within",
+           "requirements": "Requirements", "municipality": "Municipality", "date": "Date",
+           "matches": "Matching sites", "combined": "of which combined", "near_misses": "Near misses",
+           "none": "No site meets the request as asked.",
+           "blocker": "Without the {r} requirement ({a}), {n} sites would match.", "score": "Score",
+           "rank": "Rank", "facts": "Key facts", "parts": "Parts", "plan": "Plan",
+           "constraints": "Constraints nearby", "no_constraints": "None within 1 km",
+           "overlaps": "overlaps ({p} %)", "breakdown": "Points per criterion",
+           "overview": "Overview: matching sites", "page": "Page {p} of {n}", "cost": "To build-ready",
+           "at_least": "at least", "at_most": "at most", "made_by": "gis-tool"},
+}
+
+# Near-miss sentences of an inquiry (matches.csv, near_misses.csv, the pack).
+NEAR_MISS = {
+    "en": {"more": "{n}: {v}, {d} more than the {b} asked", "less": "{n}: {v}, {d} short of {b}",
+           "further": "{n}: {v}, {d} more than the {b} asked", "months": "months", "area": "area",
+           "lead_time": "lead time", "level": "readiness level"},
+    "sv": {"more": "{n}: {v}, {d} mer än de {b} som efterfrågas",
+           "less": "{n}: {v}, {d} mindre än de {b} som efterfrågas",
+           "further": "{n}: {v}, {d} längre än de {b} som efterfrågas", "months": "mån", "area": "areal",
+           "lead_time": "ledtid", "level": "beredskapsnivå"},
+}
+
+# Descriptions in matches.kml.
+KML = {
+    "sv": {"score": "Poäng", "level": "nivå", "months": "mån", "parts": "delar"},
+    "en": {"score": "Score", "level": "level", "months": "months", "parts": "parts"},
+}
+
+# The rank-stability chart of a sensitivity study.
+STABILITY = {
+    "sv": {"title": "Rangstabilitet vid osäkra vikter ({r} dragningar)", "rank": "Rang (1 = bäst)",
+           "range": "5–95 %", "median": "median", "chosen": "vald viktning"},
+    "en": {"title": "Rank stability under weight uncertainty ({r} draws)", "rank": "Rank (1 = best)",
+           "range": "5–95 %", "median": "median", "chosen": "chosen weights"},
+}
+
+# The bump chart of a comparison.
+BUMP = {
+    "sv": {"title": "Rang per profil (platser i någon topp {n})", "rank": "Rang"},
+    "en": {"title": "Rank by profile (sites in any top {n})", "rank": "Rank"},
+}
+
+# The comparison map.
+COMPARE = {
+    "sv": {"top": "Topp {n}: {p}", "title": "Profiler jämförda: {name}"},
+    "en": {"top": "Top {n}: {p}", "title": "Profiles compared: {name}"},
+}
