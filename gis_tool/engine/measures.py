@@ -15,74 +15,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..inputs.layers import geometry_family
 from ..spec.analysis import CriterionSpec
-from . import criteria as crit
+from .kinds import kind_of, need_polygons, unit_of  # noqa: F401  (importable from here too)
 from .values import apply_value
-
-UNITS = {"distance": "m", "overlap": "share", "count_within": "count", "area": "m2",
-         "compactness": "ratio"}
-
-
-def unit_of(spec: CriterionSpec) -> str:
-    """The unit of a criterion's raw measure."""
-    return spec.unit or UNITS.get(spec.kind, spec.field or "")
 
 
 def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
             ) -> np.ndarray:
-    """The raw measure of one criterion for every site, in its unit."""
-    g = sites.geometry.to_numpy()
-    if spec.kind == "area":
-        return crit.site_area(g)
-    if spec.kind == "compactness":
-        return crit.compactness(g)
-    if spec.kind == "attribute":
-        return _column(spec, sites[spec.field or ""], "the sites layer")
-    feats = layers[spec.layer or ""]
-    fg = feats.geometry.to_numpy()
-    if spec.kind == "distance":
-        return crit.distance_to(g, fg)
-    if spec.kind == "count_within":
-        return crit.count_within(g, fg, float(spec.radius_m or 0.0))
-    if spec.kind == "overlap":
-        need_polygons(feats, spec.layer, f"criteria.{spec.name}")
-        if spec.classes is None:
-            keep = feats[spec.field].notna().to_numpy() if spec.field else slice(None)
-            return crit.overlap_share(g, fg[keep])
-        return crit.overlap_share(g, fg, spec.classes, feats[spec.field or ""])
-    if spec.kind == "nearest_attribute":
-        values = _column(spec, feats[spec.field or ""], f"layers.{spec.layer}")
-        return crit.nearest_attribute(g, fg, values)[0]
-    raise InputError(f"criteria.{spec.name}: unknown kind '{spec.kind}'")
-
-
-def _column(spec: CriterionSpec, col: pd.Series, where: str) -> np.ndarray:
-    """A column as floats, or as objects for a categorical value function."""
-    if spec.value and spec.value.fn == "categorical" and not pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(dtype=object)
-    _numeric(col, where, spec.field or "", f"criteria.{spec.name}")
-    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-
-
-def need_polygons(gdf: gpd.GeoDataFrame, layer: str | None, key: str) -> None:
-    fam = geometry_family(gdf)
-    if len(gdf) and fam != "polygon":
-        raise InputError(f"{key}: layer '{layer}' holds {fam} geometries, but a share of area "
-                         "needs polygons; use a polygon layer, or a distance / count_within "
-                         "criterion for points and lines")
-
-
-def _numeric(col: pd.Series, where: str, fieldname: str, key: str) -> None:
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-        return
-    conv = pd.to_numeric(col, errors="coerce")
-    bad = col.notna() & conv.isna()
-    if bad.any():
-        sample = ", ".join(repr(v) for v in col[bad].unique()[:3])
-        raise InputError(f"{where}: field '{fieldname}' used by {key} must be numeric, but "
-                         f"holds {sample}; use a numeric column, or a categorical value "
-                         "function (value = {{ fn = \"categorical\", map = {{...}} }})")
+    """The raw measure of one criterion for every site, in its unit (by its kind)."""
+    return kind_of(spec).measure(spec, sites, layers)
 
 
 def to_values(spec: CriterionSpec, raw: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from . import readiness as ready
 from .conditions import SiteMeasures
 from .constraints import Reasons, add_exclusions, constraint_result, reason_text  # noqa: F401
 from .distributed import measure_on_cluster
+from .kinds import kind_of
 from .measures import apply_missing, measure, need_polygons, to_values
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
@@ -58,10 +59,11 @@ def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | N
     if site_layer:
         need[site_layer].add(analysis.sites.id or "")
     for c in analysis.criteria.values():
-        if c.kind == "attribute" and site_layer:
-            need[site_layer].add(c.field or "")
-        elif c.field and c.layer:
-            need[c.layer].add(c.field)
+        kind = kind_of(c)
+        if site_layer:
+            need[site_layer] |= kind.site_fields(c)
+        if c.layer:
+            need[c.layer] |= kind.layer_fields(c)
     for c in (constraints or analysis.constraints).values():
         if c.field and site_layer:
             need[site_layer].add(c.field)
@@ -104,7 +106,7 @@ def check_with_data(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame],
             problems.append(Problem("sites", "no candidate sites are left after the filters"))
     except InputError as exc:
         problems += exc.problems
-    uses = [(f"criteria.{c.name}", c.layer) for c in analysis.criteria.values() if c.kind == "overlap"]
+    uses = [(f"criteria.{c.name}", c.layer) for c in analysis.criteria.values() if kind_of(c).polygon_layer]
     uses += [(f"constraints.{c.name}", c.layer) for c in constraints.values()
              if c.max_share is not None or c.min_share is not None]
     if analysis.readiness is not None:

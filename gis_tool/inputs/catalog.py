@@ -12,7 +12,8 @@ import shapely
 from pyproj import CRS
 
 from ..errors import InputError
-from .layers import check_coordinates, check_file, check_finite, detect_encoding, is_parquet, list_layers
+from .layers import check_coordinates, check_finite
+from .sources import check_file, detect_encoding, is_parquet, list_layers
 
 
 def describe_layer(path: Path, layer: str | None) -> dict[str, Any]:

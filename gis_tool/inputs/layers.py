@@ -1,17 +1,14 @@
 """Load layers: read fast, check, repair what is safe to repair, refuse the rest.
 
-Reads GeoPackage, Shapefile (also zipped), GeoJSON, FlatGeobuf through pyogrio with
-Arrow, and GeoParquet through pyarrow. Every layer is reprojected to the working CRS.
-What was repaired or dropped is counted in a :class:`LayerReport`.
+A layer comes from a source (:mod:`gis_tool.inputs.sources`: a GIS file through pyogrio
+with Arrow, a GeoParquet file or folder through pyarrow). Every layer is checked, repaired
+and reprojected to the working CRS here, whatever its source; what was repaired or dropped
+is counted in a :class:`LayerReport`.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,18 +16,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from ..errors import InputError, Problem, closest, valid_list
 from .repair import repair_geometries
+from .sources import open_source
 
 log = logging.getLogger(__name__)
 
-PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
-SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb"} | PARQUET_SUFFIXES
 # Sweden with a margin of about 50 km (lon/lat degrees); the whole country lies inside.
 SWEDEN_LONLAT = (10.0, 54.8, 24.8, 69.4)
 
@@ -51,6 +46,7 @@ class LayerReport:
     repairs: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     where: str | None = None
+    files: list[str] = field(default_factory=list)   # local files read (never overwritten)
 
     def count(self, what: str, n: int) -> None:
         if n:
@@ -72,180 +68,6 @@ class LoadedLayer:
 
     gdf: gpd.GeoDataFrame
     report: LayerReport
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file; for a Shapefile, of all its sidecar files in order.
-
-    Cached by path, size and modification time: a GeoPackage that holds many layers of
-    an analysis is hashed once.
-    """
-    files = [path]
-    if path.suffix.lower() == ".shp":
-        files = [p for p in path.parent.glob(path.stem + ".*") if p.is_file()]
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-    stats = [f.stat() for f in files]
-    return _sha256(str(path.resolve()), sum(st.st_size for st in stats),
-                   max(st.st_mtime_ns for st in stats))
-
-
-@functools.lru_cache(maxsize=256)
-def _sha256(name: str, size: int, mtime_ns: int) -> str:
-    path = Path(name)
-    h = hashlib.sha256()
-    files = [path]
-    if path.suffix.lower() == ".shp":
-        files = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
-    if path.is_dir():  # a partitioned GeoParquet dataset: every part, in path order
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-    for f in files:
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
-
-
-def is_parquet(path: Path) -> bool:
-    """A GeoParquet file, or a folder of GeoParquet parts (a partitioned dataset)."""
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        return True
-    return path.is_dir() and any(path.rglob("*.parquet"))
-
-
-def check_file(path: Path) -> None:
-    """Refuse a missing, empty or unsupported file before GDAL sees it."""
-    if not path.exists():
-        hint = ""
-        if path.parent.exists():
-            near = closest(path.name, [p.name for p in path.parent.iterdir()])
-            hint = near
-        raise InputError(f"{path}: file not found{hint}; check 'path' (relative to the "
-                         "analysis file)")
-    if path.is_dir():
-        if is_parquet(path):
-            return  # a partitioned GeoParquet dataset
-        raise InputError(f"{path}: is a folder; give the path of a GIS file (or a folder of "
-                         "GeoParquet parts)")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty (0 bytes); export the layer again")
-    if path.suffix.lower() not in SUPPORTED:
-        raise InputError(f"{path}: unsupported file type '{path.suffix}'; use GeoPackage, "
-                         "Shapefile (.shp or .zip), GeoJSON, FlatGeobuf or GeoParquet")
-
-
-def list_layers(path: str | Path) -> list[tuple[str, str]]:
-    """The layers in a file as ``(name, geometry type)`` pairs.
-
-    Raises
-    ------
-    InputError
-        When the file is missing, empty, truncated or not a GIS file.
-    """
-    path = Path(path)
-    check_file(path)
-    if is_parquet(path):
-        return [(path.stem, "")]
-    try:
-        return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio raises several kinds for unreadable files
-        raise InputError(f"{path}: cannot be read as a GIS file ({_short(exc)}); it may be "
-                         "truncated or not what its name says: export it again") from None
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
-
-
-def _choose_layer(path: Path, layer: str | None) -> str | None:
-    listed = list_layers(path)
-    layers = [n for n, _ in listed]
-    if is_parquet(path):
-        return None
-    if layer is None:
-        # Tables without geometry (such as QGIS's layer_styles) are not candidates.
-        spatial = [n for n, t in listed if t not in ("", "None") and n != "layer_styles"]
-        if len(spatial) == 1:
-            return spatial[0]
-        if len(layers) > 1:
-            raise InputError(f"{path}: has {len(layers)} layers, so 'layer' must say which: "
-                             f"{valid_list(layers)}")
-        return layers[0] if layers else None
-    if layer not in layers:
-        raise InputError(f"{path}: no layer '{layer}'{closest(layer, layers)}; layers in the "
-                         f"file: {valid_list(layers)}")
-    return layer
-
-
-def _dbf_bytes(path: Path) -> tuple[bytes | None, bool]:
-    """The .dbf of a Shapefile (plain or zipped) and whether a .cpg is present."""
-    if path.suffix.lower() == ".shp":
-        dbf = [p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == ".dbf"]
-        cpg = any(p.suffix.lower() == ".cpg" for p in path.parent.glob(path.stem + ".*"))
-        return (dbf[0].read_bytes() if dbf else None), cpg
-    if path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(path) as z:
-                names = z.namelist()
-                dbf_names = [n for n in names if n.lower().endswith(".dbf")]
-                cpg = any(n.lower().endswith(".cpg") for n in names)
-                return (z.read(dbf_names[0]) if dbf_names else None), cpg
-        except zipfile.BadZipFile:
-            return None, False
-    return None, False
-
-
-def detect_encoding(path: Path, encoding: str | None) -> str | None:
-    """The text encoding to read a Shapefile with.
-
-    An explicit ``encoding`` wins; then a ``.cpg`` file or the dBase language byte
-    (GDAL honours both); otherwise the attribute bytes are tried as UTF-8 and, when they
-    are not UTF-8, read as Windows-1252 (the usual encoding of Swedish Shapefiles).
-    """
-    if encoding:
-        return encoding
-    dbf, has_cpg = _dbf_bytes(path)
-    if dbf is None or has_cpg or len(dbf) < 32 or dbf[29] != 0:
-        return None
-    records = dbf[int.from_bytes(dbf[8:10], "little"):]
-    if all(b < 0x80 for b in records):
-        return None
-    try:
-        records.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        return "cp1252"
-
-
-def _read_raw(path: Path, layer: str | None, encoding: str | None,
-              where: str | None = None) -> gpd.GeoDataFrame:
-    if where and is_parquet(path):
-        raise InputError(f"{path}: 'where' filters are not supported for GeoParquet; filter "
-                         "the file first, or convert it to GeoPackage")
-    try:
-        if is_parquet(path):  # pyarrow: no GDAL; a folder reads as one dataset
-            return gpd.read_parquet(path)
-        kw: dict[str, Any] = {"use_arrow": True}
-        if encoding:
-            kw["encoding"] = encoding
-        if where:
-            kw["where"] = where
-        return pyogrio.read_dataframe(path, layer=layer, **kw)
-    except LookupError as exc:
-        raise InputError(f"{path}: unknown text encoding '{encoding}' ({exc}); use e.g. "
-                         "'UTF-8' or 'cp1252'") from None
-    except Exception as exc:
-        where_txt = f"{path}" + (f", layer '{layer}'" if layer else "")
-        if where:
-            raise InputError(f"{where_txt}: the filter where = {where!r} failed ({_short(exc)}); "
-                             "write it as an OGR SQL condition, e.g. status = 'i kraft'") from None
-        raise InputError(f"{where_txt}: cannot be read ({_short(exc)}); the file may be "
-                         "truncated or damaged: export it again") from None
-
-
-def _where(path: Path, layer: str | None) -> str:
-    return f"{path}" + (f", layer '{layer}'" if layer else "")
 
 
 def check_finite(geoms: np.ndarray, where: str) -> None:
@@ -372,21 +194,15 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     LoadedLayer
         The repaired GeoDataFrame in ``to_crs`` and a report of what was done.
     """
-    path = Path(path)
-    check_file(path)
-    lyr = _choose_layer(path, layer)
-    place = _where(path, lyr)
-    enc = detect_encoding(path, encoding) if path.suffix.lower() in {".shp", ".zip"} else None
-    with ThreadPoolExecutor(1) as pool:  # hashing lets go of the GIL: it overlaps the read
-        digest = pool.submit(file_sha256, path)
-        gdf = _read_raw(path, lyr, enc, where)
-        sha256 = digest.result()
+    source = open_source(path, layer=layer, encoding=encoding)
+    place, lyr, enc = source.place, source.layer, source.encoding
+    gdf, sha256 = source.read(where)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{place}: the layer has no geometry (a plain table); name a layer "
                          "with points, lines or polygons")
-    report = LayerReport(name=name or lyr or path.stem, path=str(path.resolve()), layer=lyr,
+    report = LayerReport(name=name or lyr or source.stem, path=source.path, layer=lyr,
                          sha256=sha256, features_read=len(gdf), encoding=enc,
-                         where=where)
+                         where=where, files=sorted(str(f) for f in source.files))
     missing = [f for f in fields if f not in gdf.columns]
     if missing:
         cols = [c for c in gdf.columns if c != gdf.geometry.name]

@@ -45,7 +45,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def input_paths(result: Result) -> set[Path]:
     """Every file the analysis read, resolved."""
     paths = {result.analysis.path.resolve()}
-    paths |= {Path(r.path).resolve() for r in result.reports.values()}
+    paths |= {Path(f) for r in result.reports.values() for f in (r.files or [r.path])}
     return paths
 
 

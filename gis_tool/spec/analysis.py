@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InputError, ProblemList, closest, valid_list
+from . import kinds as installed_kinds
 from .model import (  # noqa: F401  (the analysis objects, importable from here too)
     DEFAULT_MISSING,
     MISSING_POLICIES,
@@ -31,11 +32,6 @@ from .model import (  # noqa: F401  (the analysis objects, importable from here 
 from .reader import Reader as _Reader
 from .readiness import parse_readiness
 from .value_params import VALUE_FNS, check_params
-
-CRITERION_KINDS = (
-    "distance", "overlap", "nearest_attribute", "count_within", "attribute", "area",
-    "compactness",
-)
 
 _ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights"}
 _LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where"}
@@ -60,26 +56,6 @@ _PROFILE_KEYS = {"weights", "min_area_m2", "constraints", "label", "description"
 _TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles",
              "readiness"}
 # Keys each criterion kind needs (beyond `kind`) and may use.
-_KIND_NEEDS = {
-    "distance": {"layer"},
-    "overlap": {"layer"},
-    "nearest_attribute": {"layer", "field"},
-    "count_within": {"layer", "radius_m"},
-    "attribute": {"field"},
-    "area": set(),
-    "compactness": set(),
-}
-_KIND_ALLOWS = {
-    "distance": {"layer"},
-    "overlap": {"layer", "field", "classes"},
-    "nearest_attribute": {"layer", "field"},
-    "count_within": {"layer", "radius_m"},
-    "attribute": {"field"},
-    "area": set(),
-    "compactness": set(),
-}
-
-
 def load_analysis(path: str | Path) -> Analysis:
     """Read and validate an analysis file.
 
@@ -228,13 +204,14 @@ def _parse_value(r: _Reader, data: Any, path: str) -> ValueSpec | None:
 def _parse_criterion(r: _Reader, name: str, data: dict) -> CriterionSpec:
     key = f"criteria.{name}"
     r.keys(data, key, _CRITERION_KEYS)
-    kind = r.choice(data, "kind", key, CRITERION_KINDS)
+    kinds = installed_kinds.installed()
+    kind = r.choice(data, "kind", key, tuple(kinds))
     if "kind" not in data:
-        r.err(key, f"needs 'kind', one of {valid_list(CRITERION_KINDS)}")
+        r.err(key, f"needs 'kind', one of {valid_list(kinds)}")
     if kind is not None:
-        for need in sorted(_KIND_NEEDS[kind] - set(data)):
+        for need in sorted(kinds[kind].needs - set(data)):
             r.err(key, f"kind '{kind}' needs '{need}'")
-        extra = set(data) & {"layer", "field", "classes", "radius_m"} - _KIND_ALLOWS[kind]
+        extra = set(data) & {"layer", "field", "classes", "radius_m"} - kinds[kind].allows
         for k in sorted(extra):
             r.err(f"{key}.{k}", f"is not used by kind '{kind}'; remove it")
     classes = None
@@ -363,8 +340,9 @@ def _cross_check(r: _Reader, layers: dict, sites: SitesSpec, study_area: str | N
         r.err("sites.grid", "a grid needs 'analysis.study_area', the layer the grid covers")
     for c in criteria.values():
         need_layer(c.layer, f"criteria.{c.name}.layer")
-        if c.kind == "attribute" and sites.grid is not None:
-            r.err(f"criteria.{c.name}", "kind 'attribute' reads a column of the sites layer; "
+        kind = installed_kinds.installed().get(c.kind)
+        if kind is not None and kind.reads_sites and sites.grid is not None:
+            r.err(f"criteria.{c.name}", f"kind '{c.kind}' reads a column of the sites layer; "
                                         "grid sites have none")
     for c in constraints.values():
         need_layer(c.layer, f"constraints.{c.name}.layer")

@@ -30,12 +30,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from ..engine.conditions import all_hold, field_checks
 from ..engine.measures import unit_of
 from ..engine.pipeline import Result, run_analysis
+from ..inputs.sources import open_source
 from ..spec.analysis import Analysis, load_analysis
 from ..spec.request import InquirySpec, load_request, parse_request
 from ..text import number, words
@@ -155,8 +155,8 @@ def miss_sentence(b: Bound, value: float, lang: str) -> str:
 
 def site_columns(analysis: Analysis) -> dict[str, str] | None:
     """Columns of the sites a requirement may test (besides criteria), each with its kind
-    (``"number"``, ``"text"``, ``"bool"`` or ``""`` when unknown); None when the sites file
-    cannot be read (the run then reports why)."""
+    (``"number"``, ``"text"``, ``"bool"`` or ``""`` when unknown); None when the sites
+    layer cannot be opened (the run then reports why)."""
     cols = {"area_m2": "number"}
     if analysis.readiness is not None:
         cols |= {"readiness_level": "number", "lead_time_months": "number"}
@@ -164,19 +164,10 @@ def site_columns(analysis: Analysis) -> dict[str, str] | None:
     if spec.layer and spec.layer in analysis.layers:
         lyr = analysis.layers[spec.layer]
         try:
-            info = pyogrio.read_info(lyr.path, layer=lyr.layer)
-        except Exception:  # an unreadable file: the run reports it with the fix
+            cols |= open_source(lyr.path, layer=lyr.layer, encoding=lyr.encoding).fields()
+        except Exception:  # an unreadable source: the run reports it with the fix
             return None
-        cols |= {f: _kind(t) for f, t in zip(info["fields"], info["dtypes"])}
     return cols
-
-
-def _kind(dtype: str) -> str:
-    if dtype == "bool":
-        return "bool"
-    if dtype.startswith(("int", "uint", "float")):
-        return "number"
-    return "text" if dtype == "object" else ""
 
 
 def inquiry(request: str | Path | dict, analysis: str | Path | Analysis, *, lang: str = "sv"
