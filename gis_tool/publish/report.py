@@ -24,7 +24,7 @@ from fpdf.fonts import FontFace
 from ..engine.measures import unit_of
 from ..studies.inquiry import InquiryResult
 from ..text import number, with_unit, words
-from .map_data import in_language, map_data
+from .map_data import credits, in_language, map_data
 from .pdf_text import ShapedPDF
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
 
@@ -205,12 +205,18 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     pdf.heading(spec.name, 18)
     shown = inq.matches.head(spec.top)
     n_comb = int((inq.matches["parts"] != "").sum()) if len(inq.matches) else 0
-    pdf.kv_table([(T["municipality"], res.analysis.name), (T["date"], date.today().isoformat()),
+    a = res.analysis
+    who = (T["municipality"], a.municipality) if a.municipality else (T["analysis"], a.name)
+    pdf.kv_table([who, (T["date"], date.today().isoformat()),
                   (T["matches"], f"{len(inq.matches)} ({T['combined']} {n_comb})"),
                   (T["near_misses"], str(len(inq.near_misses)))])
     pdf.ln(2)
     pdf.heading(T["request"], 12)
     pdf.kv_table(_request_rows(inq, lang))
+    pdf.set_font("DejaVu", "", 9)
+    for note in inq.notes:   # why the request's area cannot fit these sites
+        pdf.set_x(pdf.l_margin)
+        pdf.multi_cell(0, 5, note[:1].upper() + note[1:] + ".", new_x="LMARGIN", new_y="NEXT")
     if not len(inq.matches):
         pdf.ln(2)
         pdf.set_x(pdf.l_margin)
@@ -229,6 +235,10 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     pdf.set_font("DejaVu", "B", 10)
     pdf.cell(0, 6, T["overview"], new_x="LMARGIN", new_y="NEXT")
     pdf.image(png_bytes(fig), w=180)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.set_text_color(110, 110, 110)
+    pdf.multi_cell(0, 3.5, " · ".join([*credits(a)[lang], "gis-tool"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
     for _, m in shown.iterrows():
         _match_page(pdf, inq, m, data, lang)
     path = Path(path)

@@ -33,8 +33,8 @@ from .reader import Reader as _Reader
 from .readiness import parse_readiness
 from .value_params import VALUE_FNS, check_params
 
-_ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights"}
-_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where"}
+_ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights", "municipality", "attribution"}
+_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where", "source"}
 _SITES_KEYS = {"layer", "id", "min_area_m2", "grid"}
 _GRID_KEYS = {"cell_m", "shape"}
 _CRITERION_KEYS = {
@@ -102,6 +102,8 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
     crs = r.text(a, "crs", "analysis") or "EPSG:3006"
     study_area = r.text(a, "study_area", "analysis")
     live = r.boolean(a, "live_weights", "analysis")
+    municipality = r.text(a, "municipality", "analysis")
+    attribution = _label(r, a, "analysis", "attribution")
 
     layers = _parse_layers(r, r.table(data.get("layers"), "layers"), path.parent)
     sites = _parse_sites(r, r.table(data.get("sites"), "sites"))
@@ -135,7 +137,7 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
         path=path, name=name, crs=crs, study_area=study_area, layers=_freeze(layers),
         sites=sites, criteria=_freeze(criteria), constraints=_freeze(constraints),
         weights=weights, profiles=_freeze(profiles), sha256=sha256, raw=_freeze(data),
-        readiness=readiness, live_weights=bool(live),
+        readiness=readiness, live_weights=bool(live), municipality=municipality, attribution=attribution,
     )
 
 
@@ -156,6 +158,7 @@ def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:
             name=name, path=(base / p), layer=r.text(spec, "layer", key),
             assume_crs=r.text(spec, "assume_crs", key), encoding=r.text(spec, "encoding", key),
             label=r.text(spec, "label", key), where=r.text(spec, "where", key),
+            source=r.text(spec, "source", key),
         )
     return out
 
@@ -235,17 +238,17 @@ def _parse_criterion(r: _Reader, name: str, data: dict) -> CriterionSpec:
     )
 
 
-def _label(r: _Reader, data: dict, key: str) -> str | MappingProxyType | None:
+def _label(r: _Reader, data: dict, key: str, field: str = "label") -> str | MappingProxyType | None:
     """A label: text, or text per language (``label = { sv = "...", en = "..." }``)."""
-    v = data.get("label")
+    v = data.get(field)
     if isinstance(v, dict):
         bad = [k for k in v if k not in ("sv", "en")]
         for k in bad:
-            r.err(f"{key}.label.{k}", f"unknown language{closest(k, ('sv', 'en'))}; use 'sv' and 'en'")
+            r.err(f"{key}.{field}.{k}", f"unknown language{closest(k, ('sv', 'en'))}; use 'sv' and 'en'")
         if any(not isinstance(x, str) for x in v.values()):
-            r.err(f"{key}.label", "each language's label must be text")
+            r.err(f"{key}.{field}", "each language's text must be text")
         return _freeze(v)
-    return r.text(data, "label", key)
+    return r.text(data, field, key)
 
 
 def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> ConstraintSpec:

@@ -29,6 +29,7 @@ class LayerSpec:
     encoding: str | None = None
     label: str | None = None
     where: str | None = None
+    source: str | None = None   # who made the data ("SCB (CC0)"), credited on maps and PDFs
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class Analysis:
     raw: MappingProxyType
     readiness: ReadinessSpec | None = None
     live_weights: bool = False
+    municipality: str | None = None                       # names covers, map titles, PDF footers
+    attribution: MappingProxyType | str | None = None     # credits on maps and PDFs (text or {sv, en})
 
     @property
     def base_dir(self) -> Path:

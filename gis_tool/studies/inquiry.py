@@ -38,40 +38,13 @@ from ..engine.pipeline import Result, run_analysis
 from ..inputs.sources import open_source
 from ..spec.analysis import Analysis, load_analysis
 from ..spec.request import InquirySpec, load_request, parse_request
-from ..text import number, words
+from .advice import area_notes, without_each
+from .bounds import WORDS, Bound, fmt, miss_sentence, with_unit  # noqa: F401  (importable from here too)
 
 log = logging.getLogger(__name__)
 
 SHARED_EDGE_M = 0.01  # two sites share boundary when their boundaries meet over this length
 
-WORDS = words.NEAR_MISS
-
-
-@dataclass
-class Bound:
-    """A numeric bound a near miss may miss: a requirement's min/max, area, lead time."""
-
-    name: str           # requirement name, "area" or "lead_time"
-    label: str          # as shown in sentences
-    values: np.ndarray  # per site, in the bound's unit
-    rule: str           # "min" or "max"
-    bound: float
-    unit: str           # "m", "ha", "MW", "months", "share", ...
-
-    def holds(self) -> np.ndarray:
-        v = self.values
-        return v >= self.bound if self.rule == "min" else v <= self.bound
-
-    def near(self, tolerance: float) -> np.ndarray:
-        v = self.values
-        if self.rule == "min":
-            return v >= self.bound * (1 - tolerance)
-        return v <= self.bound * (1 + tolerance)
-
-    def shortfall(self) -> np.ndarray:
-        """How far each site misses the bound, in its unit (0 where it holds)."""
-        gap = self.bound - self.values if self.rule == "min" else self.values - self.bound
-        return np.clip(gap, 0.0, None)
 
 
 @dataclass
@@ -85,12 +58,13 @@ class InquiryResult:
     combined: gpd.GeoDataFrame
     blockers: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "sv"
+    notes: list[str] = field(default_factory=list)   # why nothing can match, in the request's words
 
     def summary(self) -> str:
         """What a business developer says on the phone, in English."""
         n_single = int((self.matches["parts"] == "").sum()) if len(self.matches) else 0
         lines = [f"{self.spec.name}: {n_single} matching site(s), {len(self.combined)} combined "
-                 f"site(s), {len(self.near_misses)} near miss(es)"]
+                 f"site(s), {len(self.near_misses)} near miss(es)", *self.notes]
         if not len(self.matches):
             lines.append("no site matches the request as asked")
             if len(self.near_misses):
@@ -133,24 +107,6 @@ def request_summary(spec: InquirySpec, lang: str = "en") -> str:
         if t.not_in is not None:
             parts.append(f"{req.name} ∉ {', '.join(map(str, t.not_in))}")
     return " · ".join(parts)
-
-
-fmt = number  # the number format of the sentences (importable from here too)
-
-
-def _with_unit(v: float, unit: str, lang: str) -> str:
-    if unit == "share":
-        return f"{fmt(v * 100, lang)} %"
-    return f"{fmt(v, lang)} {unit}".strip()
-
-
-def miss_sentence(b: Bound, value: float, lang: str) -> str:
-    """``motorway: 2 300 m, 300 m more than the 2 000 m asked`` (or in Swedish)."""
-    W = WORDS[lang]
-    key = "less" if b.rule == "min" else ("further" if b.unit == "m" else "more")
-    return W[key].format(n=b.label, v=_with_unit(value, b.unit, lang),
-                         d=_with_unit(abs(value - b.bound), b.unit, lang),
-                         b=_with_unit(b.bound, b.unit, lang))
 
 
 def site_columns(analysis: Analysis) -> dict[str, str] | None:
@@ -265,10 +221,13 @@ def match(res: Result, spec: InquirySpec, *, lang: str = "sv") -> InquiryResult:
         else _empty_like(singles)
     matches = _rank(pd.concat([singles, combined], ignore_index=True), s.crs)
     near_misses = _near_misses(s, bounds, near, spec, lang)
-    blockers = _blockers(s, spec, bounds, eligible, lang)
+    blockers = without_each(s, spec, bounds, eligible, lang)
     log.info("%d matches (%d combined), %d near misses", len(matches), len(combined), len(near_misses))
     combined_out = matches[matches["parts"] != ""].reset_index(drop=True)
-    return InquiryResult(spec, res, matches, near_misses, combined_out, blockers, lang)
+    notes = area_notes(res, spec, lang)
+    for note in notes:
+        log.warning(note)
+    return InquiryResult(spec, res, matches, near_misses, combined_out, blockers, lang, notes)
 
 
 def _all(masks: list[np.ndarray], n: int) -> np.ndarray:
@@ -417,27 +376,3 @@ def _near_misses(s: gpd.GeoDataFrame, bounds: list[Bound], near: np.ndarray, spe
     return out
 
 
-def _blockers(s: gpd.GeoDataFrame, spec: InquirySpec, bounds: list[Bound], eligible: np.ndarray,
-              lang: str) -> list[dict[str, Any]]:
-    """For each requirement: how many sites would match without it (most first)."""
-    n = len(s)
-    tests: dict[str, tuple[np.ndarray, str]] = {}
-    for b in bounds:
-        ok, asked = tests.get(b.name, (np.ones(n, bool), ""))
-        text = f"{b.rule} {_with_unit(b.bound, b.unit, lang)}"
-        tests[b.name] = (ok & b.holds(), f"{asked}, {text}" if asked else text)
-    for req in spec.require:
-        if not req.numeric_only:
-            ok = all_hold(list(field_checks(req.test, s[req.column])), n)
-            tests[req.name] = (ok, "as asked")
-    if spec.min_readiness is not None:
-        tests["min_readiness"] = (s["readiness_level"].to_numpy(dtype=int) >= spec.min_readiness,
-                                  f"level {spec.min_readiness} or higher")
-    out = []
-    for name, (ok, asked) in tests.items():
-        others = eligible.copy()
-        for other, (ok2, _) in tests.items():
-            if other != name:
-                others &= ok2
-        out.append({"requirement": name, "asked": asked, "sites": int((others & ~ok).sum())})
-    return sorted(out, key=lambda d: (-d["sites"], d["requirement"]))

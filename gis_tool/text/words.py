@@ -16,7 +16,7 @@ MAP = {
            "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil", "created": "Skapad",
            "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund", "base_osm": "OpenStreetMap",
            "sites_count": "{n} platser, {e} möjliga", "constraint": "restriktion", "yes": "ja", "no": "nej",
-           "attribution": "Kommungräns och tätorter: SCB (CC0) · Plankoder och färger: Boverket",
+           "search_grid": "Sök ruta (cell-id)",
            "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån", "cost_to_ready": "Till byggklar",
            "colour_by": "Färg efter", "by_score": "Lämplighet", "by_readiness": "Beredskap",
            "legend_readiness": "Beredskapsnivå", "legend_readiness_note": "Hur snart ett företag kan bygga",
@@ -31,7 +31,7 @@ MAP = {
            "created": "Created", "base_light": "Light background", "base_none": "No background",
            "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible", "constraint": "constraint",
            "yes": "yes", "no": "no",
-           "attribution": "Boundary and urban areas: SCB (CC0) · Plan codes and colours: Boverket",
+           "search_grid": "Search cell id",
            "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
            "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
            "by_readiness": "Readiness", "legend_readiness": "Readiness level",
@@ -85,7 +85,7 @@ PACK = {
            "description": "Beskrivning", "profile": "Profil", "area": "Areal", "readiness": "Beredskap",
            "min_readiness": "Lägsta beredskapsnivå", "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid",
            "months": "mån", "near_miss": "Nästan-träffar inom", "requirements": "Krav",
-           "municipality": "Kommun", "date": "Datum", "matches": "Matchande platser",
+           "municipality": "Kommun", "analysis": "Analys", "date": "Datum", "matches": "Matchande platser",
            "combined": "varav sammanslagna", "near_misses": "Nästan-träffar",
            "none": "Ingen plats uppfyller förfrågan som den är ställd.",
            "blocker": "Utan kravet {r} ({a}) skulle {n} platser matcha.", "score": "Poäng",
@@ -98,7 +98,7 @@ PACK = {
            "description": "Description", "profile": "Profile", "area": "Area", "readiness": "Readiness",
            "min_readiness": "Minimum readiness level", "lead_time": "Lead time",
            "max_lead_time": "Longest lead time", "months": "months", "near_miss": "Near misses within",
-           "requirements": "Requirements", "municipality": "Municipality", "date": "Date",
+           "requirements": "Requirements", "municipality": "Municipality", "analysis": "Analysis", "date": "Date",
            "matches": "Matching sites", "combined": "of which combined", "near_misses": "Near misses",
            "none": "No site meets the request as asked.",
            "blocker": "Without the {r} requirement ({a}), {n} sites would match.", "score": "Score",
@@ -113,11 +113,19 @@ PACK = {
 NEAR_MISS = {
     "en": {"more": "{n}: {v}, {d} more than the {b} asked", "less": "{n}: {v}, {d} short of {b}",
            "further": "{n}: {v}, {d} more than the {b} asked", "months": "months", "area": "area",
-           "lead_time": "lead time", "level": "readiness level"},
+           "lead_time": "lead time", "level": "readiness level",
+           "too_small": "no site is as small as the {b} asked at most: {sizes}",
+           "too_large": "no site, nor three neighbouring sites together, is as large as the {b} asked: {sizes}",
+           "grid_sizes": "the sites are grid cells of {ha} each (smaller only where the border cuts them)",
+           "site_sizes": "the sites measure {lo} to {hi}"},
     "sv": {"more": "{n}: {v}, {d} mer än de {b} som efterfrågas",
            "less": "{n}: {v}, {d} mindre än de {b} som efterfrågas",
            "further": "{n}: {v}, {d} längre än de {b} som efterfrågas", "months": "mån", "area": "areal",
-           "lead_time": "ledtid", "level": "beredskapsnivå"},
+           "lead_time": "ledtid", "level": "beredskapsnivå",
+           "too_small": "ingen plats är så liten som högst {b}: {sizes}",
+           "too_large": "ingen plats, och inte heller tre grannplatser tillsammans, är så stor som {b}: {sizes}",
+           "grid_sizes": "platserna är rutor om {ha} var (mindre bara där gränsen skär av dem)",
+           "site_sizes": "platserna är {lo} till {hi}"},
 }
 
 # Descriptions in matches.kml.
@@ -144,4 +152,23 @@ BUMP = {
 COMPARE = {
     "sv": {"top": "Topp {n}: {p}", "title": "Profiler jämförda: {name}"},
     "en": {"top": "Top {n}: {p}", "title": "Profiles compared: {name}"},
+}
+
+# Credits on maps and in the meeting pack.
+CREDITS = {
+    "sv": {"data": "Data: {who}", "boverket": "Plankoder och färger: Boverket"},
+    "en": {"data": "Data: {who}", "boverket": "Plan codes and colours: Boverket"},
+}
+
+# CHECKLIST.md of `gis-tool init`.
+CHECKLIST = {
+    "sv": {"title": "Att göra härnäst: {name} (kommun {code})", "done": "Klart",
+           "add": "Lägg till, i värdeordning", "grid": "Analysen poängsätter {n} hexagoner om {ha} över kommunen.",
+           "source": "Källa",
+           "tail": "Lägg filerna i den här mappen och kör `gis-tool init` igen med `--overwrite`: då slås ett\n"
+                   "kriterium på för varje lager som känns igen. Alla fält: docs/new-municipality.md i gis-tool."},
+    "en": {"title": "What to add next: {name} (kommun {code})", "done": "Done", "add": "Add, in order of value",
+           "grid": "The analysis scores {n} hexagons of {ha} over the municipality.", "source": "Source",
+           "tail": "Put the files in this folder and run `gis-tool init` again with `--overwrite`: it enables a\n"
+                   "criterion for each layer it recognises. Every field: docs/new-municipality.md in gis-tool."},
 }
