@@ -34,7 +34,7 @@ def test_run_writes_the_four_outputs(capsys, small_world, tmp_path):
     out = tmp_path / "out"
     code, stdout, err = run(capsys, "-v", "run", small_world, "--out", out)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg"]
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg", "sites.xlsx"]
     g = pyogrio.read_dataframe(out / "sites.gpkg", layer="sites")
     assert g.crs.to_epsg() == 3006 and len(g) == 3
     assert list(g.columns[:5]) == ["site_id", "score", "rank", "eligible", "excluded_by"]
@@ -229,7 +229,7 @@ def test_leftovers_of_a_killed_run_are_cleaned(capsys, small_world, tmp_path):
     (out / ".tmp-dead" / "sites.gpkg").write_bytes(b"half")
     (out / ".gis-tool.lock").write_text("999999999")
     assert run(capsys, "run", small_world, "--out", out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg"]
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "run.json", "sites.csv", "sites.gpkg", "sites.xlsx"]
 
 
 def test_explain_command(capsys, small_world):
@@ -297,7 +297,7 @@ def test_answer_replaced_whole_drops_files_of_the_old_answer(capsys, small_world
     assert run(capsys, "run", small_world, "--out", out)[0] == 0
     os.chmod(out, 0o750)
     assert run(capsys, "run", small_world, "--out", out, "--overwrite", "--no-map")[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sites.csv", "sites.gpkg"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sites.csv", "sites.gpkg", "sites.xlsx"]
     assert (out.stat().st_mode & 0o777) == 0o750
 
 

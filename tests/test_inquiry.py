@@ -182,10 +182,11 @@ def test_no_match_says_which_requirement_rules_out_most(world, tmp_path):
 def test_profile_weights_apply(world, tmp_path):
     res = inquiry(request(tmp_path, 'profile = "quick"\n' + BASIC), world)
     # motorway 3, size 1: C = 100 x (0.75 x 0.75 + 0.25 x 0.75) = 75; A = 100 x (0.75 + 0.25 x 0.5)
-    # = 87.5, B = 100 x (0.75 x 0.95 + 0.125) = 83.75, so A + B = 85.625 comes first.
+    # = 87.5, B = 100 x (0.75 x 0.95 + 0.125) = 83.75, so A + B = 85.625 scores higher, but
+    # single sites come before combinations (DESIGN 3.11).
     by = res.matches.set_index("site_id")["score"]
     assert by["C"] == pytest.approx(75.0) and by["A + B"] == pytest.approx(85.625)
-    assert res.matches["site_id"].tolist()[:2] == ["A + B", "C"]
+    assert res.matches["site_id"].tolist()[:2] == ["C", "A + B"]
     assert res.result.profile == "quick"
 
 

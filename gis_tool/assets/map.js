@@ -95,6 +95,10 @@
       h.push("<tr><th>" + esc(L.rank) + '</th><td class="gt-rank">' + num(p.rank, 0) + " / " + num(cfg.eligible, 0) + "</td></tr>");
     }
     h.push("<tr><th>" + esc(L.area) + "</th><td>" + num(p.area_m2 / 10000, 2) + " ha</td></tr>");
+    if (cfg.offer && p.offer_now !== null && p.offer_now !== undefined) {  /* what the municipality can offer now */
+      h.push('<tr><th>' + esc(L.offer) + '</th><td class="gt-offer ' + (p.offer_now ? "gt-met" : "gt-short") + '">' +
+        esc(p.offer_now ? cfg.offer.yes : cfg.offer.no) + "</td></tr>");
+    }
     if (cfg.readiness && p.readiness_level !== null && p.readiness_level !== undefined) {
       h.push("<tr><th>" + esc(L.readiness) + '</th><td class="gt-readiness">' + num(p.readiness_level, 0) + " · " + esc(p.readiness_label) + "</td></tr>");
       h.push("<tr><th>" + esc(L.lead_time) + '</th><td class="gt-lead">' + num(p.lead_time_months, 0) + " " + esc(L.months) + "</td></tr>");
@@ -103,8 +107,11 @@
           (p.months_to_ready !== null && p.months_to_ready !== undefined ? ", " + num(p.months_to_ready, 0) + " " + esc(L.months) : "") + "</td></tr>");
       }
     }
-    cfg.attributes.forEach(function (a) {
-      if (p[a] !== null && p[a] !== undefined) h.push("<tr><th>" + esc(a) + "</th><td>" + num(p[a]) + "</td></tr>");
+    cfg.attributes.forEach(function (a) {  /* labels from [fields.X]: never a raw name where one is given */
+      if (p[a] === null || p[a] === undefined) return;
+      var names = cfg.attributeLabels || {}, values = (cfg.valueLabels || {})[a] || {};
+      var shown = values[String(p[a])] !== undefined ? esc(values[String(p[a])]) : num(p[a]);
+      h.push("<tr><th>" + esc(names[a] || a) + "</th><td>" + shown + "</td></tr>");
     });
     h.push("</table>");
     if (!p.eligible) {

@@ -22,7 +22,7 @@ from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..progress import advance
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
 from . import readiness as ready
-from .conditions import SiteMeasures
+from .conditions import SiteMeasures, all_hold, evaluate
 from .constraints import Reasons, add_exclusions, constraint_result, reason_text  # noqa: F401
 from .distributed import measure_on_cluster
 from .kinds import kind_of
@@ -72,6 +72,9 @@ def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | N
         computed = {f"{n}_raw" for n in analysis.criteria} | set(ready.COMPUTED_FIELDS)
         fields = {c.field for lv in rd.levels for c in lv.when if c.field} | {rd.group_by}
         need[site_layer] |= {f for f in fields if f and f not in computed}
+    if analysis.offer is not None and site_layer:
+        computed = {f"{n}_raw" for n in analysis.criteria} | {"area_m2"}
+        need[site_layer] |= {c.field for c in analysis.offer.now if c.field and c.field not in computed}
     return {k: {f for f in v if f} for k, v in need.items()}
 
 
@@ -254,7 +257,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         values = pd.DataFrame(val_cols, index=sites.index)
         key = id_order(sites.index.to_numpy(dtype=str))   # the tie-break, sorted once
         points, score, rank = weighted_score(values, weights.values, ~excluded, key)
-        extra = ready.columns(readiness) if readiness is not None else {}
+        extra = {"offer_now": offer_now(a, measures, layers, columns)}
+        extra |= ready.columns(readiness) if readiness is not None else {}
         out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
                                reasons, area, key, extra)
         cache = ScoreCache(criteria=list(values.columns),
@@ -299,6 +303,20 @@ def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFr
             if isinstance(v, bool) or (isinstance(v, str) and pd.isna(pd.to_numeric(v, errors="coerce"))):
                 raise InputError(f"{fname}: {key}.{rule}: column '{spec.field}' holds numbers, so {v!r} can never "
                                  "match; use 'min' and 'max' (or a number)")
+
+
+def offer_now(a: Analysis, measures: SiteMeasures, layers: dict[str, gpd.GeoDataFrame],
+              columns: pd.DataFrame) -> np.ndarray:
+    """True where the municipality can offer the site now (``[offer] now``; all without it)."""
+    n = len(columns)
+    if a.offer is None:
+        return np.ones(n, bool)
+    for j, c in enumerate(a.offer.now):
+        _check_condition_layer(c, layers, f"offer.now[{j}]", columns, a.path.name)
+        if c.field and c.field not in columns.columns:
+            raise InputError(f"{a.path.name}: offer.now[{j}].field: no column '{c.field}'"
+                             f"{closest(c.field, columns.columns)}; columns: {valid_list(columns.columns)}")
+    return all_hold([chk for c in a.offer.now for chk in evaluate(c, measures)], n)
 
 
 def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:

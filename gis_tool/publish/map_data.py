@@ -49,6 +49,8 @@ class MapData:
     credits: dict[str, list[str]] = field(default_factory=dict)   # per language: who made the data
     grid: bool = False                 # the sites are grid cells, not parcels
     municipality: str | None = None
+    offer: dict[str, Any] | None = None   # {"yes": label, "no": otherwise}, each text or {sv, en}
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)   # [fields.X]: label, values, unit
 
 
 def map_data(result: Any) -> MapData:
@@ -62,7 +64,7 @@ def map_data(result: Any) -> MapData:
     layers = {k: v for k, v in result.layers.items() if k != site_layer}
     sizes = {c.layer: c.field for c in result.criteria.values()
              if c.kind == "nearest_attribute" and c.layer and c.field}
-    known = {"site_id", "score", "rank", "eligible", "excluded_by", "area_m2", *READINESS_COLUMNS}
+    known = {"site_id", "score", "rank", "eligible", "excluded_by", "area_m2", "offer_now", *READINESS_COLUMNS}
     attrs = [c for c in result.sites.columns if c not in known and not c.endswith(
         ("_raw", "_value", "_points")) and c != result.sites.geometry.name][:6]
     return MapData(name=result.analysis.name, sites=result.sites, criteria=crit, layers=layers,
@@ -72,7 +74,21 @@ def map_data(result: Any) -> MapData:
                    readiness=_readiness_info(result), profiles=_profile_weights(result),
                    values=None if result.score_cache is None else result.score_cache.values,
                    credits=credits(result.analysis), grid=result.analysis.sites.grid is not None,
-                   municipality=result.analysis.municipality)
+                   municipality=result.analysis.municipality, offer=_offer(result.analysis),
+                   fields={n: {"label": _plain(f.label), "values": {k: _plain(v) for k, v in f.values.items()},
+                               "unit": f.unit} for n, f in result.analysis.fields.items()})
+
+
+def _plain(label: Any) -> Any:
+    return dict(label) if isinstance(label, Mapping) else label
+
+
+def _offer(analysis: Any) -> dict[str, Any] | None:
+    o = analysis.offer
+    if o is None:
+        return None
+    lab = {k: dict(v) if isinstance(v, Mapping) else v for k, v in (("yes", o.label), ("no", o.otherwise))}
+    return {k: v if v else {lang: words.OFFER[lang][k] for lang in LANGS} for k, v in lab.items()}
 
 
 def credits(analysis: Any) -> dict[str, list[str]]:
@@ -155,7 +171,8 @@ def load_result(out_dir: str | Path) -> MapData:
                    created=mi.get("created", ""), size_fields=mi.get("size_fields", {}),
                    site_attributes=mi.get("site_attributes", []), readiness=mi.get("readiness"),
                    profiles=mi.get("profiles", {}), credits=mi.get("credits", {}),
-                   grid=bool(mi.get("grid", False)), municipality=mi.get("municipality"))
+                   grid=bool(mi.get("grid", False)), municipality=mi.get("municipality"),
+                   offer=mi.get("offer"), fields=mi.get("fields", {}))
 
 
 def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
@@ -165,4 +182,5 @@ def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
             "created": data.created, "size_fields": data.size_fields,
             "site_attributes": data.site_attributes, "layers": stored,
             "readiness": data.readiness, "profiles": data.profiles, "credits": data.credits,
-            "grid": data.grid, "municipality": data.municipality}
+            "grid": data.grid, "municipality": data.municipality, "offer": data.offer,
+            "fields": data.fields}

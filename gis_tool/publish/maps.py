@@ -70,6 +70,7 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
     s = data.sites
     pts = gpd.GeoSeries(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs).to_crs(4326)
     cols = ["site_id", "score", "rank", "eligible", "excluded_by", "area_m2"]
+    cols += ["offer_now"] if data.offer is not None and "offer_now" in s.columns else []
     for c in data.criteria:
         cols += [f"{c['key']}_raw", f"{c['key']}_points"]
     cols += [a for a in data.site_attributes if a in s.columns]
@@ -87,8 +88,12 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
     crit = [{**c, "label": in_language(c["label"], lang, c["key"])} for c in data.criteria]
     cfg = {"locale": LOCALES[lang], "text": _words(data, lang), "criteria": crit,
            "attributes": [a for a in data.site_attributes if a in s.columns], "top": top,
+           "attributeLabels": {a: in_language(f.get("label"), lang, a) for a, f in data.fields.items()},
+           "valueLabels": {a: {k: in_language(v, lang, k) for k, v in f.get("values", {}).items()}
+                           for a, f in data.fields.items()},
            "bins": _bins(), "eligible": int(s["eligible"].sum()), "columns": list(df.columns),
-           "labels": labels, "readiness": _readiness_cfg(data.readiness, lang)}
+           "labels": labels, "readiness": _readiness_cfg(data.readiness, lang),
+           "offer": None if data.offer is None else {k: in_language(v, lang, k) for k, v in data.offer.items()}}
     if live:  # full precision, so that the page re-scores exactly as Result.rescore
         keys = [f"{c['key']}_value" for c in data.criteria]
         vals = data.values if data.values is not None else s[keys].to_numpy(dtype=float)

@@ -36,8 +36,9 @@ from . import strict_json
 from .charts import readiness_chart, save_chart, supply_chart
 from .folders import staged
 from .map_data import map_data, map_manifest, map_scale
+from .xlsx import column_labels, write_xlsx
 
-OUTPUT_FILES = ("sites.gpkg", "sites.parquet", "sites.csv", "run.json", "map.html", "supply.csv",
+OUTPUT_FILES = ("sites.gpkg", "sites.parquet", "sites.csv", "sites.xlsx", "run.json", "map.html", "supply.csv",
                 "supply.png", "readiness.png", "priorities.csv")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -326,7 +327,10 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
         else:  # a large GeoPackage is written by a second process while this one goes on
             gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style)
         try:
-            write_csv(sites_table(result), tmp / "sites.csv")
+            table = sites_table(result)
+            write_csv(table, tmp / "sites.csv")
+            write_xlsx(table, tmp / "sites.xlsx", headers=column_labels(list(table.columns), result, result.lang),
+                       sheet="sites")
             if result.readiness is not None:
                 write_readiness(result, tmp)
             if make_map is not None:
@@ -347,7 +351,7 @@ def write_json(path: Path, obj: Any) -> None:
     path.write_text(strict_json.dumps(obj, indent=2), encoding="utf-8")
 
 
-INQUIRY_FILES = ("matches.csv", "matches.gpkg", "matches.kml", "near_misses.csv", "map.html",
+INQUIRY_FILES = ("matches.csv", "matches.xlsx", "matches.gpkg", "matches.kml", "near_misses.csv", "map.html",
                  "meeting_pack.pdf", "inquiry.json")
 
 
@@ -407,7 +411,10 @@ def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
     inputs = input_paths(inq.result) | {inq.spec.path.resolve()}
     with staged(out, overwrite=overwrite, inputs=inputs, names=INQUIRY_FILES) as tmp:
         m = inq.matches
-        write_csv(pd.DataFrame(m.drop(columns="geometry")), tmp / "matches.csv")
+        table = pd.DataFrame(m.drop(columns="geometry"))
+        write_csv(table, tmp / "matches.csv")
+        write_xlsx(table, tmp / "matches.xlsx", headers=column_labels(list(table.columns), inq.result, inq.lang),
+                   sheet="matches")
         write_csv(pd.DataFrame(inq.near_misses.drop(columns="geometry")), tmp / "near_misses.csv")
         _gpkg_ready(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
         _gpkg_ready(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",

@@ -24,6 +24,7 @@ from fpdf.fonts import FontFace
 from ..engine.measures import unit_of
 from ..studies.inquiry import InquiryResult
 from ..text import number, with_unit, words
+from .labels import field_label, field_value, layer_label
 from .map_data import credits, in_language, map_data
 from .pdf_text import ShapedPDF
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
@@ -125,15 +126,15 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
     if len(parts) > 1:
         rows.append((T["parts"], "; ".join(parts.index)))
     for col in map_data(res).site_attributes:
-        vals = dict.fromkeys(with_unit(v, "", lang) for v in parts[col])
-        rows.append((col, " / ".join(vals)))
+        vals = dict.fromkeys(field_value(res.analysis, col, v, lang) for v in parts[col])
+        rows.append((field_label(res.analysis, col, lang), " / ".join(vals)))
     for c in res.criteria.values():  # plan and use: classes of overlap layers on the site
         if c.kind == "overlap" and c.field and c.layer:
             lyr = res.layers[c.layer]
             hit = lyr[shapely.intersects(lyr.geometry.to_numpy(), geom)]
             if len(hit):
                 codes = ", ".join(sorted(hit[c.field].dropna().astype(str).unique()))
-                rows.append((T["plan"], f"{codes} ({c.layer})"))
+                rows.append((T["plan"], f"{codes} ({layer_label(res.analysis, c.layer, lang)})"))
     if "readiness_level" in parts.columns:
         lv = int(parts["readiness_level"].min())
         lab = res.analysis.readiness.levels[lv].label_in(lang) if res.analysis.readiness else ""

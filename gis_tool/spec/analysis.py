@@ -21,8 +21,10 @@ from .model import (  # noqa: F401  (the analysis objects, importable from here 
     Analysis,
     ConstraintSpec,
     CriterionSpec,
+    FieldSpec,
     GridSpec,
     LayerSpec,
+    OfferSpec,
     ProfileSpec,
     SitesSpec,
     ValueSpec,
@@ -53,7 +55,9 @@ _CONSTRAINT_KEYS = {
 }
 _WEIGHTS_KEYS = {"method", "pairwise", "max_consistency_ratio"}
 _PROFILE_KEYS = {"weights", "min_area_m2", "constraints", "label", "description"}
-_TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles",
+_OFFER_KEYS = {"now", "label", "otherwise"}
+_FIELD_KEYS = {"label", "values", "unit"}
+_TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles", "offer", "fields",
              "readiness"}
 # Keys each criterion kind needs (beyond `kind`) and may use.
 def load_analysis(path: str | Path) -> Analysis:
@@ -122,6 +126,9 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
     }
     readiness = parse_readiness(r, r.table(data.get("readiness"), "readiness"),
                                 lambda n, d, k: _parse_constraint(r, n, d, k))
+    offer = _parse_offer(r, r.table(data.get("offer"), "offer"), layers)
+    fields = {n: _parse_field(r, n, r.table(f, f"fields.{n}"))
+              for n, f in r.table(data.get("fields"), "fields").items()}
     _cross_check(r, layers, sites, study_area, criteria, constraints, weights, profiles)
     if readiness is not None:
         for i, lv in enumerate(readiness.levels):
@@ -138,7 +145,36 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
         sites=sites, criteria=_freeze(criteria), constraints=_freeze(constraints),
         weights=weights, profiles=_freeze(profiles), sha256=sha256, raw=_freeze(data),
         readiness=readiness, live_weights=bool(live), municipality=municipality, attribution=attribution,
+        offer=offer, fields=_freeze(fields),
     )
+
+
+def _parse_field(r: _Reader, name: str, data: dict) -> FieldSpec:
+    """``[fields.NAME]``: a label, labels of its values (keyed as written in sites.csv), a unit."""
+    key = f"fields.{name}"
+    r.keys(data, key, _FIELD_KEYS)
+    values = {}
+    for v, lab in r.table(data.get("values"), f"{key}.values").items():
+        values[str(v)] = _label(r, {"label": lab}, f"{key}.values.{v}")
+    return FieldSpec(name=name, label=_label(r, data, key), values=_freeze(values), unit=r.text(data, "unit", key))
+
+
+def _parse_offer(r: _Reader, data: dict, layers: dict[str, LayerSpec]) -> OfferSpec | None:
+    """``[offer]``: ``now`` conditions (the readiness vocabulary), ``label``, ``otherwise``."""
+    if not data:
+        return None
+    r.keys(data, "offer", _OFFER_KEYS)
+    now = data.get("now")
+    if not isinstance(now, list) or not now:
+        r.err("offer.now", "needs a list of conditions, e.g. now = [{ field = \"owner\", in = [\"kommun\"] }]")
+        now = []
+    conds = tuple(_parse_constraint(r, "offer", r.table(c, f"offer.now[{j}]"), f"offer.now[{j}]")
+                  for j, c in enumerate(now))
+    for j, c in enumerate(conds):
+        if c.layer is not None and c.layer not in layers:
+            r.err(f"offer.now[{j}].layer", f"names layer '{c.layer}', which is not in [layers]"
+                                           f"{closest(c.layer, layers)}")
+    return OfferSpec(now=conds, label=_label(r, data, "offer"), otherwise=_label(r, data, "offer", "otherwise"))
 
 
 def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:

@@ -116,6 +116,25 @@ class ProfileSpec:
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """How people see a column of the data: ``[fields.NAME] label, values, unit``."""
+
+    name: str
+    label: MappingProxyType | str | None = None
+    values: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))   # value as in sites.csv -> label
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class OfferSpec:
+    """Which sites the municipality can offer now (``[offer]``), and how the rest are described."""
+
+    now: tuple = ()   # of ConstraintSpec: every condition must hold
+    label: MappingProxyType | str | None = None
+    otherwise: MappingProxyType | str | None = None
+
+
+@dataclass(frozen=True)
 class Analysis:
     """A whole analysis file, validated."""
 
@@ -135,6 +154,8 @@ class Analysis:
     live_weights: bool = False
     municipality: str | None = None                       # names covers, map titles, PDF footers
     attribution: MappingProxyType | str | None = None     # credits on maps and PDFs (text or {sv, en})
+    offer: OfferSpec | None = None
+    fields: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))   # name -> FieldSpec
 
     @property
     def base_dir(self) -> Path:

@@ -22,6 +22,8 @@ INQUIRY_KEYS = {"name", "profile", "min_area_m2", "max_area_m2", "min_readiness"
                 "max_lead_time_months", "near_miss", "combine", "top", "company", "contact",
                 "description", "require"}
 REQUIRE_KEYS = {"min", "max", "equals", "not_equals", "in", "not_in", "label"}
+LAYER_RULES = {"min_distance_m": ("distance", "min"), "max_distance_m": ("distance", "max"),
+               "min_share": ("share", "min"), "max_share": ("share", "max")}
 NUMERIC_RULES = ("min", "max")
 MAX_REQUEST_BYTES = 1_000_000
 # Longest text a request may carry: enough for a cover page, small enough to draw quickly.
@@ -37,6 +39,13 @@ class Requirement:
     column: str               # the sites column it reads: ``<criterion>_raw`` or the column
     criterion: str | None     # the criterion it names, if any
     test: ConstraintSpec      # the shared condition vocabulary (field rules)
+    layer: str | None = None  # a bound on the distance to, or share covered by, this layer
+    measure: str | None = None   # "distance" or "share" for a layer bound
+
+    @property
+    def unit(self) -> str | None:
+        """The unit of a layer bound ("m" or "share"); None otherwise."""
+        return {"distance": "m", "share": "share"}.get(self.measure or "")
 
     @property
     def numeric_only(self) -> bool:
@@ -92,7 +101,7 @@ def load_request(path: str | Path) -> dict[str, Any]:
 
 def parse_request(data: dict[str, Any], *, path: Path, criteria: dict[str, Any],
                   site_columns: set[str] | Mapping[str, str], profiles: set[str], has_readiness: bool,
-                  top_level: int | None = None) -> InquirySpec:
+                  top_level: int | None = None, layers: set[str] | None = None) -> InquirySpec:
     """Validate a request against the analysis it will run on.
 
     Parameters
@@ -112,6 +121,9 @@ def parse_request(data: dict[str, Any], *, path: Path, criteria: dict[str, Any],
         ``max_lead_time_months``).
     top_level
         The top level of the analysis's readiness ladder (bounds ``min_readiness``).
+    layers
+        The analysis's layers: a requirement may bound the distance to one, or the share
+        of a site it covers (``housing = { layer = "housing", min_distance_m = 1000 }``).
 
     Raises
     ------
@@ -154,7 +166,8 @@ def parse_request(data: dict[str, Any], *, path: Path, criteria: dict[str, Any],
             r.err(f"inquiry.{key}", f"is {len(v)} characters long; at most {limit} fit the meeting pack: "
                                     "shorten it")
     kinds = site_columns if isinstance(site_columns, Mapping) else dict.fromkeys(site_columns, "")
-    reqs = tuple(_requirement(r, n, spec, criteria, kinds)
+    reqs = tuple(_layer_requirement(r, n, spec, layers or set()) if isinstance(spec, dict) and "layer" in spec
+                 else _requirement(r, n, spec, criteria, kinds)
                  for n, spec in r.table(q.get("require"), "inquiry.require").items())
     problems.raise_if_fatal()
     return InquirySpec(
@@ -165,6 +178,33 @@ def parse_request(data: dict[str, Any], *, path: Path, criteria: dict[str, Any],
         contact=r.text(q, "contact", "inquiry"), description=r.text(q, "description", "inquiry"),
         require=tuple(x for x in reqs if x is not None), sha256=sha,
         raw=MappingProxyType(data))
+
+
+def _layer_requirement(r: _Reader, name: str, spec: dict, layers: set[str]) -> Requirement | None:
+    """A bound on a layer: the distance from the site to it, or the share of the site it covers."""
+    key = f"inquiry.require.{name}"
+    r.keys(spec, key, {"layer", "label", *LAYER_RULES})
+    layer = r.text(spec, "layer", key)
+    if layer is not None and layer not in layers:
+        r.err(f"{key}.layer", f"names layer '{layer}', which is not in the analysis{closest(layer, layers)}; "
+                              f"layers: {valid_list(layers) or 'none'}")
+        return None
+    rules = [k for k in LAYER_RULES if k in spec]
+    measures = {LAYER_RULES[k][0] for k in rules}
+    if not rules:
+        r.err(key, f"a layer requirement needs one of {valid_list(LAYER_RULES)}")
+        return None
+    if len(measures) > 1:
+        r.err(key, "bounds either the distance or the share, not both; make two requirements")
+        return None
+    bounds: dict[str, float | None] = {"min": None, "max": None}
+    for k in rules:
+        share = LAYER_RULES[k][0] == "share"
+        bounds[LAYER_RULES[k][1]] = r.number(spec, k, key, minimum=0, maximum=1 if share else None)
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+        r.err(key, f"the lower bound {bounds['min']:g} is above the upper bound {bounds['max']:g}")
+    test = ConstraintSpec(name=name, field=name, min=bounds["min"], max=bounds["max"])
+    return Requirement(name=name, column=name, criterion=None, test=test, layer=layer, measure=measures.pop())
 
 
 def _requirement(r: _Reader, name: str, spec: Any, criteria: dict[str, Any],

@@ -35,6 +35,7 @@ import shapely
 from ..engine.conditions import all_hold, field_checks
 from ..engine.measures import unit_of
 from ..engine.pipeline import Result, run_analysis
+from ..errors import InputError
 from ..inputs.sources import open_source
 from ..spec.analysis import Analysis, load_analysis
 from ..spec.request import InquirySpec, load_request, parse_request
@@ -159,7 +160,7 @@ def inquiry(request: str | Path | dict, analysis: str | Path | Analysis, *, lang
     if cols is None:  # let the run say what is wrong with the sites file
         run_analysis(a, lang=lang)
         cols = {}
-    spec = parse_request(data, path=path, criteria=dict(a.criteria), site_columns=cols,
+    spec = parse_request(data, path=path, criteria=dict(a.criteria), site_columns=cols, layers=set(a.layers),
                          profiles=set(a.profiles), has_readiness=a.readiness is not None,
                          top_level=None if a.readiness is None else a.readiness.top)
     res = run_analysis(a, profile=spec.profile, lang=lang, min_area_m2=a.sites.min_area_m2)
@@ -178,7 +179,7 @@ def _bounds(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, lang: str) -> l
         if not req.numeric_only:
             continue
         crit = res.criteria.get(req.criterion or "")
-        unit = unit_of(crit) if crit is not None else ("m2" if req.column == "area_m2" else "")
+        unit = req.unit or (unit_of(crit) if crit is not None else ("m2" if req.column == "area_m2" else ""))
         vals = pd.to_numeric(s[req.column], errors="coerce").to_numpy(dtype=float)
         for rule in ("min", "max"):
             b = getattr(req.test, rule)
@@ -196,9 +197,25 @@ def _bounds(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, lang: str) -> l
     return out
 
 
+def layer_measures(res: Result, spec: InquirySpec) -> dict[str, np.ndarray]:
+    """The distance to, or share covered by, each layer a requirement bounds, per site (in
+    ``res.sites`` order), from the run's cached measures."""
+    reqs = [q for q in spec.require if q.layer is not None]
+    if not reqs:
+        return {}
+    c = res.score_cache
+    if c is None:
+        raise InputError("this result has no cached measures; run the analysis again")
+    out = {}
+    for q in reqs:
+        vals = c.measures.distance(q.layer or "") if q.measure == "distance" else c.measures.share(q.layer or "")
+        out[q.name] = np.round(np.asarray(vals, dtype=float)[c.positions], 4)
+    return out
+
+
 def match(res: Result, spec: InquirySpec, *, lang: str = "sv") -> InquiryResult:
     """Matches, near misses and combined sites of ``spec`` in a finished run."""
-    s = res.sites
+    s = res.sites.assign(**layer_measures(res, spec))
     n = len(s)
     eligible = s["eligible"].to_numpy(dtype=bool)
     # Requirements that are not numeric bounds (equals / in ...) and the readiness level
@@ -242,10 +259,21 @@ def _columns(res: Result, spec: InquirySpec, s: pd.DataFrame) -> dict[str, Any]:
         "area_m2": np.round(s.geometry.area.to_numpy(), 1),
         "readiness_level": s["readiness_level"].to_numpy() if has_ready else np.full(len(s), None),
         "lead_time_months": s["lead_time_months"].to_numpy() if has_ready else np.full(len(s), None),
+        "offer_now": s["offer_now"].to_numpy(dtype=bool) if "offer_now" in s.columns else np.ones(len(s), bool),
+        "owners": np.ones(len(s), int),
     }
     for req in spec.require:
         cols[req.name] = s[req.column].to_numpy()
     return cols
+
+
+def owner_field(res: Result) -> str | None:
+    """The column that says who owns a site: the first field of ``[offer] now``, else an
+    ``owner`` / ``ägare`` column."""
+    offer = res.analysis.offer
+    named = [c.field for c in offer.now if c.field] if offer is not None else []
+    cols = [c for c in res.sites.columns if c.lower() in ("owner", "ägare", "agare")]
+    return (named + cols + [None])[0]
 
 
 def _single_matches(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -314,6 +342,7 @@ def _combined_rows(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, idx: np.
     rows, geoms = [], []
     sub = s.iloc[idx]
     base = _columns(res, spec, sub)
+    who = owner_field(res)
     for g in groups:
         parts = list(g)
         ids = sorted(base["site_id"][parts])
@@ -321,6 +350,8 @@ def _combined_rows(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, idx: np.
         row: dict[str, Any] = {"site_id": " + ".join(ids), "rank": 0,
                                "score": float(np.average(base["score"][parts], weights=w)),
                                "area_m2": round(float(w.sum()), 1)}
+        row["offer_now"] = bool(np.all(base["offer_now"][parts]))   # offer-now only when every part is
+        row["owners"] = len(set(sub[who].astype(str).to_numpy()[parts])) if who else len(parts)
         if "readiness_level" in s.columns:
             row["readiness_level"] = int(np.min(base["readiness_level"][parts]))
             row["lead_time_months"] = float(np.max(base["lead_time_months"][parts]))
@@ -341,11 +372,12 @@ def _combined_rows(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, idx: np.
 
 
 def _rank(df: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
-    """Best score first; at equal scores single sites before combined ones, then by id."""
+    """Single sites first, then combinations; within each, the sites that can be offered
+    now first, then the best score, then the id (DESIGN 3.11)."""
     if not len(df):
         return gpd.GeoDataFrame(df, geometry=df.geometry if "geometry" in df else None, crs=crs)
-    order = np.lexsort((df["site_id"].astype(str).to_numpy(), (df["parts"] != "").to_numpy(),
-                        -np.round(df["score"].to_numpy(dtype=float), 9)))
+    order = np.lexsort((df["site_id"].astype(str).to_numpy(), -np.round(df["score"].to_numpy(dtype=float), 9),
+                        ~df["offer_now"].to_numpy(dtype=bool), (df["parts"] != "").to_numpy()))
     out = df.iloc[order].reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)

@@ -16,7 +16,7 @@ MAP = {
            "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil", "created": "Skapad",
            "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund", "base_osm": "OpenStreetMap",
            "sites_count": "{n} platser, {e} möjliga", "constraint": "restriktion", "yes": "ja", "no": "nej",
-           "search_grid": "Sök ruta (cell-id)",
+           "search_grid": "Sök ruta (cell-id)", "offer": "Erbjudande",
            "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån", "cost_to_ready": "Till byggklar",
            "colour_by": "Färg efter", "by_score": "Lämplighet", "by_readiness": "Beredskap",
            "legend_readiness": "Beredskapsnivå", "legend_readiness_note": "Hur snart ett företag kan bygga",
@@ -31,7 +31,7 @@ MAP = {
            "created": "Created", "base_light": "Light background", "base_none": "No background",
            "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible", "constraint": "constraint",
            "yes": "yes", "no": "no",
-           "search_grid": "Search cell id",
+           "search_grid": "Search cell id", "offer": "Offer",
            "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
            "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
            "by_readiness": "Readiness", "legend_readiness": "Readiness level",
@@ -171,4 +171,29 @@ CHECKLIST = {
            "grid": "The analysis scores {n} hexagons of {ha} over the municipality.", "source": "Source",
            "tail": "Put the files in this folder and run `gis-tool init` again with `--overwrite`: it enables a\n"
                    "criterion for each layer it recognises. Every field: docs/new-municipality.md in gis-tool."},
+}
+
+# Column headers of sites.xlsx and matches.xlsx.
+COLUMNS = {
+    "sv": {"site_id": "Plats-id", "score": "Poäng (0–100)", "rank": "Rang", "eligible": "Möjlig",
+           "excluded_by": "Utesluten av", "area_m2": "Areal (m²)", "x": "X (SWEREF 99 TM)", "y": "Y (SWEREF 99 TM)",
+           "readiness_level": "Beredskapsnivå", "readiness_label": "Beredskap", "lead_time_months": "Ledtid (mån)",
+           "next_level_needs": "Nästa nivå kräver", "cost_to_ready_sek": "Kostnad till byggklar (kr)",
+           "months_to_ready": "Tid till byggklar (mån)", "offer_now": "Kan erbjudas nu", "parts": "Ingående platser",
+           "owners": "Antal ägare", "misses": "Vad som saknas", "_raw": "{label} ({unit})",
+           "_value": "{label}: värde 0–1", "_points": "{label}: poäng"},
+    "en": {"site_id": "Site id", "score": "Score (0–100)", "rank": "Rank", "eligible": "Eligible",
+           "excluded_by": "Excluded by", "area_m2": "Area (m²)", "x": "X (SWEREF 99 TM)", "y": "Y (SWEREF 99 TM)",
+           "readiness_level": "Readiness level", "readiness_label": "Readiness",
+           "lead_time_months": "Lead time (months)",
+           "next_level_needs": "Next level needs", "cost_to_ready_sek": "Cost to build-ready (SEK)",
+           "months_to_ready": "Time to build-ready (months)", "offer_now": "Can be offered now", "parts": "Parts",
+           "owners": "Owners", "misses": "What it would take", "_raw": "{label} ({unit})",
+           "_value": "{label}: value 0–1", "_points": "{label}: points"},
+}
+
+# What can be offered now, when [offer] gives no labels of its own.
+OFFER = {
+    "sv": {"yes": "Kan erbjudas nu", "no": "Kan inte erbjudas nu"},
+    "en": {"yes": "Can be offered now", "no": "Cannot be offered now"},
 }
