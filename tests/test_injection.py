@@ -176,6 +176,6 @@ def test_browser_shows_planted_text_literally(planted, tmp_path):
     assert res.get("error") is None, res
     assert SEVEN in res["ids"] and side_effect(boom) in res["ids"]
     assert res["title"].startswith(SEVEN) and res["heading"].startswith(SEVEN)
-    assert SEVEN in res["control"]                       # the layer named {{ 7*7 }}
+    assert "{{ cycler.__init__" in res["control"]        # the label of the layer named {{ 7*7 }}, literally
     assert any(SEVEN in t for t in res["texts"]) and not any(EVAL in t for t in res["texts"])
     assert not boom.exists()

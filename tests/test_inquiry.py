@@ -243,21 +243,23 @@ def test_meeting_pack_pages_and_text(world, tmp_path):
     req = request(tmp_path, "top = 2\n" + BASIC)
     assert main(["-q", "inquiry", str(req), "--analysis", str(world), "--out", str(out)]) == 0
     pages = [p.extract_text() for p in PdfReader(out / "meeting_pack.pdf").pages]
-    assert len(pages) == 1 + 2                                  # cover + top 2 of 3 matches
+    assert len(pages) == 1 + 2 + 1                              # cover + top 2 of 3 matches + near misses
+    assert "Nästan-träffar" in pages[3] and "E" in pages[3]
     assert "Åby Lager AB: förfrågan" in pages[0] and "Förfrågan" in pages[0]
     assert "Inquiry world" in pages[0]
     assert "1. C" in pages[1] and "2. A + B" in pages[2]
     assert "Avstånd till trafikplats" in pages[1]
 
 
-def test_meeting_pack_with_no_matches_is_a_cover(world, tmp_path):
+def test_meeting_pack_with_no_matches_is_a_cover_and_its_near_misses(world, tmp_path):
     from pypdf import PdfReader
 
     out = tmp_path / "out"
     req = request(tmp_path, BASIC.replace("max = 2000", "max = 10"))
     assert main(["-q", "inquiry", str(req), "--analysis", str(world), "--out", str(out), "--lang", "en"]) == 0
     pages = [p.extract_text() for p in PdfReader(out / "meeting_pack.pdf").pages]
-    assert len(pages) == 1 and "No site meets the request" in pages[0]
+    assert len(pages) == 2 and "No site meets the request" in pages[0] and "Near misses" in pages[1]
+    assert "How the request could be met" in pages[0]
 
 
 def test_cli_bad_request_exit_2(world, tmp_path, capsys):
@@ -280,9 +282,15 @@ def test_browser_inquiry_map(world, tmp_path):
         var els = document.querySelectorAll('.gt-rank-label');
         var labels = Array.prototype.map.call(els, function (e) { return e.innerText; });
         done({labels: labels, layers: Object.keys(gisTool.layers).sort(),
-              title: document.querySelector('.gt-title').innerText});
+              title: document.querySelector('.gt-title').innerText,
+              legend: (document.querySelector('.gt-overlay-legend') || {}).innerText || null,
+              supply: document.querySelector('.gt-supply') !== null});
     """)
     assert probe.get("error") is None, probe
     assert sorted(probe["labels"]) == ["1", "2", "3"]
     assert probe["layers"] == ["Combined sites", "Matching sites", "Near misses", "interchanges"]
-    assert "Åby Lager AB: förfrågan" in probe["title"] and "motorway ≤ 2 000" in probe["title"]
+    # the request in words (the criterion's label, not its key), a legend of the outlines
+    assert "Åby Lager AB: förfrågan" in probe["title"] and "Distance to interchange ≤ 2 000" in probe["title"]
+    assert "motorway" not in probe["title"]
+    assert all(w in probe["legend"] for w in ("Matching sites", "Near misses", "Combined sites"))
+    assert probe["supply"] is False and '"supplyPanel": false' in page.read_text(encoding="utf-8")

@@ -151,3 +151,27 @@ def test_layer_bound_errors(housing_world, tmp_path, capsys):
         req = write_toml(tmp_path / "r.toml", f'[inquiry]\nname = "R"\n[inquiry.require]\n{body}\n')
         assert main(["inquiry", str(req), "--analysis", str(housing_world), "--out", str(tmp_path / "o")]) == 2
         assert words in capsys.readouterr().err
+
+
+def test_fields_are_labelled_in_the_pack_the_map_and_the_workbook(row_world, tmp_path, capsys):
+    """No raw column name reaches the investor where a label exists."""
+    row_world.write_text(row_world.read_text() + """
+[fields.owner]
+label = { sv = "Ägare", en = "Landowner" }
+values = { kommun = { sv = "Kommunen", en = "The municipality" }, privat = { sv = "Privat", en = "Private" } }
+""")
+    out = tmp_path / "inq"
+    assert main(["-q", "inquiry", str(_request(tmp_path, 5000, 15000)), "--analysis", str(row_world),
+                 "--out", str(out), "--lang", "en"]) == 0
+    capsys.readouterr()
+    from pypdf import PdfReader
+
+    pdf = " ".join(p.extract_text() for p in PdfReader(out / "meeting_pack.pdf").pages)
+    assert "Landowner" in pdf and "The municipality" in pdf and "Private" in pdf
+    assert "owner" not in pdf.replace("Landowner", "") and "privat" not in pdf
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert '"attributeLabels": {"owner": "Landowner"}' in page
+    assert '"valueLabels": {"owner": {"kommun": "The municipality", "privat": "Private"}}' in page
+    assert main(["-q", "run", str(row_world), "--out", str(tmp_path / "run"), "--lang", "sv"]) == 0
+    ws = load_workbook(tmp_path / "run" / "sites.xlsx").active
+    assert "Ägare" in [c.value for c in ws[1]] and "owner" not in [c.value for c in ws[1]]

@@ -236,6 +236,18 @@
 
   G.setup = function (map, cfg) {
     G.map = map;
+    if (cfg.overlayLegend && cfg.overlayLegend.length) {  /* an inquiry: what the outlines mean */
+      control("bottomleft", function (d) {
+        d.className = "gt-legend gt-overlay-legend leaflet-bar";
+        cfg.overlayLegend.forEach(function (o) {
+          var row = L.DomUtil.create("div", "gt-legend-row", d);
+          var sw = L.DomUtil.create("span", "gt-swatch", row);
+          sw.style.border = "3px " + (o.dash ? "dashed " : "solid ") + o.color;
+          sw.style.background = "transparent";
+          row.appendChild(document.createTextNode(" " + o.label));
+        });
+      }).addTo(map);
+    }
     G.locale = cfg.locale;
     var T = cfg.text;
     map.attributionControl.setPrefix(false);
@@ -264,7 +276,7 @@
           lab.appendChild(document.createTextNode(" " + o[1]));
         });
       }).addTo(map);
-      control("bottomleft", function (d) {
+      if (cfg.supplyPanel !== false) control("bottomleft", function (d) {  /* not on an investor's map */
         d.className = "gt-supply leaflet-bar";
         var h = L.DomUtil.create("div", "gt-legend-title", d); h.textContent = T.supply;
         var tb = L.DomUtil.create("table", "gt-supply-table", d), tr = L.DomUtil.create("tr", "", tb);

@@ -82,8 +82,11 @@ def resolve_profile(analysis: Analysis, profile: str | None
     for name, over in p.constraints.items():
         where = f"profiles.{profile}.constraints.{name}"
         if name in cons:
-            merged = {k: v for k, v in dataclasses.asdict(cons[name]).items() if v is not None}
-            merged.pop("name")
+            old = cons[name]   # its keys as written (no deep copy: labels are read-only mappings)
+            merged = {f.name: getattr(old, f.name) for f in dataclasses.fields(old)
+                      if getattr(old, f.name) is not None and f.name != "name"}
+            if isinstance(merged.get("label"), Mapping):
+                merged["label"] = dict(merged["label"])
             for key in ("in_", "not_in"):
                 if key in merged:
                     merged[key.rstrip("_")] = list(merged.pop(key))

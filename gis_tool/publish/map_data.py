@@ -51,6 +51,7 @@ class MapData:
     municipality: str | None = None
     offer: dict[str, Any] | None = None   # {"yes": label, "no": otherwise}, each text or {sv, en}
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)   # [fields.X]: label, values, unit
+    layer_labels: dict[str, Any] = field(default_factory=dict)        # layer name -> text or {sv, en}
 
 
 def map_data(result: Any) -> MapData:
@@ -76,7 +77,8 @@ def map_data(result: Any) -> MapData:
                    credits=credits(result.analysis), grid=result.analysis.sites.grid is not None,
                    municipality=result.analysis.municipality, offer=_offer(result.analysis),
                    fields={n: {"label": _plain(f.label), "values": {k: _plain(v) for k, v in f.values.items()},
-                               "unit": f.unit} for n, f in result.analysis.fields.items()})
+                               "unit": f.unit} for n, f in result.analysis.fields.items()},
+                   layer_labels={n: _plain(lyr.label) for n, lyr in result.analysis.layers.items() if lyr.label})
 
 
 def _plain(label: Any) -> Any:
@@ -172,7 +174,7 @@ def load_result(out_dir: str | Path) -> MapData:
                    site_attributes=mi.get("site_attributes", []), readiness=mi.get("readiness"),
                    profiles=mi.get("profiles", {}), credits=mi.get("credits", {}),
                    grid=bool(mi.get("grid", False)), municipality=mi.get("municipality"),
-                   offer=mi.get("offer"), fields=mi.get("fields", {}))
+                   offer=mi.get("offer"), fields=mi.get("fields", {}), layer_labels=mi.get("layer_labels", {}))
 
 
 def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
@@ -183,4 +185,4 @@ def map_manifest(data: MapData, stored: dict[str, str]) -> dict[str, Any]:
             "site_attributes": data.site_attributes, "layers": stored,
             "readiness": data.readiness, "profiles": data.profiles, "credits": data.credits,
             "grid": data.grid, "municipality": data.municipality, "offer": data.offer,
-            "fields": data.fields}
+            "fields": data.fields, "layer_labels": data.layer_labels}

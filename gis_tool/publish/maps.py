@@ -30,6 +30,7 @@ from ..studies.inquiry import request_summary
 from ..text import LOCALES, integer, trimmed, words
 from . import map_data as _md
 from .charts import GROUP_COLOURS
+from .labels import field_label, layer_label
 from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data, ...)
     OVERVIEW_CELLS,
     READINESS_COLUMNS,
@@ -183,7 +184,7 @@ def _overlay_call(name: str, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> st
 def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None = None,
              focus: gpd.GeoDataFrame | None = None, marks: list[tuple[int, str, Any]] | None = None,
              overlays: list[tuple[str, gpd.GeoDataFrame, dict[str, Any]]] | None = None,
-             note: str | None = None, live_weights: bool = False) -> folium.Map:
+             note: str | None = None, live_weights: bool = False, supply_panel: bool = True) -> folium.Map:
     """Build the interactive map of a run.
 
     Parameters
@@ -205,6 +206,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
         its own toggle (an inquiry's matches, near misses and combined sites).
     note
         A line added to the title block (an inquiry's request).
+    supply_panel
+        Show the land-supply panel (the municipality's own view; not on an investor's map).
     live_weights
         Add a panel of weight sliders and a profile picker that re-score, re-rank and
         recolour the sites in the page (from the values it carries; no server).
@@ -282,7 +285,9 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
              "backgrounds": {html.escape(T["base_light"]): "#f4f3ef",
                              html.escape(T["base_none"]): "#ffffff",
                              html.escape(T["base_osm"]): "#e0e0e0"},
-             "initialBase": html.escape(T["base_light"]), "readiness": rd}
+             "initialBase": html.escape(T["base_light"]), "readiness": rd, "supplyPanel": supply_panel,
+             "overlayLegend": [{"label": name, "color": st.get("color", "#333"), "dash": bool(st.get("dashArray"))}
+                               for name, gdf, st in overlays or [] if len(gdf)]}
     setup_el = Script(f"gisTool.setup({m.get_name()}, {safe_json(setup)})")
     m.add_child(setup_el)
     if live_weights:
@@ -296,7 +301,7 @@ LIVE_TEXT = words.LIVE
 
 def _words(data: MapData, lang: str) -> dict[str, str]:
     """The map's words in ``lang``; on a grid the search box asks for a cell."""
-    T = dict(TEXT[lang])
+    T = dict(TEXT[lang], _lang=lang)
     if data.grid:
         T["search"] = T["search_grid"]
     return T
@@ -341,7 +346,8 @@ def _live_profiles(result: Any, data: MapData, keys: list[str], lang: str) -> di
 
 def _add_input_layer(m: folium.Map, name: str, data: MapData, T: dict[str, str]) -> None:
     payload, show = _layer_call(name, data.layers[name], data)
-    label = name + (f" ({T['constraint']})" if name in data.constraint_layers else "")
+    shown = in_language(data.layer_labels.get(name), T["_lang"], name)
+    label = shown + (f" ({T['constraint']})" if name in data.constraint_layers else "")
     Layer(data_call(m, "vectorLayer", payload), label, show=show).add_to(m)
 
 
@@ -370,11 +376,26 @@ def inquiry_map(inq: Any, *, lang: str | None = None) -> folium.Map:
         (W["matches"], single[[*keep, "geometry"]],
          {"color": "#1d2b36", "weight": 3.5, "fill": False}),
     ]
-    note = request_summary(inq.spec, lang) + " · "
+    note = request_summary(inq.spec, lang, names=_requirement_names(inq, lang)) + " · "
     note += f"{W['matches']}: {len(m)}" if len(m) else W["none"]
     note += f" · {W['near']}: {len(near)}"
     return site_map(inq.result, lang=lang, top=0, title=inq.spec.name, focus=focus, marks=marks,
-                    overlays=overlays, note=note)
+                    overlays=overlays, note=note, supply_panel=False)
+
+
+def _requirement_names(inq: Any, lang: str) -> dict[str, str]:
+    """Each requirement as people read it: a criterion's or a field's label, a layer bound
+    in words (never the raw key)."""
+    a, out = inq.result.analysis, {}
+    for req in inq.spec.require:
+        crit = inq.result.criteria.get(req.criterion or "")
+        if crit is not None:
+            out[req.name] = in_language(crit.label, lang, req.name)
+        elif req.layer is not None:
+            out[req.name] = words.PACK[lang][f"layer_{req.measure}"].format(layer=layer_label(a, req.layer, lang))
+        else:
+            out[req.name] = field_label(a, req.column, lang)
+    return out
 
 
 def compare_map(result: Any, cmp: pd.DataFrame, *, top: int = 10, lang: str = "sv") -> folium.Map:

@@ -391,9 +391,11 @@ def inquiry_manifest(inq: Any, outputs: list[str]) -> dict[str, Any]:
                    "eligible": int(inq.result.sites["eligible"].sum()),
                    "matches": len(m), "single_matches": int((m["parts"] == "").sum()) if len(m) else 0,
                    "combined": len(inq.combined), "near_misses": len(inq.near_misses),
-                   "pages": 1 + min(s.top, len(m))},
+                   "pages": 1 + (int(m["page"].sum()) if "page" in m.columns else min(s.top, len(m)))
+                   + (1 if len(inq.near_misses) else 0)},
         "without_requirement": inq.blockers,
         "notes": inq.notes,
+        "relaxations": inq.relaxations,
         "top": [{"rank": int(r), "site_id": i, "score": round(float(sc), 2)}
                 for r, i, sc in zip(m["rank"].head(s.top), m["site_id"].head(s.top), m["score"].head(s.top))],
         "outputs": outputs,

@@ -23,8 +23,8 @@ from fpdf.fonts import FontFace
 
 from ..engine.measures import unit_of
 from ..studies.inquiry import InquiryResult
-from ..text import number, with_unit, words
-from .labels import field_label, field_value, layer_label
+from ..text import area, number, with_unit, words
+from .labels import constraint_label, field_label, field_value, layer_label
 from .map_data import credits, in_language, map_data
 from .pdf_text import ShapedPDF
 from .static_maps import overview_figure, png_bytes, points_chart, site_figure
@@ -82,7 +82,7 @@ def _request_rows(inq: InquiryResult, lang: str) -> list[tuple[str, str]]:
     rows = [(T[k], getattr(s, k)) for k in ("company", "contact", "description") if getattr(s, k)]
     if s.profile:
         prof = inq.result.analysis.profiles[s.profile]
-        rows.append((T["profile"], f"{s.profile}" + (f" – {prof.label}" if prof.label else "")))
+        rows.append((T["profile"], in_language(prof.label, lang, s.profile)))
     if s.min_area_m2 is not None or s.max_area_m2 is not None:
         lo = f"{number(s.min_area_m2 / 1e4, lang)} ha" if s.min_area_m2 is not None else "–"
         hi = f"{number(s.max_area_m2 / 1e4, lang)} ha" if s.max_area_m2 is not None else "–"
@@ -93,22 +93,31 @@ def _request_rows(inq: InquiryResult, lang: str) -> list[tuple[str, str]]:
         rows.append((T["min_readiness"], f"{s.min_readiness} ({lab})"))
     if s.max_lead_time_months is not None:
         rows.append((T["max_lead_time"], f"{number(s.max_lead_time_months, lang)} {T['months']}"))
+    a = inq.result.analysis
     for req in s.require:
         crit = inq.result.criteria.get(req.criterion or "")
-        unit = unit_of(crit) if crit is not None else ""
-        name = _label(crit, lang, req.name) if crit is not None else req.name
+        unit = req.unit or (unit_of(crit) if crit is not None else "")
+        if crit is not None:
+            name = _label(crit, lang, req.name)
+        elif req.layer is not None:   # a bound on a layer: said with the layer's label
+            name = T[f"layer_{req.measure}"].format(layer=layer_label(a, req.layer, lang))
+        else:
+            name = field_label(a, req.column, lang)
         parts = []
         if req.test.min is not None:
             parts.append(f"{T['at_least']} {with_unit(req.test.min, unit, lang)}")
         if req.test.max is not None:
             parts.append(f"{T['at_most']} {with_unit(req.test.max, unit, lang)}")
+        def said(v: Any, col: str = req.column) -> str:
+            return field_value(a, col, v, lang)
+
         for k, v in (("=", req.test.equals), ("≠", req.test.not_equals)):
             if v is not None:
-                parts.append(f"{k} {v}")
+                parts.append(f"{k} {said(v)}")
         if req.test.in_ is not None:
-            parts.append(", ".join(map(str, req.test.in_)))
+            parts.append(", ".join(map(said, req.test.in_)))
         if req.test.not_in is not None:
-            parts.append("≠ " + ", ".join(map(str, req.test.not_in)))
+            parts.append("≠ " + ", ".join(map(said, req.test.not_in)))
         rows.append((name, "; ".join(parts)))
     rows.append((T["near_miss"], f"{number(s.near_miss * 100, lang)} %"))
     return [(k, str(v)) for k, v in rows]
@@ -123,6 +132,10 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
     T, res = TEXT[lang], inq.result
     rows = [(T["score"], f"{number(float(match['score']), lang)} / 100 · {T['rank']} {int(match['rank'])}"),
             (T["area"], f"{number(float(match['area_m2']) / 1e4, lang)} ha")]
+    offer = map_data(res).offer
+    if offer is not None:   # what the municipality can offer now, first
+        now = bool(match.get("offer_now", True))
+        rows.insert(0, (T["offer"], in_language(offer["yes" if now else "no"], lang, "")))
     if len(parts) > 1:
         rows.append((T["parts"], "; ".join(parts.index)))
     for col in map_data(res).site_attributes:
@@ -151,6 +164,24 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
     return rows
 
 
+def _near_miss_page(pdf: _Pack, inq: InquiryResult, lang: str, most: int = 25) -> None:
+    """One page of near misses: each site, its score and size, whether it can be offered
+    now, and what it would take."""
+    T = TEXT[lang]
+    offer = map_data(inq.result).offer
+    pdf.add_page()
+    pdf.heading(T["near_misses"], 14)
+    s = inq.result.sites.set_index("site_id")
+    rows = []
+    for _, m in inq.near_misses.head(most).iterrows():
+        sid = str(m["site_id"])
+        head = f"{sid} · {T['score']} {number(float(m['score']), lang)} · {area(float(s.loc[sid, 'area_m2']), lang)}"
+        if offer is not None and "offer_now" in s.columns:
+            head += " · " + in_language(offer["yes" if bool(s.loc[sid, "offer_now"]) else "no"], lang, "")
+        rows.append((head, str(m["misses"])))
+    pdf.kv_table(rows, key_w=95, size=8)
+
+
 def _nearby(inq: InquiryResult, geom: shapely.Geometry, lang: str) -> list[str]:
     T, res = TEXT[lang], inq.result
     out = []
@@ -162,11 +193,14 @@ def _nearby(inq: InquiryResult, geom: shapely.Geometry, lang: str) -> list[str]:
         if not len(near):
             continue
         d = float(shapely.distance(geom, shapely.union_all(near)))
+        what = constraint_label(res.analysis, name, lang)
+        if what == name:   # no label: say which layer it is about, by its label
+            what = f"{name} ({layer_label(res.analysis, c.layer, lang)})"
         if d > 0:
-            out.append(f"{name} ({c.layer}): {number(d, lang)} m")
+            out.append(f"{what}: {number(d, lang)} m")
         else:
             share = shapely.area(shapely.intersection(geom, shapely.union_all(near))) / geom.area
-            out.append(f"{name} ({c.layer}): " + T["overlaps"].format(p=number(share * 100, lang)))
+            out.append(f"{what}: " + T["overlaps"].format(p=number(share * 100, lang)))
     return out or [T["no_constraints"]]
 
 
@@ -190,7 +224,9 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     Returns
     -------
     Path
-        The written file. It has ``1 + min(top, len(inq.matches))`` pages.
+        The written file: a cover, a page per match that gets one (``page`` in
+        ``inq.matches``: up to ``top``, a parcel in at most one combination), and a page of
+        near misses with what each would take, when there are any.
     """
     lang = lang or inq.lang
     T = TEXT[lang]
@@ -204,7 +240,7 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     pdf.cell(0, 5, T["pack"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.heading(spec.name, 18)
-    shown = inq.matches.head(spec.top)
+    shown = inq.matches[inq.matches["page"]] if "page" in inq.matches.columns else inq.matches.head(spec.top)
     n_comb = int((inq.matches["parts"] != "").sum()) if len(inq.matches) else 0
     a = res.analysis
     who = (T["municipality"], a.municipality) if a.municipality else (T["analysis"], a.name)
@@ -223,11 +259,12 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
         pdf.set_x(pdf.l_margin)
         pdf.set_font("DejaVu", "B", 10)
         pdf.multi_cell(0, 5, T["none"], new_x="LMARGIN", new_y="NEXT")
-        b = inq.blockers[0] if inq.blockers else None
-        if b and b["sites"]:
+        if inq.relaxations:   # the smallest changes that would give a match
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.multi_cell(0, 5, words.RELAX[lang]["title"], new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", "", 9)
-            pdf.multi_cell(0, 5, T["blocker"].format(r=b["requirement"], a=b["asked"], n=b["sites"]),
-                           new_x="LMARGIN", new_y="NEXT")
+            for r in inq.relaxations:
+                pdf.multi_cell(0, 5, "• " + r["text"][:1].upper() + r["text"][1:], new_x="LMARGIN", new_y="NEXT")
     study = res.analysis.study_area
     marks = list(zip(shown["rank"].astype(int), shown.geometry))
     fig = overview_figure(data, marks, res.layers.get(study) if study else None, size=(6.8, 4.4))
@@ -242,6 +279,8 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     pdf.set_text_color(0, 0, 0)
     for _, m in shown.iterrows():
         _match_page(pdf, inq, m, data, lang)
+    if len(inq.near_misses):
+        _near_miss_page(pdf, inq, lang)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     pdf.output(str(tmp))

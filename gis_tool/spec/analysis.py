@@ -193,7 +193,7 @@ def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:
         out[name] = LayerSpec(
             name=name, path=(base / p), layer=r.text(spec, "layer", key),
             assume_crs=r.text(spec, "assume_crs", key), encoding=r.text(spec, "encoding", key),
-            label=r.text(spec, "label", key), where=r.text(spec, "where", key),
+            label=_label(r, spec, key), where=r.text(spec, "where", key),
             source=r.text(spec, "source", key),
         )
     return out
@@ -319,7 +319,7 @@ def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> Constraint
         not_equals=r.scalar(data, "not_equals", key), in_=r.values(data, "in", key),
         not_in=r.values(data, "not_in", key),
         min=r.number(data, "min", key), max=r.number(data, "max", key),
-        label=r.text(data, "label", key),
+        label=_label(r, data, key),
     )
 
 
@@ -359,7 +359,7 @@ def _parse_profile(r: _Reader, name: str, data: dict) -> ProfileSpec:
     return ProfileSpec(
         name=name, weights=_freeze(weights),
         min_area_m2=r.number(data, "min_area_m2", key, minimum=0),
-        constraints=_freeze(cons), label=r.text(data, "label", key),
+        constraints=_freeze(cons), label=_label(r, data, key),
     )
 
 

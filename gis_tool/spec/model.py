@@ -27,7 +27,7 @@ class LayerSpec:
     layer: str | None = None
     assume_crs: str | None = None
     encoding: str | None = None
-    label: str | None = None
+    label: str | MappingProxyType | None = None   # text, or {sv, en}
     where: str | None = None
     source: str | None = None   # who made the data ("SCB (CC0)"), credited on maps and PDFs
 
@@ -92,7 +92,7 @@ class ConstraintSpec:
     not_in: tuple | None = None
     min: float | None = None
     max: float | None = None
-    label: str | None = None
+    label: str | MappingProxyType | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class ProfileSpec:
     weights: MappingProxyType
     min_area_m2: float | None = None
     constraints: MappingProxyType = field(default_factory=lambda: _freeze({}))
-    label: str | None = None
+    label: str | MappingProxyType | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ out, and area bounds that no site (nor a combination) can meet."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import geopandas as gpd
@@ -65,3 +66,65 @@ def without_each(s: gpd.GeoDataFrame, spec: InquirySpec, bounds: list[Bound], el
                 others &= ok2
         out.append({"requirement": name, "asked": asked, "sites": int((others & ~ok).sum())})
     return sorted(out, key=lambda d: (-d["sites"], d["requirement"]))
+
+
+def relaxations(s: gpd.GeoDataFrame, spec: InquirySpec, bounds: list[Bound], eligible: np.ndarray,
+                lang: str, most: int = 3) -> list[dict[str, Any]]:
+    """When nothing matches: the smallest changes to the request that give a match.
+
+    Every requirement alone and every pair is tried (DESIGN 3.11): a numeric bound (a
+    requirement's min or max, the area, the lead time, the readiness level, a layer
+    distance or share) is moved to what the best new match needs; any other test is
+    dropped. The fewest changes come first, then the most matches; up to ``most``.
+
+    Returns
+    -------
+    list of dict
+        ``{"changes": [{"requirement", "from", "to", "text"}], "matches": n, "text": ...}``
+        with ``to`` None for a dropped test.
+    """
+    n = len(s)
+    groups: dict[str, list[Bound]] = {}
+    for b in bounds:
+        groups.setdefault(b.name, []).append(b)
+    if spec.min_readiness is not None:
+        groups["min_readiness"] = [Bound("min_readiness", words.NEAR_MISS[lang]["level"],
+                                        s["readiness_level"].to_numpy(dtype=float), "min",
+                                        float(spec.min_readiness), "")]
+    tests = {req.name: all_hold(list(field_checks(req.test, s[req.column])), n)
+             for req in spec.require if not req.numeric_only}
+    ok = {name: np.logical_and.reduce([b.holds() for b in g]) for name, g in groups.items()} | tests
+    order = np.lexsort((s["site_id"].astype(str).to_numpy(), -np.nan_to_num(s["score"].to_numpy(dtype=float)),
+                        ~s["offer_now"].to_numpy(dtype=bool) if "offer_now" in s.columns else np.zeros(n, bool)))
+    found: list[dict[str, Any]] = []
+    names = sorted(ok)
+    for size in (1, 2):
+        for combo in itertools.combinations(names, size):
+            others = eligible & np.logical_and.reduce([ok[k] for k in names if k not in combo] or [np.ones(n, bool)])
+            if not others.any():
+                continue
+            best = next(i for i in order if others[i])
+            if any(ok[k][best] for k in combo):
+                continue   # not a smallest change: one of these already holds for the best site
+            changes, keep = [], others.copy()
+            for k in combo:
+                if k in tests:
+                    changes.append({"requirement": k, "from": "as asked", "to": None,
+                                    "text": words.RELAX[lang]["drop"].format(r=k)})
+                    continue
+                for b in groups[k]:
+                    if b.holds()[best]:
+                        keep &= b.holds()
+                        continue
+                    to = float(b.values[best])
+                    keep &= b.values >= to if b.rule == "min" else b.values <= to
+                    changes.append({"requirement": k, "from": b.bound, "to": to,
+                                    "text": words.RELAX[lang]["move"].format(
+                                        r=b.label, a=with_unit(b.bound, b.unit, lang), b=with_unit(to, b.unit, lang))})
+            found.append({"changes": changes, "matches": int(keep.sum()),
+                          "text": words.RELAX[lang]["then"].format(c="; ".join(c["text"] for c in changes),
+                                                                   n=int(keep.sum()))})
+        if found and size == 1:
+            break   # one change is enough: do not offer two
+    found.sort(key=lambda r: (len(r["changes"]), -r["matches"], r["text"]))
+    return found[:most]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from ..errors import InputError
 from ..inputs.sources import open_source
 from ..spec.analysis import Analysis, load_analysis
 from ..spec.request import InquirySpec, load_request, parse_request
-from .advice import area_notes, without_each
+from .advice import area_notes, relaxations, without_each
 from .bounds import WORDS, Bound, fmt, miss_sentence, with_unit  # noqa: F401  (importable from here too)
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class InquiryResult:
     blockers: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "sv"
     notes: list[str] = field(default_factory=list)   # why nothing can match, in the request's words
+    relaxations: list[dict[str, Any]] = field(default_factory=list)   # the smallest changes that match
 
     def summary(self) -> str:
         """What a business developer says on the phone, in English."""
@@ -76,16 +78,19 @@ class InquiryResult:
                 b = self.blockers[0]
                 lines.append(f"without the {b['requirement']} requirement ({b['asked']}), "
                              f"{b['sites']} site(s) would match")
+            lines += [f"  would match: {r['text']}" for r in self.relaxations]
         for _, row in self.matches.head(5).iterrows():
             lines.append(f"  {int(row['rank']):>3}. {row['site_id']}  score {row['score']:.1f}, "
                          f"{row['area_m2'] / 1e4:.1f} ha")
         return "\n".join(lines)
 
 
-def request_summary(spec: InquirySpec, lang: str = "en") -> str:
-    """The request in one line: ``4–8 ha · level ≥ 3 · ≤ 12 months · motorway ≤ 2 000 ...``."""
+def request_summary(spec: InquirySpec, lang: str = "en", names: Mapping[str, str] | None = None) -> str:
+    """The request in one line: ``4–8 ha · level ≥ 3 · ≤ 12 months · motorway ≤ 2 000 ...``;
+    ``names`` says each requirement in words (labels) instead of its key."""
     W = WORDS[lang]
     parts = []
+    said = names or {}
     if spec.min_area_m2 is not None or spec.max_area_m2 is not None:
         lo = fmt(spec.min_area_m2 / 1e4, lang) if spec.min_area_m2 is not None else "0"
         parts.append(f"{lo}–{fmt(spec.max_area_m2 / 1e4, lang)} ha" if spec.max_area_m2 is not None
@@ -95,18 +100,18 @@ def request_summary(spec: InquirySpec, lang: str = "en") -> str:
     if spec.max_lead_time_months is not None:
         parts.append(f"{W['lead_time']} ≤ {fmt(spec.max_lead_time_months, lang)} {W['months']}")
     for req in spec.require:
-        t = req.test
+        t, name = req.test, said.get(req.name, req.name)
         if t.min is not None:
-            parts.append(f"{req.name} ≥ {fmt(t.min, lang)}")
+            parts.append(f"{name} ≥ {fmt(t.min, lang)}")
         if t.max is not None:
-            parts.append(f"{req.name} ≤ {fmt(t.max, lang)}")
+            parts.append(f"{name} ≤ {fmt(t.max, lang)}")
         for op, v in (("=", t.equals), ("≠", t.not_equals)):
             if v is not None:
-                parts.append(f"{req.name} {op} {v}")
+                parts.append(f"{name} {op} {v}")
         if t.in_ is not None:
-            parts.append(f"{req.name} ∈ {', '.join(map(str, t.in_))}")
+            parts.append(f"{name} ∈ {', '.join(map(str, t.in_))}")
         if t.not_in is not None:
-            parts.append(f"{req.name} ∉ {', '.join(map(str, t.not_in))}")
+            parts.append(f"{name} ∉ {', '.join(map(str, t.not_in))}")
     return " · ".join(parts)
 
 
@@ -244,7 +249,27 @@ def match(res: Result, spec: InquirySpec, *, lang: str = "sv") -> InquiryResult:
     notes = area_notes(res, spec, lang)
     for note in notes:
         log.warning(note)
-    return InquiryResult(spec, res, matches, near_misses, combined_out, blockers, lang, notes)
+    relax = relaxations(s, spec, bounds, eligible, lang) if not len(matches) else []
+    return InquiryResult(spec, res, _pages(matches, spec.top), near_misses, combined_out, blockers, lang, notes,
+                         relax)
+
+
+def _pages(matches: gpd.GeoDataFrame, top: int) -> gpd.GeoDataFrame:
+    """Which matches get a page in the meeting pack: the first ``top`` in order, a parcel in
+    at most one combination that gets a page; ``shares`` names the parcels a combination
+    without a page shares with one that has it."""
+    page = np.zeros(len(matches), bool)
+    shares = np.full(len(matches), "", dtype=object)
+    used: set[str] = set()
+    for i, parts in enumerate(matches["parts"].astype(str).tolist()):
+        ids = set(parts.split("; ")) if parts else set()
+        if ids & used:
+            shares[i] = "; ".join(sorted(ids & used))
+            continue
+        if page.sum() < top:
+            page[i] = True
+            used |= ids
+    return matches.assign(page=page, shares=shares)
 
 
 def _all(masks: list[np.ndarray], n: int) -> np.ndarray:

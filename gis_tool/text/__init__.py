@@ -118,6 +118,8 @@ def yes_no(v: bool, lang: str = "en") -> str:
 
 
 UNITS = {"m2": "m²", "share": "%"}
+# Units that read differently per language: a count is "3 st" in Swedish and "3" in English.
+UNITS_IN = {"count": {"sv": "st", "en": ""}, "ratio": {"sv": "", "en": ""}}
 
 
 def with_unit(v: Any, unit: str | None, lang: str = "en") -> str:
@@ -130,7 +132,9 @@ def with_unit(v: Any, unit: str | None, lang: str = "en") -> str:
         return str(v)
     if unit == "share":
         return percent(float(v), lang)
-    return f"{number(float(v), lang)} {UNITS.get(unit or '', unit or '')}".strip()
+    u = unit or ""
+    u = UNITS_IN[u][lang] if u in UNITS_IN else UNITS.get(u, u)
+    return f"{number(float(v), lang)} {u}".strip()
 
 
 def in_language(label: Any, lang: str, default: str) -> str:

@@ -85,7 +85,9 @@ PACK = {
            "description": "Beskrivning", "profile": "Profil", "area": "Areal", "readiness": "Beredskap",
            "min_readiness": "Lägsta beredskapsnivå", "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid",
            "months": "mån", "near_miss": "Nästan-träffar inom", "requirements": "Krav",
-           "municipality": "Kommun", "analysis": "Analys", "date": "Datum", "matches": "Matchande platser",
+           "layer_distance": "Avstånd till {layer}", "layer_share": "Andel täckt av {layer}",
+           "municipality": "Kommun", "analysis": "Analys", "offer": "Erbjudande",
+           "date": "Datum", "matches": "Matchande platser",
            "combined": "varav sammanslagna", "near_misses": "Nästan-träffar",
            "none": "Ingen plats uppfyller förfrågan som den är ställd.",
            "blocker": "Utan kravet {r} ({a}) skulle {n} platser matcha.", "score": "Poäng",
@@ -98,7 +100,9 @@ PACK = {
            "description": "Description", "profile": "Profile", "area": "Area", "readiness": "Readiness",
            "min_readiness": "Minimum readiness level", "lead_time": "Lead time",
            "max_lead_time": "Longest lead time", "months": "months", "near_miss": "Near misses within",
-           "requirements": "Requirements", "municipality": "Municipality", "analysis": "Analysis", "date": "Date",
+           "requirements": "Requirements", "layer_distance": "Distance to {layer}",
+           "layer_share": "Share covered by {layer}", "municipality": "Municipality", "analysis": "Analysis",
+           "offer": "Offer", "date": "Date",
            "matches": "Matching sites", "combined": "of which combined", "near_misses": "Near misses",
            "none": "No site meets the request as asked.",
            "blocker": "Without the {r} requirement ({a}), {n} sites would match.", "score": "Score",
@@ -196,4 +200,12 @@ COLUMNS = {
 OFFER = {
     "sv": {"yes": "Kan erbjudas nu", "no": "Kan inte erbjudas nu"},
     "en": {"yes": "Can be offered now", "no": "Cannot be offered now"},
+}
+
+# Relaxations: the smallest changes to a request that give a match.
+RELAX = {
+    "sv": {"move": "{r} från {a} till {b}", "drop": "utan kravet {r}", "then": "{c}: {n} platser matchar",
+           "title": "Så kan förfrågan mötas"},
+    "en": {"move": "{r} from {a} to {b}", "drop": "without the {r} requirement", "then": "{c}: {n} sites match",
+           "title": "How the request could be met"},
 }
