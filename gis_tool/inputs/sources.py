@@ -123,8 +123,16 @@ def list_layers(path: str | Path) -> list[tuple[str, str]]:
     check_file(path)
     if is_parquet(path):
         return [(path.stem, "")]
+    st = path.stat()
+    return list(_list_layers(str(path.resolve()), st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=64)
+def _list_layers(path: str, size: int, mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    """The layers of a file, cached while it is unchanged (an analysis names one GeoPackage
+    for many layers)."""
     try:
-        return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+        return tuple((str(n), str(t)) for n, t in pyogrio.list_layers(path))
     except Exception as exc:  # pyogrio raises several kinds for unreadable files
         raise InputError(f"{path}: cannot be read as a GIS file ({_short(exc)}); it may be "
                          "truncated or not what its name says: export it again") from None

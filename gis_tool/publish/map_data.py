@@ -52,6 +52,7 @@ class MapData:
     offer: dict[str, Any] | None = None   # {"yes": label, "no": otherwise}, each text or {sv, en}
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)   # [fields.X]: label, values, unit
     layer_labels: dict[str, Any] = field(default_factory=dict)        # layer name -> text or {sv, en}
+    style_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)   # drawn styles
 
 
 def map_data(result: Any) -> MapData:

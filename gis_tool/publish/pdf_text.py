@@ -80,6 +80,12 @@ def fallback_for(chars: set[str], have: set[int]) -> tuple[list[Path], set[str]]
     return found, need
 
 
+def needs_shaping(text: str) -> bool:
+    """Text with right-to-left letters or combining marks, which only shaping draws right."""
+    return any(unicodedata.bidirectional(c) in ("R", "AL") or unicodedata.category(c) == "Mn"
+               for c in text if ord(c) > 0x2FF)
+
+
 def _invisible(c: str) -> bool:
     return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c in "\n\r\t "
 
@@ -100,6 +106,9 @@ class ShapedPDF(FPDF):
         self.missing: set[str] = set()
         self._have = set(coverage(font_dir() / "DejaVuSans.ttf"))
         self._fallbacks: list[str] = []
+
+    def _shape_from_now(self) -> None:
+        """Turn HarfBuzz shaping on (it costs time on every line, so only once text needs it)."""
         try:
             self.set_text_shaping(True)
         except Exception:  # uharfbuzz missing: text is drawn unshaped (left to right)
@@ -107,8 +116,18 @@ class ShapedPDF(FPDF):
                         "scripts are drawn unshaped (pip install uharfbuzz)")
 
     def normalize_text(self, text: str) -> str:
+        if not self.text_shaping and needs_shaping(text):
+            self._shape_from_now()
         self._cover(text)
         return super().normalize_text(text)
+
+    def prepare(self, texts: list[str]) -> None:
+        """Look at the document's texts before drawing: shaping and fallback fonts are then
+        in place for every line, measured and drawn alike."""
+        joined = "\n".join(texts)
+        if needs_shaping(joined):
+            self._shape_from_now()
+        self._cover(joined)
 
     def _cover(self, text: str) -> None:
         chars = {c for c in text if ord(c) not in self._have and not _invisible(c)}

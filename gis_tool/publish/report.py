@@ -128,17 +128,17 @@ def _site_rows(inq: InquiryResult, ids: list[str]) -> pd.DataFrame:
 
 
 def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shapely.Geometry,
-           lang: str) -> list[tuple[str, str]]:
+           lang: str, data: Any) -> list[tuple[str, str]]:
     T, res = TEXT[lang], inq.result
     rows = [(T["score"], f"{number(float(match['score']), lang)} / 100 · {T['rank']} {int(match['rank'])}"),
             (T["area"], f"{number(float(match['area_m2']) / 1e4, lang)} ha")]
-    offer = map_data(res).offer
+    offer = data.offer
     if offer is not None:   # what the municipality can offer now, first
         now = bool(match.get("offer_now", True))
         rows.insert(0, (T["offer"], in_language(offer["yes" if now else "no"], lang, "")))
     if len(parts) > 1:
         rows.append((T["parts"], "; ".join(parts.index)))
-    for col in map_data(res).site_attributes:
+    for col in data.site_attributes:
         vals = dict.fromkeys(field_value(res.analysis, col, v, lang) for v in parts[col])
         rows.append((field_label(res.analysis, col, lang), " / ".join(vals)))
     for c in res.criteria.values():  # plan and use: classes of overlap layers on the site
@@ -164,11 +164,11 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
     return rows
 
 
-def _near_miss_page(pdf: _Pack, inq: InquiryResult, lang: str, most: int = 25) -> None:
+def _near_miss_page(pdf: _Pack, inq: InquiryResult, lang: str, data: Any, most: int = 25) -> None:
     """One page of near misses: each site, its score and size, whether it can be offered
     now, and what it would take."""
     T = TEXT[lang]
-    offer = map_data(inq.result).offer
+    offer = data.offer
     pdf.add_page()
     pdf.heading(T["near_misses"], 14)
     s = inq.result.sites.set_index("site_id")
@@ -233,6 +233,8 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     res, spec = inq.result, inq.spec
     data = map_data(res)
     pdf = _Pack(lang, spec.name)
+    pdf.prepare([spec.name, spec.company or "", spec.contact or "", spec.description or "",
+                 *inq.matches["site_id"].astype(str).head(50), *inq.near_misses["site_id"].astype(str).head(50)])
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.set_font("DejaVu", "", 9)
@@ -280,7 +282,7 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
     for _, m in shown.iterrows():
         _match_page(pdf, inq, m, data, lang)
     if len(inq.near_misses):
-        _near_miss_page(pdf, inq, lang)
+        _near_miss_page(pdf, inq, lang, data)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     pdf.output(str(tmp))
@@ -304,7 +306,7 @@ def _match_page(pdf: _Pack, inq: InquiryResult, m: pd.Series, data: Any, lang: s
     top = pdf.get_y() + 3
     pdf.set_xy(15, top)
     pdf.heading(T["facts"], 10)
-    pdf.kv_table(_facts(inq, m, parts, geom, lang)[:30], width=92, key_w=40, size=7.5)
+    pdf.kv_table(_facts(inq, m, parts, geom, lang, data)[:30], width=92, key_w=40, size=7.5)
     labels, pts, mx = _points(inq, parts, lang)
     pdf.set_xy(112, top)
     if labels:

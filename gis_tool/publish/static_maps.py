@@ -63,7 +63,9 @@ def _draw_layer(ax: Axes, name: str, gdf: gpd.GeoDataFrame, data: MapData, zorde
     """Draw one input layer in its web-map style (Leaflet options read as matplotlib's)."""
     if not len(gdf):
         return
-    cfg = layer_style(name, gdf, data)
+    if name not in data.style_cache:   # once per layer for every page of a pack
+        data.style_cache[name] = layer_style(name, data.layers.get(name, gdf), data)
+    cfg = data.style_cache[name]
     fam = geometry_family(gdf)
     base = cfg["style"]
     by = cfg.get("styleBy")
@@ -223,7 +225,7 @@ def points_chart(labels: list[str], points: list[float], maxima: list[float], *,
     return fig
 
 
-def png_bytes(fig: Figure, dpi: int = 170) -> io.BytesIO:
+def png_bytes(fig: Figure, dpi: int = 150) -> io.BytesIO:
     """The figure as PNG in memory (closed afterwards)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
