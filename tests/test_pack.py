@@ -92,3 +92,30 @@ def test_one_change_is_preferred_to_two(housing_row, tmp_path):
     relax = inquiry(req, housing_row, lang="en").relaxations
     assert [len(r["changes"]) for r in relax] == [1, 1]
     assert {r["changes"][0]["requirement"] for r in relax} == {"motorway", "owner"}
+
+
+def test_static_maps_have_a_legend_place_names_and_the_way_to_the_interchange(row_world):  # noqa: F811
+    from shapely import Point
+
+    from gis_tool import run_analysis
+    from gis_tool.publish.map_data import map_data
+    from gis_tool.publish.static_maps import overview_figure, site_figure
+
+    from .conftest import X0, Y0
+
+    urban = gpd.GeoDataFrame({"name": ["Lillby"], "population_2020": [900]},
+                             geometry=[Point(X0 + 250, Y0 + 180)], crs="EPSG:3006")
+    write_gpkg(row_world.parent / "w.gpkg", {"urban_areas": urban})
+    row_world.write_text(row_world.read_text() + '\n[layers.urban_areas]\npath = "w.gpkg"\nlayer = "urban_areas"\n'
+                         'label = { sv = "Tätorter", en = "Towns" }\n')
+    res = run_analysis(row_world, lang="en")
+    data = map_data(res)
+    site = res.sites.set_index("site_id").geometry["P3"]
+    ax = site_figure(data, site, lang="en").axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "  Lillby" in texts                                    # the place name
+    assert "250 m to the interchange" in texts                    # P3's edge is 250 m from it
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "The site" and "Towns" in legend and "interchanges" in legend
+    ax = overview_figure(data, [(1, site)], None, lang="sv").axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "Matchande platser"

@@ -269,7 +269,7 @@ def meeting_pack(inq: InquiryResult, path: str | Path, *, lang: str | None = Non
                 pdf.multi_cell(0, 5, "• " + r["text"][:1].upper() + r["text"][1:], new_x="LMARGIN", new_y="NEXT")
     study = res.analysis.study_area
     marks = list(zip(shown["rank"].astype(int), shown.geometry))
-    fig = overview_figure(data, marks, res.layers.get(study) if study else None, size=(6.8, 4.4))
+    fig = overview_figure(data, marks, res.layers.get(study) if study else None, size=(6.8, 4.4), lang=lang)
     pdf.ln(2)
     pdf.set_x(pdf.l_margin)
     pdf.set_font("DejaVu", "B", 10)
@@ -301,7 +301,8 @@ def _match_page(pdf: _Pack, inq: InquiryResult, m: pd.Series, data: Any, lang: s
     pdf.add_page()
     pdf.set_auto_page_break(False)  # one page per match: the layout below is sized to fit
     pdf.heading(f"{int(m['rank'])}. {m['site_id']}", 13 if len(m["site_id"]) < 60 else 10)
-    fig = site_figure(data, geom, parts=list(parts.geometry) if len(ids) > 1 else None, size=(6.8, 3.6))
+    fig = site_figure(data, geom, parts=list(parts.geometry) if len(ids) > 1 else None, size=(6.8, 3.6),
+                      lang=lang)
     pdf.image(png_bytes(fig), w=180, h=180 * 3.6 / 6.8)
     top = pdf.get_y() + 3
     pdf.set_xy(15, top)

@@ -15,14 +15,16 @@ import geopandas as gpd
 import matplotlib
 import numpy as np
 import shapely
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import PathPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
 from ..inputs.layers import geometry_family
-from ..text import chart_text, decimal
+from ..text import chart_text, decimal, in_language, integer, words
 from .map_data import MapData
 from .map_styles import layer_style
 
@@ -59,13 +61,12 @@ def draw_lines(ax: Axes, geoms: Any, *, zorder: float, **kw: Any) -> None:
         ax.add_collection(LineCollection([shapely.get_coordinates(x) for x in g], zorder=zorder, **kw))
 
 
-def _draw_layer(ax: Axes, name: str, gdf: gpd.GeoDataFrame, data: MapData, zorder: int) -> None:
-    """Draw one input layer in its web-map style (Leaflet options read as matplotlib's)."""
+def _draw_layer(ax: Axes, name: str, gdf: gpd.GeoDataFrame, data: MapData, zorder: int) -> dict[str, Any] | None:
+    """Draw one input layer in its web-map style (Leaflet options read as matplotlib's);
+    returns the style drawn (for the legend)."""
     if not len(gdf):
-        return
-    if name not in data.style_cache:   # once per layer for every page of a pack
-        data.style_cache[name] = layer_style(name, data.layers.get(name, gdf), data)
-    cfg = data.style_cache[name]
+        return None
+    cfg = _style(name, data, gdf)
     fam = geometry_family(gdf)
     base = cfg["style"]
     by = cfg.get("styleBy")
@@ -91,6 +92,94 @@ def _draw_layer(ax: Axes, name: str, gdf: gpd.GeoDataFrame, data: MapData, zorde
             ax.scatter(xy[:, 0], xy[:, 1], marker=MARKERS.get(cfg.get("symbol", "circle"), "o"),
                        c=st.get("fillColor", "#333333"), edgecolors=st.get("color", "#222222"),
                        s=28, zorder=zorder + 2)
+    return cfg
+
+
+def _style(name: str, data: MapData, gdf: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
+    """A layer's drawing style, worked out once per layer for every page of a pack."""
+    if name not in data.style_cache:
+        data.style_cache[name] = layer_style(name, data.layers.get(name, gdf), data)
+    return data.style_cache[name]
+
+
+def _handle(cfg: dict[str, Any], fam: str) -> Any:
+    """A legend key drawn as the layer is (a marker, a line or a filled square)."""
+    st = cfg["style"]
+    if fam == "point":
+        return Line2D([], [], marker=MARKERS.get(cfg.get("symbol", "circle"), "o"), linestyle="none",
+                      markerfacecolor=st.get("fillColor", "#333333"), markeredgecolor=st.get("color", "#222222"))
+    if fam == "line":
+        return Line2D([], [], color=st.get("color", "#555555"), lw=max(0.8, float(st.get("weight", 1)) * 0.6),
+                      linestyle="--" if st.get("dashArray") else "-")
+    fill = st.get("fillColor", "#999999") if st.get("fill", True) is not False else "none"
+    return Patch(facecolor=fill, edgecolor=st.get("color", "#555555"),
+                 alpha=min(1.0, float(st.get("fillOpacity", 0.3)) + 0.1) if fill != "none" else 1.0)
+
+
+def draw_context(ax: Axes, data: MapData, box: tuple[float, float, float, float], lang: str,
+                 site: Any = None) -> list[tuple[Any, str]]:
+    """Every input layer in the frame, place names, and (with ``site``) the distance to the
+    nearest interchange; returns legend entries (handle, label) for what was drawn."""
+    entries = []
+    for k, (name, gdf) in enumerate(sorted(_layers_in(data, box).items(), key=lambda kv: _order(kv[1]))):
+        cfg = _draw_layer(ax, name, gdf, data, zorder=2 + k)
+        if cfg is not None and (cfg.get("show", True) or name in data.constraint_layers or cfg["kind"] != "default"):
+            fam = geometry_family(gdf)
+            entries.append((-_order(gdf), _handle(cfg, fam), chart_text(in_language(
+                data.layer_labels.get(name), lang, name), 34)))
+    entries.sort(key=lambda e: e[0])   # points and lines (the infrastructure) before areas
+    _place_names(ax, data, box)
+    if site is not None:
+        _to_interchange(ax, data, site, box, lang)
+    return [(h, t) for _, h, t in entries]
+
+
+def _place_names(ax: Axes, data: MapData, box: tuple[float, float, float, float]) -> None:
+    """Names of the urban areas (tätorter) in the frame, from a name column of that layer."""
+    for name, gdf in _layers_in(data, box).items():
+        if data.style_cache.get(name, {}).get("kind") != "urban":
+            continue
+        col = next((c for c in gdf.columns if c.lower() in ("name", "namn", "tatort", "tätort")), None)
+        if col is None:
+            continue
+        for label, g in zip(gdf[col].astype(str), gdf.geometry):
+            p = g.representative_point()
+            ax.text(p.x, p.y, "  " + chart_text(label, 30), fontsize=7, style="italic", color="#222222", zorder=45,
+                    ha="left", va="center", clip_on=True,
+                    path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+
+
+def _to_interchange(ax: Axes, data: MapData, site: Any, box: tuple[float, float, float, float],
+                    lang: str) -> None:
+    """A dashed line from the site to the nearest interchange, with its length."""
+    for name, gdf in data.layers.items():
+        if not len(gdf) or _style(name, data, gdf)["kind"] != "interchange":
+            continue
+        g = gdf.geometry.to_numpy()
+        d = shapely.distance(site, g)
+        i = int(np.argmin(d))
+        if d[i] <= 0:
+            return
+        line = shapely.shortest_line(site, g[i])
+        frame = shapely.box(*box)
+        seen = shapely.intersection(line, frame)
+        if seen.is_empty:
+            return
+        xy = shapely.get_coordinates(seen)
+        ax.plot(xy[:, 0], xy[:, 1], linestyle=(0, (4, 3)), color="#1d2b36", lw=1.1, zorder=35)
+        mid = shapely.line_interpolate_point(seen, 0.5, normalized=True)
+        label = words.STATIC[lang]["to_interchange"].format(d=f"{integer(float(d[i]), lang)} m")
+        ax.text(mid.x, mid.y, label, fontsize=7, zorder=46, ha="center", va="bottom",
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.2})
+        return
+
+
+def add_legend(ax: Axes, entries: list[tuple[Any, str]], first: list[tuple[Any, str]], most: int = 8) -> None:
+    """A legend of the site(s) first, then the layers drawn (at most ``most`` rows)."""
+    rows = (first + entries)[:most]
+    if rows:
+        ax.legend([h for h, _ in rows], [t for _, t in rows], loc="lower right", fontsize=6, framealpha=0.88,
+                  borderpad=0.5, handlelength=1.6).set_zorder(50)
 
 
 def _layers_in(data: MapData, box: tuple[float, float, float, float]) -> dict[str, gpd.GeoDataFrame]:
@@ -144,22 +233,22 @@ def _frame(ax: Axes, geom: shapely.Geometry, margin: float, aspect: float
 
 
 def site_figure(data: MapData, geom: shapely.Geometry, *, parts: list[shapely.Geometry] | None = None,
-                size: tuple[float, float] = (6.8, 4.6)) -> Figure:
-    """The site (outlined) among its neighbours and the analysis layers."""
+                size: tuple[float, float] = (6.8, 4.6), lang: str = "en") -> Figure:
+    """The site (outlined) among its neighbours and the analysis layers, with a legend,
+    place names and the distance to the nearest interchange."""
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.subplots()
     ax.set_facecolor("#f4f3ef")
     x0, y0, x1, y1 = geom.bounds
     margin = max(250.0, 0.6 * max(x1 - x0, y1 - y0))
     box = _frame(ax, geom, margin, size[0] / size[1])
-    layers = _layers_in(data, box)
-    for k, (name, gdf) in enumerate(sorted(layers.items(), key=lambda kv: _order(kv[1]))):
-        _draw_layer(ax, name, gdf, data, zorder=2 + k)
+    entries = draw_context(ax, data, box, lang, site=geom)
     sites = data.sites.cx[box[0]:box[2], box[1]:box[3]]
     draw_lines(ax, sites.geometry.to_numpy(), colors="#7f7f7f", linewidths=0.4, zorder=30)
     if parts:
         draw_lines(ax, parts, colors=SITE_COLOUR, linewidths=1.0, linestyles="--", zorder=31)
     draw_lines(ax, [geom], colors=SITE_COLOUR, linewidths=2.6, zorder=32)
+    add_legend(ax, entries, [(Line2D([], [], color=SITE_COLOUR, lw=2.6), words.STATIC[lang]["site"])])
     _finish(ax, box)
     return fig
 
@@ -179,7 +268,8 @@ def _order(gdf: gpd.GeoDataFrame) -> int:
 
 
 def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
-                    boundary: gpd.GeoDataFrame | None, size: tuple[float, float] = (6.8, 5.6)) -> Figure:
+                    boundary: gpd.GeoDataFrame | None, size: tuple[float, float] = (6.8, 5.6),
+                    lang: str = "en") -> Figure:
     """The study area (or all sites) with numbered sites, zoomed to the marks when any."""
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.subplots()
@@ -189,8 +279,7 @@ def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
     x0, y0, x1, y1 = focus.bounds
     margin = max(600.0, 0.15 * max(x1 - x0, y1 - y0))
     box = _frame(ax, focus, margin, size[0] / size[1])
-    for k, (name, gdf) in enumerate(sorted(_layers_in(data, box).items(), key=lambda kv: _order(kv[1]))):
-        _draw_layer(ax, name, gdf, data, zorder=2 + k)
+    entries = draw_context(ax, data, box, lang)
     if boundary is not None and len(boundary):
         draw_lines(ax, boundary.geometry.to_numpy(), colors="#1d2b36", linewidths=1.2, linestyles="--",
                    zorder=25)
@@ -203,6 +292,8 @@ def overview_figure(data: MapData, marks: list[tuple[int, shapely.Geometry]],
         ax.annotate(str(n), (p.x, p.y), ha="center", va="center", fontsize=8, color="white",
                     weight="bold", zorder=40, bbox={"boxstyle": "circle,pad=0.25", "facecolor": "#1d2b36",
                                                     "edgecolor": "white", "lw": 0.8})
+    add_legend(ax, entries, [(Patch(facecolor=SITE_COLOUR, alpha=0.35, edgecolor=SITE_COLOUR),
+                              words.STATIC[lang]["matches"])] if marks else [])
     _finish(ax, box)
     return fig
 

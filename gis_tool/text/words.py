@@ -209,3 +209,9 @@ RELAX = {
     "en": {"move": "{r} from {a} to {b}", "drop": "without the {r} requirement", "then": "{c}: {n} sites match",
            "title": "How the request could be met"},
 }
+
+# Static maps of the meeting pack.
+STATIC = {
+    "sv": {"site": "Platsen", "matches": "Matchande platser", "to_interchange": "{d} till trafikplats"},
+    "en": {"site": "The site", "matches": "Matching sites", "to_interchange": "{d} to the interchange"},
+}
