@@ -294,3 +294,27 @@ def test_browser_inquiry_map(world, tmp_path):
     assert "motorway" not in probe["title"]
     assert all(w in probe["legend"] for w in ("Matching sites", "Near misses", "Combined sites"))
     assert probe["supply"] is False and '"supplyPanel": false' in page.read_text(encoding="utf-8")
+    assert "Target" not in probe["title"]     # the municipality's shortfall is not the investor's business
+
+
+@pytest.mark.browser
+def test_browser_numbered_markers_stay_legible_zoomed_out(world, tmp_path):
+    """Zoomed far out the three numbers would sit on one spot: only the best shows; zoomed
+    in, all three."""
+    from gis_tool.publish.maps import inquiry_map, save_map
+
+    from . import browser
+
+    page = save_map(inquiry_map(inquiry(request(tmp_path, BASIC), world, lang="en")), tmp_path / "map.html")
+    probe = browser.probe(page, """
+        function visible() { return Array.prototype.filter.call(document.querySelectorAll('.gt-rank-label'),
+            function (e) { return e.style.opacity !== '0'; }).map(function (e) { return e.innerText; }); }
+        gisTool.map.setZoom(6, {animate: false});
+        setTimeout(function () {
+            var far = visible();
+            gisTool.map.setZoom(16, {animate: false});
+            setTimeout(function () { done({far: far, near: visible()}); }, 300);
+        }, 300);
+    """)
+    assert probe.get("error") is None, probe
+    assert probe["far"] == ["1"] and sorted(probe["near"]) == ["1", "2", "3"]

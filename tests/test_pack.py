@@ -52,7 +52,8 @@ def test_near_misses_get_a_page(housing_row, tmp_path, capsys):
     pages = PdfReader(out / "meeting_pack.pdf").pages
     assert len(pages) == 1 + 2 + 1                          # cover, P1 and P2, the near misses
     last = pages[-1].extract_text()
-    assert "Near misses" in last and "P3" in last and "housing: 150 m, 50 m short of 200 m" in last
+    # in words on the page (the layer's name: it has no label), by key in near_misses.csv
+    assert "Near misses" in last and "P3" in last and "Distance to housing: 150 m, 50 m short of 200 m" in last
 
 
 def test_when_nothing_matches_the_smallest_relaxations_are_offered(housing_row, tmp_path, capsys):
@@ -76,14 +77,14 @@ def test_when_nothing_matches_the_smallest_relaxations_are_offered(housing_row, 
         ("motorway", 100.0, 150.0), ("housing", 100.0, 250.0)}
     oh = by[frozenset({"owner", "housing"})]            # P1: owner test dropped, housing 350 m
     assert {(c["requirement"], c["to"]) for c in oh["changes"]} == {("owner", None), ("housing", 350.0)}
-    assert "motorway from 100 m to 150 m" in mh["text"] and mh["text"].endswith("1 sites match")
+    assert "Distance to interchange from 100 m to 150 m" in mh["text"] and mh["text"].endswith("1 sites match")
     out = tmp_path / "o"
     assert main(["-q", "inquiry", str(req), "--analysis", str(housing_row), "--out", str(out), "--lang", "en"]) == 0
     capsys.readouterr()
     doc = json.loads((out / "inquiry.json").read_text())
     assert [len(r["changes"]) for r in doc["relaxations"]] == [2, 2, 2]
     cover = PdfReader(out / "meeting_pack.pdf").pages[0].extract_text().replace("\n", " ")
-    assert "How the request could be met" in cover and "Housing from 100 m to 250 m" in cover
+    assert "How the request could be met" in cover and "Distance to housing from 100 m to 250 m" in cover
 
 
 def test_one_change_is_preferred_to_two(housing_row, tmp_path):

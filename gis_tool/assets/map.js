@@ -182,11 +182,27 @@
   /* Rank labels: [lat, lon, rank, site id] of the top sites. */
   G.drawLabels = function (labels) {
     G.labelGroup.clearLayers();
+    G.rankMarkers = [];
     labels.forEach(function (lb) {
       var icon = L.divIcon({ className: "gt-rank-label", html: "<span>" + num(lb[2], 0) + "</span>", iconSize: [24, 24] });
       var m = L.marker([lb[0], lb[1]], { icon: icon, keyboard: false, title: String(lb[3]) });
       m.on("click", function () { G.openSite(lb[3]); });
       G.labelGroup.addLayer(m);
+      G.rankMarkers.push(m);
+    });
+    G.declutter();
+  };
+  /* Numbered markers stay legible zoomed out: a marker that would overlap a better-ranked
+     one is hidden until the map is zoomed in far enough to show both. */
+  G.declutter = function () {
+    if (!G.map || !G.rankMarkers) return;
+    var shown = [];
+    G.rankMarkers.forEach(function (m) {
+      var p = G.map.latLngToLayerPoint(m.getLatLng());
+      var free = shown.every(function (q) { return Math.abs(q.x - p.x) > 22 || Math.abs(q.y - p.y) > 22; });
+      m.setOpacity(free ? 1 : 0);
+      if (m._icon) m._icon.style.pointerEvents = free ? "" : "none";
+      if (free) shown.push(p);
     });
   };
   G.restyleSites = function () {
@@ -236,6 +252,8 @@
 
   G.setup = function (map, cfg) {
     G.map = map;
+    map.on("zoomend", function () { G.declutter(); });
+    setTimeout(G.declutter, 0);
     if (cfg.overlayLegend && cfg.overlayLegend.length) {  /* an inquiry: what the outlines mean */
       control("bottomleft", function (d) {
         d.className = "gt-legend gt-overlay-legend leaflet-bar";

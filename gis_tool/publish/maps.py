@@ -273,7 +273,7 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     if note:
         sub.append(note)
     rd = _readiness_cfg(data.readiness, lang)
-    if rd is not None and rd["target"] is not None:
+    if rd is not None and rd["target"] is not None and supply_panel:   # the municipality's own view
         t = rd["target"]
         status = T["target_met"] if t["met"] else T["target_short"].format(
             ha=trimmed(t["shortfall_ha"], lang))

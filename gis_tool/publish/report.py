@@ -178,7 +178,7 @@ def _near_miss_page(pdf: _Pack, inq: InquiryResult, lang: str, data: Any, most: 
         head = f"{sid} · {T['score']} {number(float(m['score']), lang)} · {area(float(s.loc[sid, 'area_m2']), lang)}"
         if offer is not None and "offer_now" in s.columns:
             head += " · " + in_language(offer["yes" if bool(s.loc[sid, "offer_now"]) else "no"], lang, "")
-        rows.append((head, str(m["misses"])))
+        rows.append((head, str(m.get("misses_in_words") or m["misses"])))
     pdf.kv_table(rows, key_w=95, size=8)
 
 

@@ -120,7 +120,8 @@ def relaxations(s: gpd.GeoDataFrame, spec: InquirySpec, bounds: list[Bound], eli
                     keep &= b.values >= to if b.rule == "min" else b.values <= to
                     changes.append({"requirement": k, "from": b.bound, "to": to,
                                     "text": words.RELAX[lang]["move"].format(
-                                        r=b.label, a=with_unit(b.bound, b.unit, lang), b=with_unit(to, b.unit, lang))})
+                                        r=b.said or b.label, a=with_unit(b.bound, b.unit, lang),
+                                        b=with_unit(to, b.unit, lang))})
             found.append({"changes": changes, "matches": int(keep.sum()),
                           "text": words.RELAX[lang]["then"].format(c="; ".join(c["text"] for c in changes),
                                                                    n=int(keep.sum()))})

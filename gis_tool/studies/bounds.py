@@ -22,6 +22,7 @@ class Bound:
     rule: str           # "min" or "max"
     bound: float
     unit: str           # "m", "ha", "MW", "months", "share", ...
+    said: str = ""      # as people read it: the criterion's or field's label (the key when none)
 
     def holds(self) -> np.ndarray:
         v = self.values
@@ -49,11 +50,12 @@ def with_unit(v: float, unit: str, lang: str) -> str:
     return f"{fmt(v, lang)} {unit}".strip()
 
 
-def miss_sentence(b: Bound, value: float, lang: str) -> str:
-    """``motorway: 2 300 m, 300 m more than the 2 000 m asked`` (or in Swedish)."""
+def miss_sentence(b: Bound, value: float, lang: str, *, in_words: bool = False) -> str:
+    """``motorway: 2 300 m, 300 m more than the 2 000 m asked`` (or in Swedish); with
+    ``in_words`` the requirement is named by its label."""
     W = WORDS[lang]
     key = "less" if b.rule == "min" else ("further" if b.unit == "m" else "more")
-    return W[key].format(n=b.label, v=with_unit(value, b.unit, lang),
+    return W[key].format(n=(b.said or b.label) if in_words else b.label, v=with_unit(value, b.unit, lang),
                          d=with_unit(abs(value - b.bound), b.unit, lang),
                          b=with_unit(b.bound, b.unit, lang))
 

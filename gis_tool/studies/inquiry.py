@@ -40,6 +40,7 @@ from ..errors import InputError
 from ..inputs.sources import open_source
 from ..spec.analysis import Analysis, load_analysis
 from ..spec.request import InquirySpec, load_request, parse_request
+from ..text import in_language, words
 from .advice import area_notes, relaxations, without_each
 from .bounds import WORDS, Bound, fmt, miss_sentence, with_unit  # noqa: F401  (importable from here too)
 
@@ -186,10 +187,11 @@ def _bounds(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, lang: str) -> l
         crit = res.criteria.get(req.criterion or "")
         unit = req.unit or (unit_of(crit) if crit is not None else ("m2" if req.column == "area_m2" else ""))
         vals = pd.to_numeric(s[req.column], errors="coerce").to_numpy(dtype=float)
+        said = requirement_label(res, req, lang)
         for rule in ("min", "max"):
             b = getattr(req.test, rule)
             if b is not None:
-                out.append(Bound(req.name, req.name, vals, rule, float(b), unit))
+                out.append(Bound(req.name, req.name, vals, rule, float(b), unit, said))
     ha = s.geometry.area.to_numpy() / 1e4
     W = WORDS[lang]
     if spec.min_area_m2 is not None:
@@ -200,6 +202,21 @@ def _bounds(res: Result, spec: InquirySpec, s: gpd.GeoDataFrame, lang: str) -> l
         out.append(Bound("lead_time", W["lead_time"], s["lead_time_months"].to_numpy(dtype=float),
                          "max", spec.max_lead_time_months, W["months"]))
     return out
+
+
+def requirement_label(res: Result, req: Any, lang: str) -> str:
+    """A requirement as people read it: the criterion's label, the field's label, or a layer
+    bound in words; its key when none is given."""
+    a = res.analysis
+    crit = res.criteria.get(req.criterion or "")
+    if crit is not None:
+        return in_language(crit.label, lang, req.name)
+    if req.layer is not None:
+        lyr = a.layers.get(req.layer)
+        layer = in_language(lyr.label if lyr is not None else None, lang, req.layer)
+        return words.PACK[lang][f"layer_{req.measure}"].format(layer=layer)
+    f = a.fields.get(req.column)
+    return in_language(f.label if f is not None else None, lang, req.name)
 
 
 def layer_measures(res: Result, spec: InquirySpec) -> dict[str, np.ndarray]:
@@ -412,6 +429,7 @@ def _near_misses(s: gpd.GeoDataFrame, bounds: list[Bound], near: np.ndarray, spe
                  lang: str) -> gpd.GeoDataFrame:
     idx = np.flatnonzero(near)
     misses: list[list[str]] = [[] for _ in idx]
+    said: list[list[str]] = [[] for _ in idx]
     shorts: dict[str, np.ndarray] = {}
     for b in bounds:
         col = f"{b.name}_short"
@@ -421,11 +439,13 @@ def _near_misses(s: gpd.GeoDataFrame, bounds: list[Bound], near: np.ndarray, spe
         shorts[col] = np.where(fails, np.round(gap, 3), prev)
         for k in np.flatnonzero(fails):
             misses[k].append(miss_sentence(b, float(b.values[idx[k]]), lang))
+            said[k].append(miss_sentence(b, float(b.values[idx[k]]), lang, in_words=True))
     for req in spec.require:   # one column per requirement, empty when met
         shorts.setdefault(f"{req.name}_short", np.full(len(idx), np.nan))
     df = pd.DataFrame({"site_id": s["site_id"].astype(str).to_numpy()[idx],
                        "score": s["score"].to_numpy(dtype=float)[idx],
                        "misses": ["; ".join(m) for m in misses], **shorts,
+                       "misses_in_words": ["; ".join(m) for m in said],
                        "area_m2": np.round(s.geometry.area.to_numpy()[idx], 1)})
     order = np.lexsort((df["site_id"].to_numpy(), -np.round(df["score"].to_numpy(), 9)))
     out = gpd.GeoDataFrame(df.iloc[order].reset_index(drop=True),
