@@ -23,6 +23,8 @@ demo: $(VENV)/.installed   ## run the bundled Alingsås demo into output/demo/ (
 	$(BIN)/gis-tool demo --out output/demo --overwrite
 	$(BIN)/gis-tool inquiry layers/inquiry_logistics.toml --analysis layers/alingsas_demo.toml \
 	  --out output/demo/inquiry --overwrite
+	$(BIN)/gis-tool programme layers/alingsas_demo.toml --out output/demo/programme \
+	  --from 2027 --until 2035 --overwrite
 
 test: $(VENV)/.installed-test   ## run the whole test suite
 	$(BIN)/python -m pytest

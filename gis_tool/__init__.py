@@ -35,6 +35,8 @@ _API = {
     "answer_inquiry": "products.inquiry",
     "write_sensitivity": "products.sensitivity",
     "write_compare": "products.compare",
+    "programme": "studies.programme",
+    "write_programme": "products.programme",
 }
 __all__ = ["__version__", *sorted(_API)]
 _moved.install()

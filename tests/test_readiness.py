@@ -179,8 +179,45 @@ def test_cost_and_months_to_ready_by_hand(ladder):
     assert ladder.loc["S7", "cost_to_ready_sek"] == 3_000_000
     assert ladder.loc["S7", "months_to_ready"] == 12
     assert ladder.loc["S5", "cost_to_ready_sek"] == 0 and ladder.loc["S5", "months_to_ready"] == 0
-    # S0 misses the plan in force, which has no rate: no figure, never 0.
-    assert pd.isna(ladder.loc["S0", "cost_to_ready_sek"]) and pd.isna(ladder.loc["S0", "months_to_ready"])
+    # S0 starts at level 0: op (no rate: 60 - 36 = 24 months), progress (36 - 18 = 18),
+    # in force (18 - 9 = 9), owner (12, rated), mains and roads together (max(6, 9) = 9):
+    # 72 months along the path. Three steps have no SEK rate: no cost figure, never 0.
+    assert pd.isna(ladder.loc["S0", "cost_to_ready_sek"]) and ladder.loc["S0", "months_to_ready"] == 72
+
+
+def test_steps_to_ready_in_words(ladder):
+    assert ladder.loc["S4", "steps_to_ready"] == ("mains 240 m (6 months, 1.4 MSEK) → "
+                                                  "roads 100 m (9 months, SEK 300 000)")
+    assert ladder.loc["S0", "steps_to_ready"].startswith("op (24 months, ?) → progress (18 months, ?) → "
+                                                         "inforce (9 months, ?) → owner (12 months, 3.0 MSEK)")
+    assert ladder.loc["S5", "steps_to_ready"] == ""
+
+
+@pytest.mark.parametrize("schedule,s0,s4", [('schedule = "parallel"', 24, 9), ('schedule = "sequence"', 24 + 18 + 9 + 12
+                                                                                              + 6 + 9, 15)])
+def test_schedules_along_the_path(ladder_world, schedule, s0, s4):
+    text = ladder_world.read_text(encoding="utf-8").replace(
+        "target = { level = 5, min_eligible_ha = 3 }", "target = { level = 5, min_eligible_ha = 3 }\n" + schedule)
+    ladder_world.write_text(text, encoding="utf-8")
+    s = run_analysis(ladder_world).sites.set_index("site_id")
+    assert s.loc["S0", "months_to_ready"] == s0 and s.loc["S4", "months_to_ready"] == s4
+
+
+def test_without_rates_the_ladder_says_the_months(ladder_world):
+    """No rates at all: each step takes its level's share of the ladder, so a site with a
+    step on every level above it needs lead_time(k) - lead_time(top) months; a level whose
+    conditions the site already meets adds nothing."""
+    text = ladder_world.read_text(encoding="utf-8")
+    text = text[:text.index("[readiness.costs]")]
+    ladder_world.write_text(text, encoding="utf-8")
+    s = run_analysis(ladder_world).sites.set_index("site_id")
+    lead = {0: 60, 1: 36, 2: 18, 3: 9, 4: 6, 5: 1}
+    for sid in ("S0", "S1", "S3", "S4", "S8"):   # a step on every level of the path
+        assert s.loc[sid, "months_to_ready"] == lead[int(s.loc[sid, "readiness_level"])] - 1, sid
+    assert s.loc["S2", "months_to_ready"] == 9 + 5     # municipal already: no step on level 4
+    assert s.loc["S7", "months_to_ready"] == 3         # serviced already: no step on level 5
+    assert s.loc["S5", "months_to_ready"] == 0 and s.loc["S5", "cost_to_ready_sek"] == 0
+    assert s.drop(index=["S5", "S6"])["cost_to_ready_sek"].isna().all()
 
 
 def test_months_in_sequence_add_up(ladder_world):
@@ -194,7 +231,7 @@ def test_months_in_sequence_add_up(ladder_world):
 
 def test_unrated_condition_is_reported(ladder_world):
     r = run_analysis(ladder_world)
-    assert r.readiness is not None and r.readiness.unrated == ["inforce"]
+    assert r.readiness is not None and r.readiness.unrated == ["inforce", "op", "progress"]
     assert any("readiness.costs: no rate for inforce" in w for w in r.warnings)
 
 
@@ -243,7 +280,7 @@ def test_run_writes_readiness_outputs(ladder_world, tmp_path, capsys):
     assert gpkg.loc["S6", "readiness_level"] == 5
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["readiness"]["target"]["shortfall_ha"] == 2.0
-    assert run["readiness"]["conditions_without_rate"] == ["inforce"]
+    assert run["readiness"]["conditions_without_rate"] == ["inforce", "op", "progress"]
     assert [lv["sites"] for lv in run["readiness"]["levels"]] == [2, 1, 1, 2, 1, 2]
     import sqlite3
 
@@ -263,7 +300,11 @@ def test_priorities_are_high_score_low_level_sites_cheapest_first(ladder_world):
     assert set(p["site_id"]) == {"S0", "S1", "S2", "S8"}
     by = p.set_index("site_id")
     assert by.loc["S2", "next_level_needs"].startswith("level 3 needs inforce covering at least 50 %")
-    assert (np.diff(p["cost_per_ha_sek"].to_numpy()) >= 0).all()
+    cost = p["cost_per_ha_sek"].to_numpy()
+    known = cost[~np.isnan(cost)]
+    assert (np.diff(known) >= 0).all() and np.isnan(cost[len(known):]).all()   # unknown costs last
+    # S2 (level 2, municipal): in force 1 000 000, mains (340 - 100) m... along its path
+    assert by.loc["S2", "steps_to_ready"].startswith("inforce (18 mån, 1,0 MSEK)")
     assert p["priority"].tolist() == [1, 2, 3, 4]
 
 

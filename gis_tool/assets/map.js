@@ -106,6 +106,9 @@
         h.push("<tr><th>" + esc(L.cost_to_ready) + "</th><td>" + num(p.cost_to_ready_sek / 1e6, 1) + " MSEK" +
           (p.months_to_ready !== null && p.months_to_ready !== undefined ? ", " + num(p.months_to_ready, 0) + " " + esc(L.months) : "") + "</td></tr>");
       }
+      if (p.steps_to_ready) {  /* the path to build-ready, step by step */
+        h.push("<tr><th>" + esc(L.steps) + '</th><td class="gt-steps">' + esc(p.steps_to_ready) + "</td></tr>");
+      }
     }
     cfg.attributes.forEach(function (a) {  /* labels from [fields.X]: never a raw name where one is given */
       if (p[a] === null || p[a] === undefined) return;

@@ -252,7 +252,9 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                         raise InputError(f"{a.path.name}: readiness.levels[{k}].when[{j}].field: no "
                                          f"column '{c.field}'{closest(c.field, columns.columns)}; "
                                          f"columns: {valid_list(columns.columns)}")
-            readiness = ready.assess(a.readiness, measures, area, lang)
+            names = {k: v.label for k, v in a.layers.items() if v.label} | {
+                k: f.label for k, f in a.fields.items() if f.label}
+            readiness = ready.assess(a.readiness, measures, area, lang, names)
     with _step(timings, "score", (n_steps - 1, n_steps)):
         values = pd.DataFrame(val_cols, index=sites.index)
         key = id_order(sites.index.to_numpy(dtype=str))   # the tie-break, sorted once

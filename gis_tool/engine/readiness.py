@@ -6,9 +6,16 @@ A site's readiness level is the highest level of the ladder whose conditions all
 months to make a site build-ready (from unit rates for the top level's conditions), the
 land-supply balance per level (``supply.csv``) and the "plan next" priorities.
 
-Months to ready: the unmet conditions of the top level are worked on **in parallel** by
-default, so a site is ready when the slowest is done (the maximum of their months);
-``schedule = "sequence"`` adds them up instead.
+The path to build-ready (DESIGN 3.12): a site at level k still has to meet the conditions
+of levels k+1 up to build-ready (the top level, or ``[readiness] target``'s) that it does
+not meet. Each is a **step**, placed at the lowest level on the path that has it (a key on
+several levels is one step, with the strictest bound), priced from ``[readiness.costs]``
+(keyed by the condition's layer or field). The steps of one level run in parallel (the
+level takes its longest step) and the levels in sequence; ``schedule = "parallel"`` runs
+every step at once, ``"sequence"`` adds them all. A step without ``months`` takes the
+ladder's own estimate for its level, ``lead_time(level - 1) - lead_time(level)``.
+``cost_to_ready_sek`` is the sum of the steps' SEK, unknown (NaN, never 0) when a step has
+no SEK rate.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..spec.readiness import ReadinessSpec
+from ..text import in_language, integer, money, number, words
 from .conditions import Check, SiteMeasures, all_hold, evaluate
 
 COMPUTED_FIELDS = ("area_m2",)  # besides <criterion>_raw: columns a condition may read
@@ -38,8 +46,10 @@ class Readiness:
     checks
         Per level (index 0 empty): the checks of its conditions.
     cost_to_ready_sek, months_to_ready
-        Per site: what it takes to meet the top level's unmet conditions; NaN where an
-        unmet condition has no rate (never 0 for an unknown).
+        Per site: what the path to build-ready takes; the cost is NaN where a step has no
+        SEK rate (never 0 for an unknown).
+    steps_to_ready
+        Per site: the steps in order, in words, with their months and cost.
     next_level_needs
         Per site: which conditions of the next level up fail, and by how much.
     unrated
@@ -56,11 +66,13 @@ class Readiness:
     months_to_ready: np.ndarray
     next_level_needs: np.ndarray
     unrated: list[str] = field(default_factory=list)
+    steps_to_ready: np.ndarray | None = None
 
 
-def assess(spec: ReadinessSpec, measures: SiteMeasures, area_m2: np.ndarray, lang: str = "sv"
-           ) -> Readiness:
-    """Level, lead time, cost and months to ready for every site of ``measures``."""
+def assess(spec: ReadinessSpec, measures: SiteMeasures, area_m2: np.ndarray, lang: str = "sv",
+           names: dict[str, Any] | None = None) -> Readiness:
+    """Level, lead time, cost and months to ready for every site of ``measures``; ``names``
+    are the labels of the layers and fields the conditions read (for the steps in words)."""
     n = len(measures.sites)
     level = np.zeros(n, dtype=np.int64)
     checks: list[list[Check]] = [[]]
@@ -72,43 +84,102 @@ def assess(spec: ReadinessSpec, measures: SiteMeasures, area_m2: np.ndarray, lan
         level[all_hold(lv_checks, n)] = i  # later (higher) levels overwrite: the highest wins
     labels = np.array([lv.label_in(lang) for lv in spec.levels], dtype=object)[level]
     lead = np.array([lv.lead_time_months for lv in spec.levels], dtype=float)[level]
-    # per_condition is now the top level's: its conditions, keyed as [readiness.costs] is
-    cost, months, unrated = _cost_to_ready(spec, measures, per_condition, area_m2)
+    path = _path(spec, measures, level, area_m2, lang, names or {})
     gaps = _next_level_needs(spec, checks, level)
-    return Readiness(spec, lang, level, labels, lead, checks, cost, months, gaps, unrated)
+    return Readiness(spec, lang, level, labels, lead, checks, path.cost, path.months, gaps, path.unrated,
+                     path.text)
 
 
-def _cost_to_ready(spec: ReadinessSpec, measures: SiteMeasures,
-                   top_conditions: list[tuple[str, list[Check]]], area_m2: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    n = len(measures.sites)
-    cost = np.zeros(n)
-    months = np.zeros(n)
-    unrated: list[str] = []
-    for key, cks in top_conditions:
-        unmet = ~all_hold(cks, n)
-        if not unmet.any():
+@dataclass
+class _Path:
+    cost: np.ndarray
+    months: np.ndarray
+    text: np.ndarray
+    unrated: list[str]
+
+
+def _path(spec: ReadinessSpec, measures: SiteMeasures, level: np.ndarray, area_m2: np.ndarray,
+          lang: str, names: dict[str, Any]) -> _Path:
+    """Cost, months and steps from each site's level to build-ready (DESIGN 3.12)."""
+    n = len(level)
+    goal = spec.target_level if spec.target_level is not None else spec.top
+    lead = [lv.lead_time_months for lv in spec.levels]
+    holds: dict[tuple[str, int], tuple[np.ndarray, list[Check], Any]] = {}
+    for lv in range(1, goal + 1):
+        for key, cond in zip(spec.condition_keys(lv), spec.levels[lv].when):
+            cks = evaluate(cond, measures)
+            prev = holds.get((key, lv))
+            ok = all_hold(cks, n) if prev is None else prev[0] & all_hold(cks, n)
+            holds[(key, lv)] = (ok, (prev[1] if prev else []) + cks, cond)
+    cost, months = np.zeros(n), np.zeros(n)
+    text = np.full(n, "", dtype=object)
+    unrated: set[str] = set()
+    W = words.READINESS[lang]
+    for k in range(goal):
+        sites = np.flatnonzero(level == k)
+        if not len(sites):
             continue
-        rate = spec.costs.get(key)
-        if rate is None:
-            if spec.costs:  # without any rates there is nothing to warn about
-                unrated.append(key)
-            cost[unmet] = np.nan
-            months[unmet] = np.nan
-            continue
-        c = np.full(n, rate.sek) + rate.sek_per_m2 * area_m2
-        if rate.sek_per_m:
-            for ck in cks:
-                if ck.rule == "max_distance_m":
-                    gap = np.asarray(ck.measured, dtype=float) - float(ck.bound)
-                    c = c + rate.sek_per_m * np.clip(gap, 0.0, None)  # NaN: no feature at all
-        cost[unmet] += c[unmet]
-        m = np.nan if rate.months is None else rate.months
-        if spec.schedule == "sequence":
-            months[unmet] += m
-        else:
-            months[unmet] = np.maximum(months[unmet], m)  # NaN (unknown) stays unknown
-    return cost, months, unrated
+        steps = []   # (level placed at, key, unmet mask over `sites`, checks)
+        seen: set[str] = set()
+        for lv in range(k + 1, goal + 1):
+            for key in dict.fromkeys(spec.condition_keys(lv)):
+                if key in seen:
+                    continue
+                seen.add(key)
+                on_path = [holds[(key, L)] for L in range(k + 1, goal + 1) if (key, L) in holds]
+                ok = np.logical_and.reduce([h[0][sites] for h in on_path])
+                steps.append((lv, key, ~ok, [c for h in on_path for c in h[1]], on_path[0][2]))
+        level_months: dict[int, np.ndarray] = {}
+        sub_cost, sub_months = np.zeros(len(sites)), np.zeros(len(sites))
+        sub_text = np.full(len(sites), "", dtype=object)
+        for lv, key, unmet, cks, cond in steps:
+            if not unmet.any():
+                continue
+            rate = spec.costs.get(key)
+            if (rate is None or not rate.has_sek) and spec.costs:
+                unrated.add(key)
+            sek = _step_sek(rate, cks, sites, area_m2)
+            m = rate.months if rate is not None and rate.months is not None else lead[lv - 1] - lead[lv]
+            sub_cost = np.where(unmet, sub_cost + sek, sub_cost)
+            if spec.schedule == "parallel":
+                sub_months = np.where(unmet, np.maximum(sub_months, m), sub_months)
+            elif spec.schedule == "sequence":
+                sub_months = np.where(unmet, sub_months + m, sub_months)
+            else:
+                cur = level_months.get(lv, np.zeros(len(sites)))
+                level_months[lv] = np.where(unmet, np.maximum(cur, m), cur)
+            name = in_language(getattr(cond, "label", None) or names.get(key), lang, key)
+            said = [W["step"].format(step=_step_name(name, cks, int(sites[i])), m=number(m, lang),
+                                     c=money(c, lang) if np.isfinite(c) else "?")
+                    for i, c in zip(np.flatnonzero(unmet), sek[unmet])]
+            sub_text[unmet] = [t + (" → " if t else "") + x for t, x in zip(sub_text[unmet], said)]
+        if spec.schedule not in ("parallel", "sequence"):   # "levels": a level's longest step, levels added
+            sub_months = sum(level_months.values(), np.zeros(len(sites)))
+        cost[sites], months[sites], text[sites] = sub_cost, sub_months, sub_text
+    return _Path(cost, months, text, sorted(unrated))
+
+
+def _step_sek(rate: Any, cks: list[Check], sites: np.ndarray, area_m2: np.ndarray) -> np.ndarray:
+    """What a step costs at each of ``sites``: NaN when its rate gives no SEK."""
+    if rate is None or not rate.has_sek:
+        return np.full(len(sites), np.nan)
+    c = rate.sek + rate.sek_per_m2 * area_m2[sites]
+    if rate.sek_per_m:
+        for ck in cks:
+            if ck.rule == "max_distance_m":
+                gap = np.asarray(ck.measured, dtype=float)[sites] - float(ck.bound)
+                c = c + rate.sek_per_m * np.clip(gap, 0.0, None)  # NaN: no feature at all
+    return np.asarray(c, dtype=float)
+
+
+def _step_name(name: str, cks: list[Check], i: int) -> str:
+    """A step's name; for a distance, how far off the site is: ``VA 240 m``."""
+    for ck in cks:
+        if ck.rule == "max_distance_m":
+            d = float(np.asarray(ck.measured, dtype=float)[i]) - float(ck.bound)
+            if np.isfinite(d) and d > 0:
+                return f"{name} {integer(d)} m"
+    return name
 
 
 def _next_level_needs(spec: ReadinessSpec, checks: list[list[Check]], level: np.ndarray
@@ -132,6 +203,7 @@ def columns(r: Readiness) -> dict[str, Any]:
             "lead_time_months": r.lead_time_months,
             "cost_to_ready_sek": np.round(r.cost_to_ready_sek, 0),
             "months_to_ready": r.months_to_ready,
+            "steps_to_ready": r.steps_to_ready if r.steps_to_ready is not None else np.full(len(r.level), ""),
             "next_level_needs": r.next_level_needs}
 
 
@@ -235,6 +307,7 @@ def priorities(sites: pd.DataFrame, spec: ReadinessSpec) -> pd.DataFrame:
         "cost_to_ready_sek": s["cost_to_ready_sek"].to_numpy(),
         "months_to_ready": s["months_to_ready"].to_numpy(),
         "cost_per_ha_sek": np.round(s["cost_to_ready_sek"].to_numpy(dtype=float) / ha, 0),
+        "steps_to_ready": s["steps_to_ready"].to_numpy() if "steps_to_ready" in s.columns else "",
         "next_level_needs": s["next_level_needs"].to_numpy(),
     })
     key = out["cost_per_ha_sek"].fillna(np.inf)

@@ -62,6 +62,8 @@ class Explanation:
                         f"{r['lead_time_months']:g} months")
             if r["next_level_needs"]:
                 tail.append(f"  {r['next_level_needs']}")
+            if r.get("steps_to_ready"):
+                tail.append(f"  steps to build-ready: {r['steps_to_ready']}")
             if r["cost_to_ready_sek"] is not None and r["cost_to_ready_sek"] > 0:
                 tail.append(f"  to build-ready: {r['cost_to_ready_sek']:,.0f} SEK".replace(",", " ")
                             + (f", {r['months_to_ready']:g} months"
@@ -250,7 +252,8 @@ class Result:
                   "lead_time_months": float(row["lead_time_months"]),
                   "next_level_needs": str(row["next_level_needs"] or ""),
                   "cost_to_ready_sek": _num(row["cost_to_ready_sek"]),
-                  "months_to_ready": _num(row["months_to_ready"])}
+                  "months_to_ready": _num(row["months_to_ready"]),
+                  "steps_to_ready": str(row.get("steps_to_ready", "") or "")}
         return Explanation(sid, score, rank, eligible, excl, rows, to_next, to_top, rd)
 
     def top(self, n: int = 10) -> gpd.GeoDataFrame:

@@ -115,7 +115,7 @@ def _profile_weights(result: Any) -> dict[str, dict[str, float]]:
 
 
 READINESS_COLUMNS = ("readiness_level", "readiness_label", "lead_time_months", "cost_to_ready_sek",
-                     "months_to_ready", "next_level_needs")
+                     "months_to_ready", "steps_to_ready", "next_level_needs")
 
 
 def _readiness_info(result: Any) -> dict[str, Any] | None:

@@ -76,7 +76,7 @@ def _sites_call(data: MapData, lang: str, top: int, marks: list[tuple[int, str, 
         cols += [f"{c['key']}_raw", f"{c['key']}_points"]
     cols += [a for a in data.site_attributes if a in s.columns]
     if data.readiness is not None:
-        cols += [c for c in READINESS_COLUMNS[:5] if c in s.columns]
+        cols += [c for c in READINESS_COLUMNS[:6] if c in s.columns]
     df = pd.DataFrame(s[cols]).reset_index(drop=True)
     df["rank"] = df["rank"].astype("Float64")
     ranked = s["rank"].astype("Float64").fillna(np.inf).to_numpy() <= top

@@ -192,11 +192,12 @@ def readiness_manifest(result: Result) -> dict[str, Any]:
         "demand_ha_per_year": spec.demand_ha_per_year,
         "group_by": spec.group_by,
         "target": result.supply_target(),
-        "months_to_ready": {"schedule": spec.schedule,
-                            "explanation": "unmet conditions of the top level worked on at once: "
-                                           "the slowest decides" if spec.schedule == "parallel" else
-                                           "unmet conditions of the top level one after another: "
-                                           "their months add up"},
+        "months_to_ready": {"schedule": spec.schedule, "explanation": {
+            "levels": "the path's steps of one level worked on at once (its slowest step), the levels "
+                      "one after another (their months add up)",
+            "parallel": "every step of the path worked on at once: the slowest decides",
+            "sequence": "every step of the path one after another: their months add up"}[spec.schedule],
+            "build_ready_level": spec.target_level if spec.target_level is not None else spec.top},
         "costs": {k: vars(v) for k, v in spec.costs.items()},
         "conditions_without_rate": result.readiness.unrated,
     }

@@ -156,6 +156,9 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
         cost = parts["cost_to_ready_sek"].astype(float)
         if cost.notna().all() and cost.sum() > 0:
             rows.append((T["cost"], f"{number(cost.sum() / 1e6, lang)} MSEK"))
+        steps = [str(x) for x in parts.get("steps_to_ready", pd.Series(dtype=object)) if x]
+        if steps:   # the path to build-ready (per part of a combination)
+            rows.append((T["steps"], " | ".join(dict.fromkeys(steps))))
     for name, c in res.criteria.items():
         vals = parts[f"{name}_raw"]
         unit = unit_of(c)

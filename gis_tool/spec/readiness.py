@@ -21,7 +21,7 @@ LEVEL_KEYS = {"label", "lead_time_months", "when", "description"}
 TARGET_KEYS = {"level", "min_eligible_ha"}
 COST_KEYS = {"sek", "sek_per_m2", "sek_per_m", "months"}
 QUADRANT_KEYS = {"high_score", "market_level", "plan_level"}
-SCHEDULES = ("parallel", "sequence")
+SCHEDULES = ("levels", "parallel", "sequence")   # levels: a level's steps at once, levels one after another
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,13 @@ class LevelSpec:
 
 @dataclass(frozen=True)
 class CostRate:
-    """Unit rates for meeting one condition of the top level."""
+    """Unit rates for meeting one condition of the ladder (a step on the path)."""
 
     sek: float = 0.0
     sek_per_m2: float = 0.0
     sek_per_m: float = 0.0
     months: float | None = None
+    has_sek: bool = True   # False when the rate gives only months (the step's cost is unknown)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ReadinessSpec:
     target_level: int | None = None
     target_min_eligible_ha: float | None = None
     costs: Mapping[str, CostRate] = field(default_factory=lambda: MappingProxyType({}))
-    schedule: str = "parallel"
+    schedule: str = "levels"
     high_score: float | None = None
     market_level: int | None = None
     plan_level: int | None = None
@@ -72,10 +73,11 @@ class ReadinessSpec:
 
     @property
     def plan_up_to(self) -> int:
-        """Levels at or below this count as "plan next" (default: 2 on a 0..5 ladder)."""
+        """Levels at or below this count as "plan next" (default: every level below
+        "market now", so that each level is in one box: 0-3 on a 0..5 ladder)."""
         if self.plan_level is not None:
             return self.plan_level
-        return max(0, min(self.market_from - 1, self.top - 3))
+        return max(0, self.market_from - 1)
 
     def condition_keys(self, level: int) -> list[str]:
         """The layer or field each condition of ``level`` reads (the keys of ``costs``)."""
@@ -121,7 +123,7 @@ def parse_readiness(r: Reader, data: dict,
         demand_ha_per_year=r.number(data, "demand_ha_per_year", "readiness", positive=True),
         group_by=r.text(data, "group_by", "readiness"),
         target_level=None if t_level is None else int(t_level), target_min_eligible_ha=t_ha,
-        schedule=r.choice(data, "schedule", "readiness", SCHEDULES, "parallel") or "parallel",
+        schedule=r.choice(data, "schedule", "readiness", SCHEDULES, "levels") or "levels",
         high_score=r.number(quad, "high_score", "readiness.quadrants", minimum=0, maximum=100),
         market_level=_int(r.number(quad, "market_level", "readiness.quadrants", minimum=0, maximum=top,
                                    integer=True)),
@@ -174,24 +176,27 @@ def _parse_level(r: Reader, i: int, data: Any, parse_condition: Callable[[str, d
 
 
 def _parse_costs(r: Reader, data: dict, spec: ReadinessSpec) -> dict[str, CostRate]:
-    top = spec.top
-    keys = spec.condition_keys(top)
+    """Rates keyed by a condition's layer or field, of any level (DESIGN 3.12)."""
+    conds: dict[str, list[Any]] = {}
+    for lv in range(1, len(spec.levels)):
+        for key, cond in zip(spec.condition_keys(lv), spec.levels[lv].when):
+            conds.setdefault(key, []).append(cond)
     out = {}
     for name, rate in data.items():
         key = f"readiness.costs.{name}"
         rate = r.table(rate, key)
         r.keys(rate, key, COST_KEYS)
-        if name not in keys:
-            r.err(key, f"names no condition of the top level (level {top}){closest(name, keys)}; "
-                       f"rates are keyed by a condition's layer or field: {valid_list(keys)}")
+        if name not in conds:
+            r.err(key, f"names no condition of the ladder{closest(name, conds)}; rates are keyed by a "
+                       f"condition's layer or field: {valid_list(conds)}")
             continue
         nums = {k: r.number(rate, k, key, minimum=0) for k in COST_KEYS}
         if not any(k in rate for k in ("sek", "sek_per_m2", "sek_per_m", "months")):
             r.err(key, "give 'sek', 'sek_per_m2', 'sek_per_m' and/or 'months'")
-        cond = spec.levels[top].when[keys.index(name)]
-        if "sek_per_m" in rate and cond.max_distance_m is None:
+        if "sek_per_m" in rate and all(c.max_distance_m is None for c in conds[name]):
             r.err(f"{key}.sek_per_m", "applies only to a max_distance_m condition (metres beyond "
                                       "the allowed distance); use 'sek' or 'sek_per_m2'")
         out[name] = CostRate(sek=nums["sek"] or 0.0, sek_per_m2=nums["sek_per_m2"] or 0.0,
-                             sek_per_m=nums["sek_per_m"] or 0.0, months=nums["months"])
+                             sek_per_m=nums["sek_per_m"] or 0.0, months=nums["months"],
+                             has_sek=any(k in rate for k in ("sek", "sek_per_m2", "sek_per_m")))
     return out

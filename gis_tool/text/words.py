@@ -16,7 +16,7 @@ MAP = {
            "sites": "Kandidatplatser", "top": "Topp {n}", "profile": "Profil", "created": "Skapad",
            "base_light": "Ljus bakgrund", "base_none": "Ingen bakgrund", "base_osm": "OpenStreetMap",
            "sites_count": "{n} platser, {e} möjliga", "constraint": "restriktion", "yes": "ja", "no": "nej",
-           "search_grid": "Sök ruta (cell-id)", "offer": "Erbjudande",
+           "search_grid": "Sök ruta (cell-id)", "offer": "Erbjudande", "steps": "Vägen dit",
            "readiness": "Beredskap", "lead_time": "Ledtid", "months": "mån", "cost_to_ready": "Till byggklar",
            "colour_by": "Färg efter", "by_score": "Lämplighet", "by_readiness": "Beredskap",
            "legend_readiness": "Beredskapsnivå", "legend_readiness_note": "Hur snart ett företag kan bygga",
@@ -31,7 +31,7 @@ MAP = {
            "created": "Created", "base_light": "Light background", "base_none": "No background",
            "base_osm": "OpenStreetMap", "sites_count": "{n} sites, {e} eligible", "constraint": "constraint",
            "yes": "yes", "no": "no",
-           "search_grid": "Search cell id", "offer": "Offer",
+           "search_grid": "Search cell id", "offer": "Offer", "steps": "Steps",
            "readiness": "Readiness", "lead_time": "Lead time", "months": "months",
            "cost_to_ready": "To build-ready", "colour_by": "Colour by", "by_score": "Suitability",
            "by_readiness": "Readiness", "legend_readiness": "Readiness level",
@@ -86,7 +86,7 @@ PACK = {
            "min_readiness": "Lägsta beredskapsnivå", "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid",
            "months": "mån", "near_miss": "Nästan-träffar inom", "requirements": "Krav",
            "layer_distance": "Avstånd till {layer}", "layer_share": "Andel täckt av {layer}",
-           "municipality": "Kommun", "analysis": "Analys", "offer": "Erbjudande",
+           "municipality": "Kommun", "analysis": "Analys", "offer": "Erbjudande", "steps": "Vägen dit",
            "date": "Datum", "matches": "Matchande platser",
            "combined": "varav sammanslagna", "near_misses": "Nästan-träffar",
            "none": "Ingen plats uppfyller förfrågan som den är ställd.",
@@ -102,7 +102,7 @@ PACK = {
            "max_lead_time": "Longest lead time", "months": "months", "near_miss": "Near misses within",
            "requirements": "Requirements", "layer_distance": "Distance to {layer}",
            "layer_share": "Share covered by {layer}", "municipality": "Municipality", "analysis": "Analysis",
-           "offer": "Offer", "date": "Date",
+           "offer": "Offer", "steps": "Steps", "date": "Date",
            "matches": "Matching sites", "combined": "of which combined", "near_misses": "Near misses",
            "none": "No site meets the request as asked.",
            "blocker": "Without the {r} requirement ({a}), {n} sites would match.", "score": "Score",
@@ -183,7 +183,8 @@ COLUMNS = {
            "excluded_by": "Utesluten av", "area_m2": "Areal (m²)", "x": "X (SWEREF 99 TM)", "y": "Y (SWEREF 99 TM)",
            "readiness_level": "Beredskapsnivå", "readiness_label": "Beredskap", "lead_time_months": "Ledtid (mån)",
            "next_level_needs": "Nästa nivå kräver", "cost_to_ready_sek": "Kostnad till byggklar (kr)",
-           "months_to_ready": "Tid till byggklar (mån)", "offer_now": "Kan erbjudas nu", "parts": "Ingående platser",
+           "months_to_ready": "Tid till byggklar (mån)", "steps_to_ready": "Vägen till byggklar",
+           "offer_now": "Kan erbjudas nu", "parts": "Ingående platser",
            "owners": "Antal ägare", "misses": "Vad som saknas", "_raw": "{label} ({unit})",
            "_value": "{label}: värde 0–1", "_points": "{label}: poäng"},
     "en": {"site_id": "Site id", "score": "Score (0–100)", "rank": "Rank", "eligible": "Eligible",
@@ -191,7 +192,8 @@ COLUMNS = {
            "readiness_level": "Readiness level", "readiness_label": "Readiness",
            "lead_time_months": "Lead time (months)",
            "next_level_needs": "Next level needs", "cost_to_ready_sek": "Cost to build-ready (SEK)",
-           "months_to_ready": "Time to build-ready (months)", "offer_now": "Can be offered now", "parts": "Parts",
+           "months_to_ready": "Time to build-ready (months)", "steps_to_ready": "Steps to build-ready",
+           "offer_now": "Can be offered now", "parts": "Parts",
            "owners": "Owners", "misses": "What it would take", "_raw": "{label} ({unit})",
            "_value": "{label}: value 0–1", "_points": "{label}: points"},
 }
@@ -214,4 +216,22 @@ RELAX = {
 STATIC = {
     "sv": {"site": "Platsen", "matches": "Matchande platser", "to_interchange": "{d} till trafikplats"},
     "en": {"site": "The site", "matches": "Matching sites", "to_interchange": "{d} to the interchange"},
+}
+
+# The path to build-ready: one step with its months and cost.
+READINESS = {
+    "sv": {"step": "{step} ({m} mån, {c})"},
+    "en": {"step": "{step} ({m} months, {c})"},
+}
+
+# programme.png: the land programme chart.
+PROGRAMME = {
+    "sv": {"title": "Markprogram {a}–{b}: {n} platser påbörjas, {c} MSEK",
+           "with": "Byggklar mark med programmet",
+           "without": "Utan programmet", "target": "Mål: {ha} ha", "short": "Under målet",
+           "spend": "Utgifter per år", "spend_axis": "MSEK per år", "stock_axis": "Byggklar mark (ha)"},
+    "en": {"title": "Land programme {a}–{b}: {n} sites started, {c} MSEK",
+           "with": "Build-ready land with the programme",
+           "without": "Without the programme", "target": "Target: {ha} ha", "short": "Below target",
+           "spend": "Spend per year", "spend_axis": "MSEK a year", "stock_axis": "Build-ready land (ha)"},
 }

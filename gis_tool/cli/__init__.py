@@ -9,98 +9,29 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import threading
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from . import progress
-from ._version import __version__
-from .engine.pipeline import check_inputs, run_analysis
-from .errors import GisToolError, InputError
-from .inputs.catalog import describe_file, format_description
-from .inputs.demo import get_path
-from .products.compare import write_compare
-from .products.init import init_municipality
-from .products.inquiry import answer_inquiry
-from .products.run import publish_run, redraw_map
-from .products.sensitivity import write_sensitivity
-from .publish import strict_json
-from .publish.charts import supply_report
+from .. import progress
+from .._version import __version__
+from ..engine.pipeline import check_inputs, run_analysis
+from ..errors import GisToolError, InputError
+from ..inputs.catalog import describe_file, format_description
+from ..inputs.demo import get_path
+from ..products.compare import write_compare
+from ..products.init import init_municipality
+from ..products.inquiry import answer_inquiry
+from ..products.programme import write_programme
+from ..products.run import publish_run, redraw_map
+from ..products.sensitivity import write_sensitivity
+from ..publish import strict_json
+from ..publish.charts import supply_report
+from .logs import _Elapsed, _LiveLine, _LongWorkOnly
 
 log = logging.getLogger("gis_tool")
 PROGRESS_DELAY_S = 2.0
-
-
-class _LongWorkOnly(logging.Filter):
-    """Progress (INFO) only once work has run for a while, like tqdm's ``delay``.
-
-    Quick runs and quick failures stay silent apart from warnings and errors, so a failure
-    message starts stderr with "error:"; long runs show where they are.
-    """
-
-    def __init__(self, delay: float):
-        super().__init__()
-        self.t0 = time.perf_counter()
-        self.delay = delay
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or time.perf_counter() - self.t0 >= self.delay
-
-
-class _Elapsed(logging.Formatter):
-    def __init__(self, bars: bool = False) -> None:
-        super().__init__()
-        self.t0 = time.perf_counter()
-        self.bars = bars
-
-    def format(self, record: logging.LogRecord) -> str:
-        t = time.perf_counter() - self.t0
-        prefix = "warning: " if record.levelno >= logging.WARNING else ""
-        progress = getattr(record, "progress", None)
-        if self.bars and progress:  # on a terminal: a bar of the steps done so far
-            done, total = progress
-            filled = round(20 * done / max(total, 1))
-            bar = "█" * filled + "░" * (20 - filled)
-            return f"[{t:6.1f}s] {bar} {done + 1}/{total} {record.getMessage()}"
-        return f"[{t:6.1f}s] {prefix}{record.getMessage()}"
-
-
-class _LiveLine(logging.StreamHandler):
-    """On a terminal: each step on a line of its own, redrawn in place (one line up, then
-    down again, so the cursor always rests on a fresh line) with the time so far and the
-    share of the step's current pass done, as its parts finish (:mod:`gis_tool.progress`),
-    at most ten times a second."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-        self.record: logging.LogRecord | None = None   # the step shown on the last line
-        self.drawn = 0.0
-        self.passes = (1, 0)   # (pass number, parts done in it)
-        self.guard = threading.Lock()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        with self.guard:
-            super().emit(record)
-            self.record = record if getattr(record, "progress", None) else None
-            self.passes = (1, 0)
-
-    def advance(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        with self.guard:
-            if self.record is None:
-                return
-            n, last = self.passes
-            self.passes = (n + 1 if done < last else n, done)   # a new pass starts over
-            if now - self.drawn < 0.1 and done < total:
-                return
-            self.drawn = now
-            extra = f" (pass {self.passes[0]})" if self.passes[0] > 1 else ""
-            line = self.format(self.record)
-            self.stream.write(f"\x1b[1A\r{line} {100 * done // total:3d}%{extra}\x1b[K\n")
-            self.flush()
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -164,6 +95,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     Answer an investor:      gis-tool inquiry request.toml --analysis analysis.toml --out pack/
     Are the ranks robust?    gis-tool sensitivity analysis.toml --out sens/
     Profiles side by side:   gis-tool compare analysis.toml --out cmp/
+    A land programme:        gis-tool programme analysis.toml --out prog/ --from 2027 --until 2035
     Look inside a file:      gis-tool layers inspect data.gpkg
     """
     ctx.ensure_object(dict)
@@ -338,6 +270,46 @@ def compare_cmd(analysis: Path, out: Path, profiles: str | None, top: int, lang:
     click.echo(f"{len(cmp)} sites ranked under {len(cols)} weight sets ({', '.join(c[5:] for c in cols)}); "
                f"{int(cmp['top_in_all'].sum())} in the top {top} of all")
     click.echo(f"wrote compare.csv, compare.png, map.html to {out}")
+
+
+@cli.command("programme")
+@click.argument("analysis", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output folder for programme.csv, stock.csv, programme.png and run.json.")
+@click.option("--from", "start", type=click.IntRange(1900, 2200), required=True, help="The first year.")
+@click.option("--until", "until", type=click.IntRange(1900, 2200), required=True, help="The last year.")
+@click.option("--budget-sek-per-year", "budget", type=FINITE_POSITIVE, default=None,
+              help="The most to spend starting sites in one year (default: no limit).")
+@click.option("--demand-ha-per-year", "demand", type=FINITE_POSITIVE, default=None,
+              help="Hectares taken up each year (default: [readiness] demand_ha_per_year).")
+@click.option("--target-ha", "target", type=click.FloatRange(min=0), default=None,
+              help="Build-ready hectares to keep (default: [readiness] target).")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the chart and the steps.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
+def programme_cmd(analysis: Path, out: Path, start: int, until: int, budget: float | None, demand: float | None,
+                  target: float | None, lang: str, overwrite: bool) -> None:
+    """Which sites to start readying, and when, so that the build-ready land never runs out.
+
+    Chooses, by an exact mixed-integer programme, the sites to start in each year from
+    --from to --until so that the build-ready stock stays at or above the target at the
+    end of every year, at the least cost within the yearly budget. Writes
+    OUT/programme.csv, OUT/stock.csv, OUT/programme.png and OUT/run.json. When no programme
+    meets the target, the one with the least shortfall is written, with the budget that
+    would meet it.
+    """
+    done = write_programme(analysis, out, start=start, until=until, budget_sek_per_year=budget,
+                           demand_ha_per_year=demand, target_ha=target, lang=lang, overwrite=overwrite)
+    p = done.programme
+    click.echo(f"{len(p.starts)} sites started {start}-{until}, {p.total_cost_sek / 1e6:.1f} MSEK in all; "
+               + ("the target is met every year" if p.feasible else
+                  f"the target is NOT met: {p.stock['shortfall_ha'].sum():.1f} ha-years short; "
+                  + (f"a budget of {p.budget_needed_sek / 1e6:.1f} MSEK a year would meet it"
+                     if p.budget_needed_sek is not None else "no budget can: too little land can be readied in time")))
+    for _, r in p.stock.iterrows():
+        click.echo(f"  {int(r['year'])}: {r['stock_ha']:7.1f} ha build-ready (without: {r['stock_without_ha']:7.1f}), "
+                   f"spend {r['spend_sek'] / 1e6:6.1f} MSEK")
+    click.echo(f"wrote {', '.join(sorted(done.files))} to {out}")
 
 
 @cli.command("init")
