@@ -157,7 +157,7 @@ def test_share_exactly_at_min_share_holds_and_just_below_fails(ladder):
 
 def test_null_owner_fails_the_field_condition(ladder):
     assert ladder.loc["S7", "readiness_level"] == 3
-    assert ladder.loc["S7", "next_level_needs"] == "level 4 needs owner in ['kommun'], is missing"
+    assert ladder.loc["S7", "next_level_needs"] == "level 4 needs owner is kommun, now missing"
 
 
 def test_excluded_sites_get_readiness_too(ladder):
@@ -165,9 +165,10 @@ def test_excluded_sites_get_readiness_too(ladder):
 
 
 def test_next_level_needs_says_what_fails_and_by_how_much(ladder):
-    assert ladder.loc["S3", "next_level_needs"] == "level 4 needs owner in ['kommun'], is 'privat'"
-    assert ladder.loc["S4", "next_level_needs"] == ("level 5 needs mains within 100 m, is 340 m; "
-                                                    "roads within 50 m, is 150 m")
+    # in words, never as code (DESIGN 3.11): the condition, then what the site has now
+    assert ladder.loc["S3", "next_level_needs"] == "level 4 needs owner is kommun, now privat"
+    assert ladder.loc["S4", "next_level_needs"] == ("level 5 needs mains within 100 m, now 340 m; "
+                                                    "roads within 50 m, now 150 m")
     assert ladder.loc["S5", "next_level_needs"] == ""
 
 
@@ -299,7 +300,7 @@ def test_priorities_are_high_score_low_level_sites_cheapest_first(ladder_world):
     # Eligible sites at level <= 2: S0, S8 (level 0), S1 (1), S2 (2); all score 100 (1 ha).
     assert set(p["site_id"]) == {"S0", "S1", "S2", "S8"}
     by = p.set_index("site_id")
-    assert by.loc["S2", "next_level_needs"].startswith("level 3 needs inforce covering at least 50 %")
+    assert by.loc["S2", "next_level_needs"].startswith("nivå 3 kräver inforce täcker minst 50 %, nu 0 %")
     cost = p["cost_per_ha_sek"].to_numpy()
     known = cost[~np.isnan(cost)]
     assert (np.diff(known) >= 0).all() and np.isnan(cost[len(known):]).all()   # unknown costs last
@@ -371,7 +372,7 @@ def test_cli_refuses_with_exit_2(ladder_world, capsys):
 def test_explain_shows_readiness(ladder_world):
     text = str(run_analysis(ladder_world, lang="en").explain("S4"))
     assert "readiness level 4 (Municipal), lead time 6 months" in text
-    assert "level 5 needs mains within 100 m, is 340 m" in text
+    assert "level 5 needs mains within 100 m, now 340 m" in text
     assert "to build-ready: 1 740 000 SEK, 9 months" in text
 
 

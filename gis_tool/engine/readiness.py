@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..spec.readiness import ReadinessSpec
-from ..text import in_language, integer, money, number, words
-from .conditions import Check, SiteMeasures, all_hold, evaluate
+from ..text import in_language, integer, money, number, percent, words
+from .conditions import Check, SiteMeasures, all_hold, as_text, evaluate
 
 COMPUTED_FIELDS = ("area_m2",)  # besides <criterion>_raw: columns a condition may read
 
@@ -85,7 +85,7 @@ def assess(spec: ReadinessSpec, measures: SiteMeasures, area_m2: np.ndarray, lan
     labels = np.array([lv.label_in(lang) for lv in spec.levels], dtype=object)[level]
     lead = np.array([lv.lead_time_months for lv in spec.levels], dtype=float)[level]
     path = _path(spec, measures, level, area_m2, lang, names or {})
-    gaps = _next_level_needs(spec, checks, level)
+    gaps = _next_level_needs(spec, checks, level, lang, names or {})
     return Readiness(spec, lang, level, labels, lead, checks, path.cost, path.months, gaps, path.unrated,
                      path.text)
 
@@ -182,9 +182,11 @@ def _step_name(name: str, cks: list[Check], i: int) -> str:
     return name
 
 
-def _next_level_needs(spec: ReadinessSpec, checks: list[list[Check]], level: np.ndarray
-                      ) -> np.ndarray:
-    """For each site: the failing conditions of the level above it, in words."""
+def _next_level_needs(spec: ReadinessSpec, checks: list[list[Check]], level: np.ndarray, lang: str,
+                      names: dict[str, Any]) -> np.ndarray:
+    """For each site: the failing conditions of the level above it, in words and in the
+    run's language ("nivå 4 kräver Ägare är kommun, nu privat"), never as code."""
+    W = words.CONDITIONS[lang]
     out = np.full(len(level), "", dtype=object)
     for i in range(1, len(spec.levels)):
         below = np.flatnonzero(level == i - 1)
@@ -192,9 +194,41 @@ def _next_level_needs(spec: ReadinessSpec, checks: list[list[Check]], level: np.
             continue
         failing = [(c, ~c.holds[below]) for c in checks[i]]
         for j, site in enumerate(below):
-            parts = [f"{c.requirement()}, is {c.found(int(site))}" for c, bad in failing if bad[j]]
-            out[site] = f"level {i} needs " + "; ".join(parts)
+            parts = [f"{said(c, lang, names)}{W['now'].format(v=found(c, int(site), lang))}"
+                     for c, bad in failing if bad[j]]
+            out[site] = W["needs"].format(level=i) + "; ".join(parts)
     return out
+
+
+def said(c: Check, lang: str, names: dict[str, Any]) -> str:
+    """A condition in words: ``VA-ledningar inom 100 m``, ``Ägare är kommun``."""
+    W = words.CONDITIONS[lang]
+    subject = in_language(names.get(c.subject), lang, c.subject)
+    b = c.bound
+    if c.rule in ("min_share", "max_share"):
+        value = percent(float(b), lang)
+    elif c.rule in ("min_distance_m", "max_distance_m"):
+        value = f"{integer(float(b), lang)} m"
+    elif c.rule in ("in", "not_in"):
+        value = W["or"].join(str(as_text(v)) for v in b)
+    elif c.rule in ("min", "max"):
+        value = number(float(b), lang)
+    else:
+        value = str(as_text(b))
+    return W[c.rule].format(s=subject, b=value)
+
+
+def found(c: Check, i: int, lang: str) -> str:
+    """What site ``i`` has instead: ``340 m``, ``12 %``, ``privat``, ``saknas``."""
+    W = words.CONDITIONS[lang]
+    v = c.measured[i]
+    if c.rule in ("min_share", "max_share"):
+        return percent(float(v), lang)
+    if c.rule in ("min_distance_m", "max_distance_m"):
+        return f"{integer(float(v), lang)} m" if np.isfinite(v) else W["none_in"]
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return W["missing"]
+    return number(float(v), lang) if c.rule in ("min", "max") else str(as_text(v))
 
 
 def columns(r: Readiness) -> dict[str, Any]:

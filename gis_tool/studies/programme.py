@@ -29,6 +29,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from ..engine.result import Result
 from ..errors import InputError
 
+TIME_LIMIT_S = 60.0   # per solve; the best programme found by then is used (its gap is reported)
+
 
 @dataclass
 class Programme:
@@ -171,15 +173,16 @@ def _solve(p: _Problem, budget: float | None) -> tuple[np.ndarray, np.ndarray]:
     bounds = Bounds(np.zeros(nx + T), np.concatenate([np.ones(nx), np.full(T, np.inf)]))
     # stage 1: the least summed shortfall
     c1 = np.concatenate([np.zeros(nx), np.ones(T)])
-    r1 = milp(c1, constraints=cons, integrality=integrality, bounds=bounds)
-    if not r1.success:
+    r1 = milp(c1, constraints=cons, integrality=integrality, bounds=bounds, options={"time_limit": TIME_LIMIT_S})
+    if r1.x is None:
         raise RuntimeError(f"programme: the solver failed ({r1.message})")
     best = float(r1.fun)
     # stage 2: the least cost among programmes with that shortfall
     c2 = np.concatenate([np.tile(p.cost[:, None], (1, T)).ravel(), np.zeros(T)])
     keep = LinearConstraint(c1[None, :], -np.inf, best + 1e-6 + 1e-9 * abs(best))
-    r2 = milp(c2, constraints=[cons, keep], integrality=integrality, bounds=bounds)
-    if not r2.success:
+    r2 = milp(c2, constraints=[cons, keep], integrality=integrality, bounds=bounds,
+              options={"time_limit": TIME_LIMIT_S})
+    if r2.x is None:
         raise RuntimeError(f"programme: the solver failed ({r2.message})")
     x = np.round(r2.x[:nx]).reshape(n, T) if n else np.zeros((0, T))
     return _as_late_as_possible(p, x, budget), np.maximum(r2.x[nx:], 0.0)
@@ -248,8 +251,9 @@ def _budget_needed(p: _Problem) -> float | None:
     c = np.zeros(nx + 1)
     c[nx] = 1.0
     r = milp(c, constraints=cons, integrality=np.concatenate([np.ones(nx), [0]]),
-             bounds=Bounds(np.zeros(nx + 1), np.concatenate([np.ones(nx), [np.inf]])))
-    return round(float(r.x[nx])) if r.success else None
+             bounds=Bounds(np.zeros(nx + 1), np.concatenate([np.ones(nx), [np.inf]])),
+             options={"time_limit": TIME_LIMIT_S / 2})
+    return round(float(r.x[nx])) if r.x is not None else None   # at the time limit: a budget that suffices
 
 
 def _report(result: Result, p: _Problem, x: np.ndarray, feasible: bool, budget_needed: float | None,

@@ -235,3 +235,17 @@ PROGRAMME = {
            "without": "Without the programme", "target": "Target: {ha} ha", "short": "Below target",
            "spend": "Spend per year", "spend_axis": "MSEK a year", "stock_axis": "Build-ready land (ha)"},
 }
+
+# Conditions in words (what the next readiness level needs).
+CONDITIONS = {
+    "sv": {"needs": "nivå {level} kräver ", "now": ", nu {v}", "or": " eller ", "missing": "saknas",
+           "none_in": "inget i lagret", "min_share": "{s} täcker minst {b}", "max_share": "{s} täcker högst {b}",
+           "max_distance_m": "{s} inom {b}", "min_distance_m": "{s} minst {b} bort", "equals": "{s} är {b}",
+           "not_equals": "{s} är inte {b}", "in": "{s} är {b}", "not_in": "{s} är inte {b}",
+           "min": "{s} minst {b}", "max": "{s} högst {b}"},
+    "en": {"needs": "level {level} needs ", "now": ", now {v}", "or": " or ", "missing": "missing",
+           "none_in": "none in the layer", "min_share": "{s} covering at least {b}",
+           "max_share": "{s} covering at most {b}", "max_distance_m": "{s} within {b}",
+           "min_distance_m": "{s} at least {b} away", "equals": "{s} is {b}", "not_equals": "{s} is not {b}",
+           "in": "{s} is {b}", "not_in": "{s} is not {b}", "min": "{s} at least {b}", "max": "{s} at most {b}"},
+}
