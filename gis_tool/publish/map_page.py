@@ -26,16 +26,6 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from . import strict_json
-from .map_data import (  # noqa: F401  (re-exported: maps.MapData, maps.map_data, ...)
-    OVERVIEW_CELLS,
-    READINESS_COLUMNS,
-    MapData,
-    in_language,
-    load_result,
-    map_data,
-    map_manifest,
-    map_scale,
-)
 
 _SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
          "{": "\\u007b"}

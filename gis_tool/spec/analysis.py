@@ -6,14 +6,12 @@ its key path and, for a misspelt key, the closest valid key.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tomllib
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import InputError, ProblemList, closest, valid_list
+from ..errors import ProblemList, closest, valid_list
 from . import kinds as installed_kinds
 from .model import (  # noqa: F401  (the analysis objects, importable from here too)
     DEFAULT_MISSING,
@@ -32,6 +30,7 @@ from .model import (  # noqa: F401  (the analysis objects, importable from here 
     _freeze,
 )
 from .reader import Reader as _Reader
+from .reader import read_toml
 from .readiness import parse_readiness
 from .value_params import VALUE_FNS, check_params
 
@@ -79,19 +78,8 @@ def load_analysis(path: str | Path) -> Analysis:
         Listing every problem found, each with its key path.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: analysis file not found; check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; give the path of an analysis .toml file")
-    blob = path.read_bytes()
-    try:
-        data = tomllib.loads(blob.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                         "save the analysis file as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: TOML syntax error: {exc}; fix the line it names") from None
-    return parse_analysis(data, path=path, sha256=hashlib.sha256(blob).hexdigest())
+    data, sha256 = read_toml(path, "analysis file")
+    return parse_analysis(data, path=path, sha256=sha256)
 
 
 def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:

@@ -3,10 +3,57 @@ together (as osmnx's validators do); shared by the analysis file and request fil
 
 from __future__ import annotations
 
+import hashlib
 import math
+import tomllib
+from pathlib import Path
 from typing import Any
 
-from ..errors import ProblemList, closest, valid_list
+from ..errors import InputError, ProblemList, closest, valid_list
+
+
+def read_toml(path: Path, what: str, *, max_bytes: int | None = None) -> tuple[dict[str, Any], str]:
+    """Read a TOML file given by a user, checking it exists, is a file, is UTF-8 and parses.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    what : str
+        What the file is, for messages ("analysis file", "request file").
+    max_bytes : int, optional
+        Refuse a larger file before reading it.
+
+    Returns
+    -------
+    tuple of (dict, str)
+        The parsed table and the SHA-256 of the file's bytes.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the cause and the fix.
+    """
+    if not path.exists():
+        raise InputError(f"{path}: {what} not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the path of {_a(what)} .toml file")
+    if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+        raise InputError(f"{path}: is {size / 1e6:.1f} MB; {_a(what)} is a short TOML file (at most "
+                         f"{max_bytes // 1_000_000} MB): shorten its texts")
+    blob = path.read_bytes()
+    try:
+        data = tomllib.loads(blob.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         f"save the {what} as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: TOML syntax error: {exc}; fix the line it names") from None
+    return data, hashlib.sha256(blob).hexdigest()
+
+
+def _a(what: str) -> str:
+    return ("an " if what[:1] in "aeiou" else "a ") + what.split()[0]
 
 
 def _is_scalar(v: Any) -> bool:

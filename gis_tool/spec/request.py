@@ -6,17 +6,16 @@ names the closest valid one.
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import InputError, ProblemList, closest, valid_list
+from ..errors import ProblemList, closest, valid_list
 from .model import ConstraintSpec
 from .reader import Reader as _Reader
+from .reader import read_toml
 
 INQUIRY_KEYS = {"name", "profile", "min_area_m2", "max_area_m2", "min_readiness",
                 "max_lead_time_months", "near_miss", "combine", "top", "company", "contact",
@@ -79,23 +78,8 @@ class InquirySpec:
 def load_request(path: str | Path) -> dict[str, Any]:
     """Read a request file's TOML (syntax and encoding checked), with its hash."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: request file not found; check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; give the path of a request .toml file")
-    size = path.stat().st_size
-    if size > MAX_REQUEST_BYTES:
-        raise InputError(f"{path}: is {size / 1e6:.1f} MB; a request is a short TOML file (at most "
-                         f"{MAX_REQUEST_BYTES // 1_000_000} MB): shorten its texts")
-    blob = path.read_bytes()
-    try:
-        data = tomllib.loads(blob.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the "
-                         "request as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: TOML syntax error: {exc}; fix the line it names") from None
-    data["__sha256__"] = hashlib.sha256(blob).hexdigest()
+    data, sha256 = read_toml(path, "request file", max_bytes=MAX_REQUEST_BYTES)
+    data["__sha256__"] = sha256
     return data
 
 
