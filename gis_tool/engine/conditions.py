@@ -134,23 +134,21 @@ class SiteMeasures:
 def share_holds(share: np.ndarray, *, min_share: float | None = None,
                 max_share: float | None = None) -> np.ndarray:
     """Sites whose covered share lies within the (inclusive) bounds."""
-    ok = np.ones(len(share), bool)
-    if min_share is not None:
-        ok &= share >= min_share - SHARE_TOL
-    if max_share is not None:
-        ok &= share <= max_share + SHARE_TOL
-    return ok
+    return _within(share, min_share, max_share, SHARE_TOL)
 
 
 def distance_holds(dist: np.ndarray, *, min_m: float | None = None,
                    max_m: float | None = None) -> np.ndarray:
     """Sites whose distance lies within the (inclusive) bounds; NaN (no feature) is far."""
-    d = np.where(np.isnan(dist), np.inf, dist)
-    ok = np.ones(len(d), bool)
-    if min_m is not None:
-        ok &= d >= min_m - DISTANCE_TOL
-    if max_m is not None:
-        ok &= d <= max_m + DISTANCE_TOL
+    return _within(np.where(np.isnan(dist), np.inf, dist), min_m, max_m, DISTANCE_TOL)
+
+
+def _within(values: np.ndarray, low: float | None, high: float | None, tol: float) -> np.ndarray:
+    ok = np.ones(len(values), bool)
+    if low is not None:
+        ok &= values >= low - tol
+    if high is not None:
+        ok &= values <= high + tol
     return ok
 
 
