@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ..engine.result import Result
@@ -151,41 +152,41 @@ def _solve(p: _Problem, budget: float | None) -> tuple[np.ndarray, np.ndarray]:
     """x (n x T, 0/1) and the shortfall per year: least shortfall first, then least cost."""
     n, T = len(p.ids), len(p.years)
     nx = n * T
-    ready_by = _ready_matrix(p)            # T x nx: 1 where a start counts in the stock of year t
-    # variables: x (nx binaries) then u (T shortfalls >= 0)
-    once = np.zeros((n, nx + T))
-    for i in range(n):
-        once[i, i * T:(i + 1) * T] = 1
-    cover = np.hstack([ready_by * np.repeat(p.area, T)[None, :], np.eye(T)])
-    rows = [once, cover]
-    lo = [np.zeros(n), p.target - p.base]
-    hi = [np.ones(n), np.full(T, np.inf)]
-    if budget is not None and n:
-        spend = np.zeros((T, nx + T))
-        for t in range(T):
-            spend[t, t:nx:T] = p.cost
-        rows.append(spend)
-        lo.append(np.full(T, -np.inf))
-        hi.append(np.full(T, budget))
-    A = np.vstack(rows)
-    cons = LinearConstraint(A, np.concatenate(lo), np.concatenate(hi))
-    integrality = np.concatenate([np.ones(nx), np.zeros(T)])
-    bounds = Bounds(np.zeros(nx + T), np.concatenate([np.ones(nx), np.full(T, np.inf)]))
-    # stage 1: the least summed shortfall
-    c1 = np.concatenate([np.zeros(nx), np.ones(T)])
-    r1 = milp(c1, constraints=cons, integrality=integrality, bounds=bounds, options={"time_limit": TIME_LIMIT_S})
-    if r1.x is None:
-        raise RuntimeError(f"programme: the solver failed ({r1.message})")
+    cons, c1 = _least_shortfall(p, budget)
+    r1 = _milp(c1, cons, nx, T, TIME_LIMIT_S)
     best = float(r1.fun)
     # stage 2: the least cost among programmes with that shortfall
     c2 = np.concatenate([np.tile(p.cost[:, None], (1, T)).ravel(), np.zeros(T)])
     keep = LinearConstraint(c1[None, :], -np.inf, best + 1e-6 + 1e-9 * abs(best))
-    r2 = milp(c2, constraints=[cons, keep], integrality=integrality, bounds=bounds,
-              options={"time_limit": TIME_LIMIT_S})
-    if r2.x is None:
-        raise RuntimeError(f"programme: the solver failed ({r2.message})")
+    r2 = _milp(c2, [cons, keep], nx, T, TIME_LIMIT_S)
     x = np.round(r2.x[:nx]).reshape(n, T) if n else np.zeros((0, T))
     return _as_late_as_possible(p, x, budget), np.maximum(r2.x[nx:], 0.0)
+
+
+def _least_shortfall(p: _Problem, budget: float | None) -> tuple[LinearConstraint, np.ndarray]:
+    """The constraints over x (n*T binaries) then u (T shortfalls >= 0), and the stage-1
+    objective: the summed shortfall."""
+    n, T = len(p.ids), len(p.years)
+    rows = [sparse.hstack([_once(n, T), sparse.csr_array((n, T))]),
+            sparse.hstack([_cover(p), sparse.eye_array(T)])]
+    lo = [np.zeros(n), p.target - p.base]
+    hi = [np.ones(n), np.full(T, np.inf)]
+    if budget is not None and n:
+        rows.append(sparse.hstack([_spend(p), sparse.csr_array((T, T))]))
+        lo.append(np.full(T, -np.inf))
+        hi.append(np.full(T, budget))
+    cons = LinearConstraint(sparse.vstack(rows).tocsr(), np.concatenate(lo), np.concatenate(hi))
+    return cons, np.concatenate([np.zeros(n * T), np.ones(T)])
+
+
+def _milp(c: np.ndarray, constraints: Any, nx: int, n_cont: int, time_limit: float) -> Any:
+    """HiGHS over nx binaries then n_cont continuous variables >= 0."""
+    r = milp(c, constraints=constraints, integrality=np.concatenate([np.ones(nx), np.zeros(n_cont)]),
+             bounds=Bounds(np.zeros(nx + n_cont), np.concatenate([np.ones(nx), np.full(n_cont, np.inf)])),
+             options={"time_limit": time_limit})
+    if r.x is None:
+        raise RuntimeError(f"programme: the solver failed ({r.message})")
+    return r
 
 
 def _as_late_as_possible(p: _Problem, x: np.ndarray, budget: float | None) -> np.ndarray:
@@ -220,34 +221,36 @@ def _stock_added(p: _Problem, x: np.ndarray) -> np.ndarray:
     return added
 
 
-def _ready_matrix(p: _Problem) -> np.ndarray:
-    """T x (n*T): whether starting site i in year s makes it ready by the end of year t."""
+def _once(n: int, T: int) -> sparse.csr_array:
+    """n x (n*T): each site is started at most once (x columns run site by site)."""
+    return sparse.kron(sparse.eye_array(n), np.ones((1, T)), format="csr")
+
+
+def _spend(p: _Problem) -> sparse.csr_array:
+    """T x (n*T): what the starts of year t cost."""
+    return sparse.kron(p.cost[None, :], sparse.eye_array(len(p.years)), format="csr")
+
+
+def _cover(p: _Problem) -> sparse.csr_array:
+    """T x (n*T): the hectares that starting site i in year s adds to the stock of year t
+    (its area once it is ready by the end of year t)."""
     n, T = len(p.ids), len(p.years)
-    start_idx = np.tile(np.arange(T), n)                    # s for each x column
-    lag = np.repeat(p.lag, T)
-    ready = start_idx + lag                                 # index of the ready year
-    return (ready[None, :] <= np.arange(T)[:, None]).astype(float)
+    ready = np.tile(np.arange(T), n) + np.repeat(p.lag, T)        # index of the ready year of each x
+    ready_by = ready[None, :] <= np.arange(T)[:, None]
+    return sparse.csr_array(ready_by * np.repeat(p.area, T)[None, :])
 
 
 def _budget_needed(p: _Problem) -> float | None:
     """The smallest yearly budget that meets the target (None when none can)."""
-    _, shortfall = _solve(p, None)
-    if shortfall.sum() > 1e-6:
-        return None
     n, T = len(p.ids), len(p.years)
     nx = n * T
+    cons, c1 = _least_shortfall(p, None)
+    if _milp(c1, cons, nx, T, TIME_LIMIT_S).fun > 1e-6:
+        return None
     # variables: x, then B (the budget); minimise B
-    ready_by = _ready_matrix(p) * np.repeat(p.area, T)[None, :]
-    cover = np.hstack([ready_by, np.zeros((T, 1))])
-    spend = np.zeros((T, nx + 1))
-    for t in range(T):
-        spend[t, t:nx:T] = p.cost
-        spend[t, nx] = -1.0
-    once = np.zeros((n, nx + 1))
-    for i in range(n):
-        once[i, i * T:(i + 1) * T] = 1
-    cons = [LinearConstraint(cover, p.target - p.base, np.inf), LinearConstraint(spend, -np.inf, 0.0),
-            LinearConstraint(once, 0.0, 1.0)]
+    cons = [LinearConstraint(sparse.hstack([_cover(p), sparse.csr_array((T, 1))]).tocsr(), p.target - p.base, np.inf),
+            LinearConstraint(sparse.hstack([_spend(p), -np.ones((T, 1))]).tocsr(), -np.inf, 0.0),
+            LinearConstraint(sparse.hstack([_once(n, T), sparse.csr_array((n, 1))]).tocsr(), 0.0, 1.0)]
     c = np.zeros(nx + 1)
     c[nx] = 1.0
     r = milp(c, constraints=cons, integrality=np.concatenate([np.ones(nx), [0]]),
