@@ -2,7 +2,7 @@
 
 A condition says what must hold for a site: a share of it covered by a layer
 (``min_share``, ``max_share``), a distance to a layer (``min_distance_m``,
-``max_distance_m``), or a value of one of its columns (``equals``, ``not_equals``, ``in``,
+``max_distance_m``), the travel time to a layer along the road network (``max_minutes``), or a value of one of its columns (``equals``, ``not_equals``, ``in``,
 ``not_in``, ``min``, ``max``). A constraint excludes the sites where its condition fails;
 a readiness level holds for the sites where all its conditions hold. Both come through
 :func:`evaluate`, so "within 100 m" means the same in both places.
@@ -24,14 +24,16 @@ import pandas as pd
 
 from ..inputs.layers import attribute_text
 from ..spec.analysis import ConstraintSpec
-from ..text import integer, percent
+from ..text import integer, minutes, percent
 from .criteria import distance_to, overlap_share
+from .network import Network
 
 SHARE_RULES = ("min_share", "max_share")
 DISTANCE_RULES = ("min_distance_m", "max_distance_m")
 FIELD_RULES = ("equals", "not_equals", "in", "not_in", "min", "max")
 SHARE_TOL = 1e-9   # shares are areas divided by areas: allow for the last bit
 DISTANCE_TOL = 1e-6  # metres
+MINUTES_TOL = 1e-6   # minutes
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Check:
             "max_share": lambda: f"{s} covering at most {_pct(b)}",
             "max_distance_m": lambda: f"{s} within {_metres(b)}",
             "min_distance_m": lambda: f"{s} at least {_metres(b)} away",
+            "max_minutes": lambda: f"{s} within {minutes(b)}",
             "equals": lambda: f"{s} = {as_text(b)!r}",
             "not_equals": lambda: f"{s} other than {as_text(b)!r}",
             "in": lambda: f"{s} in {[as_text(v) for v in b]}",
@@ -81,6 +84,8 @@ class Check:
             return _pct(float(v))
         if self.rule in DISTANCE_RULES:
             return _metres(float(v)) if np.isfinite(v) else f"no feature in {self.subject}"
+        if self.rule == "max_minutes":
+            return minutes(float(v)) if np.isfinite(v) else f"no {self.subject} reachable on the road network"
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
             return "missing"
         return repr(as_text(v)) if self.rule not in ("min", "max") else f"{float(v):g}"
@@ -112,6 +117,7 @@ class SiteMeasures:
     sites: np.ndarray
     layers: dict[str, gpd.GeoDataFrame]
     columns: pd.DataFrame | None = None
+    network: Network | None = None
     _share: dict[str, np.ndarray] = field(default_factory=dict)
     _distance: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -124,6 +130,13 @@ class SiteMeasures:
         if layer not in self._distance:
             self._distance[layer] = distance_to(self.sites, self.layers[layer].geometry.to_numpy())
         return self._distance[layer]
+
+    def minutes(self, layer: str) -> np.ndarray:
+        """Minutes to the nearest feature of ``layer`` along the road network (NaN where
+        none can be reached); one search per layer, shared with travel_time criteria."""
+        if self.network is None:
+            raise KeyError("network")
+        return self.network.minutes_to(self.sites, self.layers[layer].geometry.to_numpy(), key=layer).values
 
     def column(self, name: str) -> pd.Series:
         if self.columns is None or name not in self.columns.columns:
@@ -196,6 +209,10 @@ def evaluate(spec: ConstraintSpec, measures: SiteMeasures) -> list[Check]:
                 dist = measures.distance(layer)
                 ok = distance_holds(dist, **{rule.replace("distance_", ""): b})
                 checks.append(Check(rule, b, layer, ok, dist))
+        if spec.max_minutes is not None:
+            t = measures.minutes(layer)
+            ok = _within(np.where(np.isnan(t), np.inf, t), None, spec.max_minutes, MINUTES_TOL)
+            checks.append(Check("max_minutes", spec.max_minutes, layer, ok, t))
     if spec.field is not None:
         checks += list(field_checks(spec, measures.column(spec.field)))
     return checks

@@ -2,7 +2,8 @@
 
 The sites are partitioned spatially (dask-geopandas' Hilbert-curve shuffle, so that
 neighbouring sites share a partition and its spatial index stays small), the much smaller
-infrastructure and constraint layers are broadcast to every worker once, and each
+infrastructure and constraint layers (and the road network's graph, built once) are
+broadcast to every worker once, and each
 partition's raw criterion values are computed by the same functions as on one machine.
 Every criterion is a per-site measure, so the values equal the single-machine run.
 
@@ -23,7 +24,9 @@ import pandas as pd
 
 from ..errors import InputError
 from ..spec.analysis import CriterionSpec
-from .measures import measure
+from .kinds import kind_of
+from .measures import measure_noted
+from .network import Network, Reached
 
 log = logging.getLogger(__name__)
 SITES_PER_PARTITION = 50_000
@@ -65,23 +68,30 @@ def client_for(scheduler: str) -> Iterator[Any]:
 
 
 def _measure_partition(part: gpd.GeoDataFrame, criteria: dict[str, CriterionSpec],
-                       layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    out = {name: measure(spec, part, layers) for name, spec in criteria.items()}
+                       shared: dict[str, Any]) -> pd.DataFrame:
+    out: dict[str, Any] = {}
+    for name, spec in criteria.items():
+        raw, reached = measure_noted(spec, part, shared["layers"], shared["network"])
+        out[name] = raw
+        if reached is not None:
+            out[f"{name}__code"], out[f"{name}__metres"] = reached.code, reached.metres
     return pd.DataFrame(out, index=part.index)
 
 
 def measure_on_cluster(criteria: dict[str, CriterionSpec], sites: gpd.GeoDataFrame,
-                       layers: dict[str, gpd.GeoDataFrame], scheduler: str) -> dict[str, np.ndarray]:
+                       layers: dict[str, gpd.GeoDataFrame], scheduler: str,
+                       network: Network | None = None) -> dict[str, tuple[np.ndarray, Reached | None]]:
     """Raw values of every criterion for every site, computed on a Dask cluster.
 
     Returns
     -------
     dict
-        Criterion name to values in the order of ``sites``.
+        Criterion name to (values in the order of ``sites``, and for a measure along the
+        road network why some sites have none).
     """
     dask_geopandas, _ = _dask()
     needed = {s.layer for s in criteria.values() if s.layer}
-    small = {k: v for k, v in layers.items() if k in needed}
+    shared = {"layers": {k: v for k, v in layers.items() if k in needed}, "network": network}
     cols = [c for c in sites.columns if c != sites.geometry.name]
     frame = sites.reset_index(drop=False, names="__site__")[["__site__", *cols, sites.geometry.name]]
     nparts = max(1, min(64, -(-len(frame) // SITES_PER_PARTITION)))
@@ -89,23 +99,33 @@ def measure_on_cluster(criteria: dict[str, CriterionSpec], sites: gpd.GeoDataFra
         dgdf = dask_geopandas.from_geopandas(frame, npartitions=nparts)
         if nparts > 1:
             dgdf = dgdf.spatial_shuffle(by="hilbert", npartitions=nparts)
-        layers_f = client.scatter([small], broadcast=True)[0]   # one object: the dict of layers
+        shared_f = client.scatter([shared], broadcast=True)[0]   # one object: layers and graph
         meta = pd.DataFrame({n: pd.Series(dtype=object if _categorical(s) else float)
                              for n, s in criteria.items()})
+        for n, s in criteria.items():
+            if kind_of(s).uses_network:
+                meta[f"{n}__code"], meta[f"{n}__metres"] = pd.Series(dtype=int), pd.Series(dtype=float)
         meta["__site__"] = pd.Series(dtype=object)
-        result = dgdf.map_partitions(_measure_with_ids, criteria, layers_f, meta=meta)
+        result = dgdf.map_partitions(_measure_with_ids, criteria, shared_f, meta=meta)
         df = client.compute(result).result()
     df = df.set_index("__site__")
     df.index = df.index.astype(sites.index.dtype) if len(df) else df.index
     df = df.loc[sites.index]
-    return {n: df[n].to_numpy(dtype=object if _categorical(criteria[n]) else float) for n in criteria}
+    out: dict[str, tuple[np.ndarray, Reached | None]] = {}
+    for n in criteria:
+        raw = df[n].to_numpy(dtype=object if _categorical(criteria[n]) else float)
+        reached = None
+        if f"{n}__code" in df.columns:
+            reached = Reached(raw, df[f"{n}__code"].to_numpy(dtype=int), df[f"{n}__metres"].to_numpy(dtype=float))
+        out[n] = (raw, reached)
+    return out
 
 
 def _measure_with_ids(part: gpd.GeoDataFrame, criteria: dict[str, CriterionSpec],
-                      layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+                      shared: dict[str, Any]) -> pd.DataFrame:
     geo = part.drop(columns="__site__").set_index(part["__site__"].to_numpy())
     out = _measure_partition(gpd.GeoDataFrame(geo, geometry=part.geometry.name, crs=part.crs),
-                             criteria, layers)
+                             criteria, shared)
     out["__site__"] = out.index.to_numpy()
     return out.reset_index(drop=True)
 

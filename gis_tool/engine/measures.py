@@ -17,13 +17,27 @@ import pandas as pd
 from ..errors import InputError
 from ..spec.analysis import CriterionSpec
 from .kinds import kind_of, need_polygons, unit_of  # noqa: F401  (importable from here too)
+from .network import Network, Reached
 from .values import apply_value
 
 
-def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
-            ) -> np.ndarray:
+def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
+            network: Network | None = None) -> np.ndarray:
     """The raw measure of one criterion for every site, in its unit (by its kind)."""
-    return kind_of(spec).measure(spec, sites, layers)
+    return measure_noted(spec, sites, layers, network)[0]
+
+
+def measure_noted(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
+                  network: Network | None = None) -> tuple[np.ndarray, Reached | None]:
+    """The raw measure and, for a measure along the road network, why some sites have none."""
+    kind = kind_of(spec)
+    if not kind.uses_network:
+        return kind.measure(spec, sites, layers), None
+    if network is None:
+        raise InputError(f"criteria.{spec.name}: kind '{spec.kind}' measures along the road network; "
+                         "add a [network] table (DESIGN 3.13)")
+    reached = kind.measure(spec, sites, layers, network)  # type: ignore[call-arg]
+    return reached.values, reached
 
 
 def to_values(spec: CriterionSpec, raw: np.ndarray) -> np.ndarray:

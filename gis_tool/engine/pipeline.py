@@ -20,13 +20,15 @@ from pyproj import CRS
 from ..errors import InputError, Problem, closest, valid_list
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..progress import advance
+from ..text import in_language
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
 from . import readiness as ready
 from .conditions import SiteMeasures, all_hold, evaluate
 from .constraints import Reasons, add_exclusions, constraint_result, reason_text  # noqa: F401
 from .distributed import measure_on_cluster
 from .kinds import kind_of
-from .measures import apply_missing, measure, need_polygons, to_values
+from .measures import apply_missing, measure_noted, need_polygons, to_values, unit_of
+from .network import build_network, note_text
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
     Explanation,
@@ -72,6 +74,8 @@ def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | N
         computed = {f"{n}_raw" for n in analysis.criteria} | set(ready.COMPUTED_FIELDS)
         fields = {c.field for lv in rd.levels for c in lv.when if c.field} | {rd.group_by}
         need[site_layer] |= {f for f in fields if f and f not in computed}
+    if analysis.network is not None and analysis.network.layer in need:
+        need[analysis.network.layer] |= analysis.network.fields()
     if analysis.offer is not None and site_layer:
         computed = {f"{n}_raw" for n in analysis.criteria} | {"area_m2"}
         need[site_layer] |= {c.field for c in analysis.offer.now if c.field and c.field not in computed}
@@ -215,28 +219,38 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                              f"({', '.join(f'{k}: {v}' for k, v in dropped.items())}); lower "
                              "min_area_m2 or check the study area")
         log.info("%d candidate sites", len(sites))
+    network = None
+    if a.network is not None:
+        with _step(timings, "build network"):
+            network = build_network(a.network, layers[a.network.layer], f"layers.{a.network.layer}")
+            log.info("road network: %d nodes, %d edges, %d part(s)", network.report["nodes"],
+                     network.report["edges"], network.report["parts"])
     n = len(sites)
     excluded = np.zeros(n, bool)
     reasons: Reasons = defaultdict(list)
-    raw_cols, val_cols, missing = {}, {}, {}
+    raw_cols, val_cols, missing, notes = {}, {}, {}, {}
     on_cluster = None
     if scheduler is not None:
-
         with _step(timings, f"criteria on Dask ({scheduler})"):
-            on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler)
+            on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler, network)
     n_steps = len(a.criteria) + len(cons) + 1
+    label_of = {k: v.label for k, v in a.layers.items() if v.label}
     for k, (name, spec) in enumerate(a.criteria.items()):
         with _step(timings, f"criterion {name}", (k, n_steps)):
-            raw = measure(spec, sites, layers) if on_cluster is None else on_cluster[name]
+            raw, reached = measure_noted(spec, sites, layers, network) if on_cluster is None else on_cluster[name]
             vals = np.array(to_values(spec, raw), dtype=float)
             missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
+            if reached is not None:
+                notes[name] = note_text(reached, in_language(label_of.get(spec.layer), lang, spec.layer or ""),
+                                        lang)
+                missing[name] |= reached.counts()
             raw_cols[name], val_cols[name] = raw, vals
     missing_excluded = excluded.copy()
     missing_reasons: Reasons = defaultdict(list, {i: list(r) for i, r in reasons.items()})
     columns = pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(drop=True)
     area = shapely.area(sites.geometry.to_numpy())
     columns = columns.assign(area_m2=area, **{f"{k}_raw": v for k, v in raw_cols.items()})
-    measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns)
+    measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns, network)
     for k, (name, spec) in enumerate(cons.items(), start=len(a.criteria)):
         with _step(timings, f"constraint {name}", (k, n_steps)):
             _check_condition_layer(spec, layers, f"constraints.{name}", columns, a.path.name)
@@ -262,7 +276,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         extra = {"offer_now": offer_now(a, measures, layers, columns)}
         extra |= ready.columns(readiness) if readiness is not None else {}
         out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
-                               reasons, area, key, extra)
+                               reasons, area, key, extra, notes)
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
                            tie_key=key[order], area=area[order],
@@ -279,7 +293,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                   criteria=dict(a.criteria), constraints=cons, layers=layers,
                   reports={k: v.report for k, v in loaded.items()}, timings=timings,
                   warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
-                  readiness=readiness, score_cache=cache, raw_weights=prof.raw_weights)
+                  readiness=readiness, score_cache=cache, raw_weights=prof.raw_weights,
+                  network=network)
 
 
 def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str,
@@ -338,7 +353,8 @@ def _warnings(missing: dict, loaded: dict[str, LoadedLayer]) -> list[str]:
 def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFrame,
               points: pd.DataFrame, score: pd.Series, rank: pd.Series, excluded: np.ndarray,
               reasons: Reasons, area: np.ndarray, key: np.ndarray,
-              extra: dict[str, Any] | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+              extra: dict[str, Any] | None = None, notes: dict[str, np.ndarray] | None = None
+              ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The sites table, best first (excluded sites after the ranked ones, in site-id
     order, ``key`` being :func:`id_order` of the ids), and the order taken.
 
@@ -357,9 +373,12 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     }
     for name in a.criteria:
         r = raw[name]
-        cols[f"{name}_raw"] = (r if r.dtype == object else np.round(r.astype(float), 4))[order]
+        digits = 6 if unit_of(a.criteria[name]) == "min" else 4   # times to 1e-6 minutes
+        cols[f"{name}_raw"] = (r if r.dtype == object else np.round(r.astype(float), digits))[order]
         cols[f"{name}_value"] = np.round(values[name].to_numpy(), 6)[order]
         cols[f"{name}_points"] = points[name].to_numpy()[order]
+        if notes and name in notes:
+            cols[f"{name}_note"] = notes[name][order]
     geoms = sites.geometry.to_numpy()[order]
     cols["area_m2"] = np.round(area[order], 1)
     for k, v in (extra or {}).items():

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..spec.readiness import ReadinessSpec
-from ..text import in_language, integer, money, number, percent, words
+from ..text import in_language, integer, minutes, money, number, percent, words
 from .conditions import Check, SiteMeasures, all_hold, as_text, evaluate
 
 COMPUTED_FIELDS = ("area_m2",)  # besides <criterion>_raw: columns a condition may read
@@ -209,6 +209,8 @@ def said(c: Check, lang: str, names: dict[str, Any]) -> str:
         value = percent(float(b), lang)
     elif c.rule in ("min_distance_m", "max_distance_m"):
         value = f"{integer(float(b), lang)} m"
+    elif c.rule == "max_minutes":
+        value = minutes(float(b), lang)
     elif c.rule in ("in", "not_in"):
         value = W["or"].join(str(as_text(v)) for v in b)
     elif c.rule in ("min", "max"):
@@ -226,6 +228,8 @@ def found(c: Check, i: int, lang: str) -> str:
         return percent(float(v), lang)
     if c.rule in ("min_distance_m", "max_distance_m"):
         return f"{integer(float(v), lang)} m" if np.isfinite(v) else W["none_in"]
+    if c.rule == "max_minutes":
+        return minutes(float(v), lang) if np.isfinite(v) else W["none_in"]
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return W["missing"]
     return number(float(v), lang) if c.rule in ("min", "max") else str(as_text(v))

@@ -22,6 +22,7 @@ from . import readiness as ready
 from .conditions import SiteMeasures
 from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .measures import unit_of
+from .network import Network
 from .profiles import Profile, resolve, with_weights
 from .score import rank_array, score_arrays
 from .weights import Weights
@@ -122,6 +123,7 @@ class Result:
     readiness: ready.Readiness | None = None
     score_cache: ScoreCache | None = field(default=None, repr=False)
     raw_weights: dict[str, float] | None = None   # the weights in the file's units (None for AHP)
+    network: Network | None = field(default=None, repr=False)   # the road network, when [network]
 
     def rescore(self, weights: Mapping[str, float] | None = None, profile: str | None = _KEEP) -> Result:
         """The same sites scored with other weights or another profile, without measuring

@@ -31,6 +31,7 @@ from .model import (  # noqa: F401  (the analysis objects, importable from here 
 )
 from .reader import Reader as _Reader
 from .reader import read_toml
+from .network import NetworkSpec, parse_network
 from .readiness import parse_readiness
 from .value_params import VALUE_FNS, check_params
 
@@ -40,7 +41,7 @@ _SITES_KEYS = {"layer", "id", "min_area_m2", "grid"}
 _GRID_KEYS = {"cell_m", "shape"}
 _CRITERION_KEYS = {
     "kind", "layer", "field", "classes", "radius_m", "value", "weight", "missing", "label",
-    "unit",
+    "unit", "minutes", "decay_minutes",
 }
 _VALUE_KEYS = {
     "linear": {"fn", "best", "worst"},
@@ -49,7 +50,8 @@ _VALUE_KEYS = {
     "categorical": {"fn", "map", "default"},
 }
 _CONSTRAINT_KEYS = {
-    "layer", "min_share", "max_share", "min_distance_m", "max_distance_m", "field", "equals", "not_equals",
+    "layer", "min_share", "max_share", "min_distance_m", "max_distance_m", "max_minutes", "field", "equals",
+    "not_equals",
     "in", "not_in", "min", "max", "label",
 }
 _WEIGHTS_KEYS = {"method", "pairwise", "max_consistency_ratio"}
@@ -57,7 +59,7 @@ _PROFILE_KEYS = {"weights", "min_area_m2", "constraints", "label", "description"
 _OFFER_KEYS = {"now", "label", "otherwise"}
 _FIELD_KEYS = {"label", "values", "unit"}
 _TOP_KEYS = {"analysis", "layers", "sites", "criteria", "constraints", "weights", "profiles", "offer", "fields",
-             "readiness"}
+             "readiness", "network"}
 # Keys each criterion kind needs (beyond `kind`) and may use.
 def load_analysis(path: str | Path) -> Analysis:
     """Read and validate an analysis file.
@@ -117,7 +119,9 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
     offer = _parse_offer(r, r.table(data.get("offer"), "offer"), layers)
     fields = {n: _parse_field(r, n, r.table(f, f"fields.{n}"))
               for n, f in r.table(data.get("fields"), "fields").items()}
+    network = parse_network(r, r.table(data.get("network"), "network"))
     _cross_check(r, layers, sites, study_area, criteria, constraints, weights, profiles)
+    _check_network(r, network, layers, criteria, constraints, readiness)
     if readiness is not None:
         for i, lv in enumerate(readiness.levels):
             for j, c in enumerate(lv.when):
@@ -133,7 +137,7 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
         sites=sites, criteria=_freeze(criteria), constraints=_freeze(constraints),
         weights=weights, profiles=_freeze(profiles), sha256=sha256, raw=_freeze(data),
         readiness=readiness, live_weights=bool(live), municipality=municipality, attribution=attribution,
-        offer=offer, fields=_freeze(fields),
+        offer=offer, fields=_freeze(fields), network=network,
     )
 
 
@@ -238,7 +242,7 @@ def _parse_criterion(r: _Reader, name: str, data: dict) -> CriterionSpec:
     if kind is not None:
         for need in sorted(kinds[kind].needs - set(data)):
             r.err(key, f"kind '{kind}' needs '{need}'")
-        extra = set(data) & {"layer", "field", "classes", "radius_m"} - kinds[kind].allows
+        extra = set(data) & {"layer", "field", "classes", "radius_m", "minutes", "decay_minutes"} - kinds[kind].allows
         for k in sorted(extra):
             r.err(f"{key}.{k}", f"is not used by kind '{kind}'; remove it")
     classes = None
@@ -256,6 +260,8 @@ def _parse_criterion(r: _Reader, name: str, data: dict) -> CriterionSpec:
         name=name, kind=kind or "?", layer=r.text(data, "layer", key),
         field=r.text(data, "field", key), classes=classes,
         radius_m=r.number(data, "radius_m", key, positive=True),
+        minutes=r.number(data, "minutes", key, positive=True, maximum=600),
+        decay_minutes=r.number(data, "decay_minutes", key, positive=True),
         value=_parse_value(r, data.get("value"), f"{key}.value"), weight=weight,
         missing=r.choice(data, "missing", key, MISSING_POLICIES, DEFAULT_MISSING) or DEFAULT_MISSING,
         label=_label(r, data, key), unit=r.text(data, "unit", key),
@@ -277,11 +283,11 @@ def _label(r: _Reader, data: dict, key: str, field: str = "label") -> str | Mapp
 
 def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> ConstraintSpec:
     r.keys(data, key, _CONSTRAINT_KEYS)
-    rules = [k for k in ("min_share", "max_share", "min_distance_m", "max_distance_m") if k in data]
+    rules = [k for k in ("min_share", "max_share", "min_distance_m", "max_distance_m", "max_minutes") if k in data]
     conds = [k for k in ("equals", "not_equals", "in", "not_in", "min", "max") if k in data]
     if "layer" in data and not rules:
-        r.err(key, "a layer condition needs 'min_share', 'max_share', 'min_distance_m' or "
-                   "'max_distance_m'")
+        r.err(key, "a layer condition needs 'min_share', 'max_share', 'min_distance_m', "
+                   "'max_distance_m' or 'max_minutes'")
     if "layer" not in data and rules:
         r.err(key, f"'{rules[0]}' needs 'layer', the layer to measure against")
     if "field" in data and not conds:
@@ -303,6 +309,7 @@ def _parse_constraint(r: _Reader, name: str, data: dict, key: str) -> Constraint
         min_share=shares["min_share"],
         min_distance_m=r.number(data, "min_distance_m", key, minimum=0),
         max_distance_m=r.number(data, "max_distance_m", key, minimum=0),
+        max_minutes=r.number(data, "max_minutes", key, minimum=0),
         field=r.text(data, "field", key), equals=r.scalar(data, "equals", key),
         not_equals=r.scalar(data, "not_equals", key), in_=r.values(data, "in", key),
         not_in=r.values(data, "not_in", key),
@@ -401,6 +408,30 @@ def _cross_check(r: _Reader, layers: dict, sites: SitesSpec, study_area: str | N
             if c not in constraints:
                 _parse_constraint(r, c, spec, key)  # a new constraint: must be whole
                 need_layer(spec.get("layer"), f"{key}.layer")
+
+
+def _check_network(r: _Reader, network: NetworkSpec | None, layers: dict, criteria: dict,
+                   constraints: dict, readiness: Any) -> None:
+    """The network's layers exist, and whatever measures along it has a network."""
+    if network is not None:
+        for name, where in ((network.layer, "network.layer"),
+                            (network.rings.layer if network.rings else None, "network.rings.layer")):
+            if name is not None and name != "?" and name not in layers:
+                r.err(where, f"names layer '{name}', which is not in [layers]{closest(name, layers)}; "
+                             f"layers: {valid_list(layers) or 'none'}")
+        return
+    kinds = installed_kinds.installed()
+    for c in criteria.values():
+        if getattr(kinds.get(c.kind), "uses_network", False):
+            r.err(f"criteria.{c.name}", f"kind '{c.kind}' measures along the road network; add a "
+                                        "[network] table (layer = \"roads\", speeds: DESIGN 3.13)")
+    conds = [(f"constraints.{c.name}", c) for c in constraints.values()]
+    if readiness is not None:
+        conds += [(f"readiness.levels[{i}].when[{j}]", c) for i, lv in enumerate(readiness.levels)
+                  for j, c in enumerate(lv.when)]
+    for key, c in conds:
+        if c.max_minutes is not None:
+            r.err(f"{key}.max_minutes", "is a travel time along the road network; add a [network] table")
 
 
 def constraint_from_dict(name: str, data: dict, *, where: str) -> ConstraintSpec:

@@ -25,8 +25,9 @@ class KindDeclaration(Protocol):
 
     name: str
     needs: frozenset[str]          # keys a criterion of this kind must give (besides kind)
-    allows: frozenset[str]         # keys it may give of: layer, field, classes, radius_m
+    allows: frozenset[str]         # keys it may give of: layer, field, classes, radius_m, minutes, ...
     reads_sites: bool              # reads a column of the sites layer (none on a grid)
+    uses_network: bool             # measures along the road network (needs [network])
     summary: str
 
 

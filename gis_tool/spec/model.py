@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .network import NetworkSpec
 from .readiness import ReadinessSpec
 
 MISSING_POLICIES = ("worst", "exclude", "error")
@@ -68,6 +69,8 @@ class CriterionSpec:
     field: str | None = None
     classes: MappingProxyType | None = None
     radius_m: float | None = None
+    minutes: float | None = None          # reachable_sum: the travel-time bound
+    decay_minutes: float | None = None    # reachable_sum: weight exp(-t / decay_minutes)
     value: ValueSpec | None = None
     weight: float | None = None
     missing: str = DEFAULT_MISSING
@@ -77,7 +80,7 @@ class CriterionSpec:
 
 @dataclass(frozen=True)
 class ConstraintSpec:
-    """One hard exclusion: by a layer (share or distance) or by an attribute of the site."""
+    """One hard exclusion: by a layer (share, distance or travel time) or by an attribute of the site."""
 
     name: str
     layer: str | None = None
@@ -85,6 +88,7 @@ class ConstraintSpec:
     min_share: float | None = None
     min_distance_m: float | None = None
     max_distance_m: float | None = None
+    max_minutes: float | None = None      # travel time to the layer along the road network
     field: str | None = None
     equals: Any = None
     not_equals: Any = None
@@ -156,6 +160,7 @@ class Analysis:
     attribution: MappingProxyType | str | None = None     # credits on maps and PDFs (text or {sv, en})
     offer: OfferSpec | None = None
     fields: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))   # name -> FieldSpec
+    network: NetworkSpec | None = None                   # [network]: routing on a road layer
 
     @property
     def base_dir(self) -> Path:

@@ -108,6 +108,11 @@ def money(sek: float, lang: str = "en") -> str:
     return f"{integer(sek, lang)} kr" if lang == "sv" else f"SEK {integer(sek, lang)}"
 
 
+def minutes(m: float, lang: str = "en") -> str:
+    """A travel time: ``12 min``, ``4,5 min`` (sv) / ``4.5 min`` below ten."""
+    return f"{trimmed(m, lang, 0 if m >= 10 else 1)} min"
+
+
 def months(m: float, lang: str = "en") -> str:
     """A duration in months: ``18 mån`` (sv), ``18 months`` (en)."""
     return f"{number(m, lang)} {'mån' if lang == 'sv' else 'months'}"

@@ -242,10 +242,22 @@ CONDITIONS = {
            "none_in": "inget i lagret", "min_share": "{s} täcker minst {b}", "max_share": "{s} täcker högst {b}",
            "max_distance_m": "{s} inom {b}", "min_distance_m": "{s} minst {b} bort", "equals": "{s} är {b}",
            "not_equals": "{s} är inte {b}", "in": "{s} är {b}", "not_in": "{s} är inte {b}",
-           "min": "{s} minst {b}", "max": "{s} högst {b}"},
+           "min": "{s} minst {b}", "max": "{s} högst {b}",
+           "max_minutes": "{s} inom {b}"},
     "en": {"needs": "level {level} needs ", "now": ", now {v}", "or": " or ", "missing": "missing",
            "none_in": "none in the layer", "min_share": "{s} covering at least {b}",
            "max_share": "{s} covering at most {b}", "max_distance_m": "{s} within {b}",
            "min_distance_m": "{s} at least {b} away", "equals": "{s} is {b}", "not_equals": "{s} is not {b}",
-           "in": "{s} is {b}", "not_in": "{s} is not {b}", "min": "{s} at least {b}", "max": "{s} at most {b}"},
+           "in": "{s} is {b}", "not_in": "{s} is not {b}", "min": "{s} at least {b}", "max": "{s} at most {b}",
+           "max_minutes": "{s} within {b}"},
 }
+
+# Travel time on the road network: why a site has no value, and the map's rings.
+NETWORK = {
+    "sv": {"too_far": "för långt från vägnätet: {m}", "no_feature": "ingen {layer} nåbar från dess del av vägnätet",
+           "rings": "Restid till {layer}", "ring": "inom {minutes}", "min": "min"},
+    "en": {"too_far": "too far from the road network: {m}",
+           "no_feature": "no {layer} reachable from its part of the road network",
+           "rings": "Travel time to {layer}", "ring": "within {minutes}", "min": "min"},
+}
+

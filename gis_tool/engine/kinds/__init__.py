@@ -43,9 +43,12 @@ class CriterionKind:
         The unit of the raw measure; None when it is the unit of the field read.
     needs, allows
         Keys a criterion of this kind must give, and may give, of ``layer``, ``field``,
-        ``classes`` and ``radius_m``.
+        ``classes``, ``radius_m``, ``minutes`` and ``decay_minutes``.
     reads_sites
         It reads a column of the sites layer (so grid sites cannot use it).
+    uses_network
+        It measures along the road network: ``measure(spec, sites, layers, network)``
+        returns a :class:`gis_tool.engine.network.Reached` (values and why some have none).
     polygon_layer
         Its layer must hold polygons (a share of area).
     layer_fields, site_fields
@@ -59,6 +62,7 @@ class CriterionKind:
     needs: frozenset[str] = frozenset()
     allows: frozenset[str] = frozenset()
     reads_sites: bool = False
+    uses_network: bool = False
     polygon_layer: bool = False
     layer_fields: Callable[[CriterionSpec], set[str]] = field(default=_none)
     site_fields: Callable[[CriterionSpec], set[str]] = field(default=_none)
