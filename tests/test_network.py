@@ -8,6 +8,7 @@ shortest path: nothing of gis_tool's graph, snapping or search is reused.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 
@@ -55,10 +56,8 @@ def ref_minutes(g, nodes, sites, targets, max_snap=500.0, access=20.0) -> np.nda
             tn, ta = snap(t, nodes, max_snap, access)
             if sn is None or tn is None:
                 continue
-            try:
+            with contextlib.suppress(nx.NetworkXNoPath):
                 best = min(best, sa + nx.shortest_path_length(g, sn, tn, weight="weight") + ta)
-            except nx.NetworkXNoPath:
-                pass
         out.append(best if sn is not None and math.isfinite(best) else math.nan)
     return np.array(out)
 

@@ -2,7 +2,8 @@
 
 A condition says what must hold for a site: a share of it covered by a layer
 (``min_share``, ``max_share``), a distance to a layer (``min_distance_m``,
-``max_distance_m``), the travel time to a layer along the road network (``max_minutes``), or a value of one of its columns (``equals``, ``not_equals``, ``in``,
+``max_distance_m``), the travel time to a layer along the road network
+(``max_minutes``), or a value of one of its columns (``equals``, ``not_equals``, ``in``,
 ``not_in``, ``min``, ``max``). A constraint excludes the sites where its condition fails;
 a readiness level holds for the sites where all its conditions hold. Both come through
 :func:`evaluate`, so "within 100 m" means the same in both places.

@@ -252,9 +252,10 @@ def speeds(spec: NetworkSpec, roads: gpd.GeoDataFrame, where: str) -> np.ndarray
     bad = np.flatnonzero(np.isnan(kmh))
     if len(bad):
         i = int(bad[0])
-        said = {f: roads[f].iloc[i] for f in (spec.speed_kmh_field, spec.class_field) if f}
+        said = ", ".join(f"{f} = {attribute_text(roads[f].iloc[i]) or 'empty'}"
+                         for f in (spec.speed_kmh_field, spec.class_field) if f)
         raise InputError(f"{where}: {len(bad)} line(s) have no speed (e.g. feature {i}, "
-                         f"{', '.join(f'{k} = {attribute_text(v) or chr(34) * 2}' for k, v in said.items()) or 'no speed fields'}); "
+                         f"{said or 'no speed fields'}); "
                          "give their class a speed in network.speed_by_class.values, or set "
                          "network.default_kmh")
     return kmh

@@ -20,8 +20,8 @@ from pyproj import CRS
 from ..errors import InputError, Problem, closest, valid_list
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..progress import advance
-from ..text import in_language
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
+from ..text import in_language
 from . import readiness as ready
 from .conditions import SiteMeasures, all_hold, evaluate
 from .constraints import Reasons, add_exclusions, constraint_result, reason_text  # noqa: F401

@@ -29,9 +29,9 @@ from .model import (  # noqa: F401  (the analysis objects, importable from here 
     WeightsSpec,
     _freeze,
 )
+from .network import NetworkSpec, parse_network
 from .reader import Reader as _Reader
 from .reader import read_toml
-from .network import NetworkSpec, parse_network
 from .readiness import parse_readiness
 from .value_params import VALUE_FNS, check_params
 
