@@ -94,7 +94,7 @@ def test_hand_built_graph_matches_networkx():
     assert got.metres[3] == pytest.approx(math.hypot(1000, 2000))
     notes = note_text(got, "trafikplats", "en")
     assert notes[3] == "too far from the road network: 2 236 m"
-    assert notes[4] == "no trafikplats reachable from its part of the road network"
+    assert notes[4] == "trafikplats: none reachable from the site's part of the road network"
     assert notes[0] == ""
 
 
@@ -216,3 +216,25 @@ def test_rings_hold_only_points_within_their_minutes():
         assert np.all(times[inside] <= m + 1e-6)                       # correct by construction
         # and it does not under-reach: points well within the bound are inside
         assert np.all(inside[times <= m - 0.05])
+
+
+def test_no_access_classes_are_entered_only_where_other_roads_join_them():
+    # a motorway (class 0) from (0,0) to (10000,0) with a ramp at x=5000 to a road at y=300
+    lines = [LineString([(0, 0), (2500, 0), (5000, 0), (10000, 0)]), LineString([(5000, 0), (5000, 300)]),
+             LineString([(0, 300), (5000, 300), (10000, 300)])]
+    roads = gpd.GeoDataFrame({"klass": [0, 5, 6]}, geometry=lines, crs="EPSG:3006")
+    spec = NetworkSpec("r", class_field="klass", class_kmh={"0": 120.0, "5": 60.0, "6": 60.0},
+                       no_access=("0",))
+    net = build_network(spec, roads)
+    site = np.array([Point(100, -50)])         # 112 m from a motorway vertex, 364 m from the road's
+    target = np.array([Point(10000, 300)])
+    got = net.minutes_to(site, target)
+    g, nodes = reference(lines, [120, 60, 60], [0, 0, 0])
+    joinable = [n for n in nodes if n[1] == 300 or n == (5000, 300)]
+    sn, sa = snap(site[0], joinable, 500, 20)
+    want = sa + nx.shortest_path_length(g, sn, (10000, 300), weight="weight")
+    assert sn == (0, 300) and got.values[0] == pytest.approx(want, abs=1e-6)
+    assert net.report["joinable_nodes"] == 4
+    # without no_access it joins the motorway at (0, 0)
+    free = build_network(NetworkSpec("r", class_field="klass", class_kmh=spec.class_kmh), roads)
+    assert free.snap(site).metres[0] == pytest.approx(math.hypot(100, 50))

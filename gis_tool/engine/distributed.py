@@ -100,11 +100,12 @@ def measure_on_cluster(criteria: dict[str, CriterionSpec], sites: gpd.GeoDataFra
         if nparts > 1:
             dgdf = dgdf.spatial_shuffle(by="hilbert", npartitions=nparts)
         shared_f = client.scatter([shared], broadcast=True)[0]   # one object: layers and graph
-        meta = pd.DataFrame({n: pd.Series(dtype=object if _categorical(s) else float)
-                             for n, s in criteria.items()})
-        for n, s in criteria.items():
+        cols: dict[str, pd.Series] = {}
+        for n, s in criteria.items():   # in the order _measure_partition makes them
+            cols[n] = pd.Series(dtype=object if _categorical(s) else float)
             if kind_of(s).uses_network:
-                meta[f"{n}__code"], meta[f"{n}__metres"] = pd.Series(dtype=int), pd.Series(dtype=float)
+                cols[f"{n}__code"], cols[f"{n}__metres"] = pd.Series(dtype=int), pd.Series(dtype=float)
+        meta = pd.DataFrame(cols)
         meta["__site__"] = pd.Series(dtype=object)
         result = dgdf.map_partitions(_measure_with_ids, criteria, shared_f, meta=meta)
         df = client.compute(result).result()

@@ -33,13 +33,15 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from ..errors import InputError
 from ..inputs.layers import attribute_text
 from ..spec.network import NetworkSpec
-from ..text import metres, words
+from ..text import metres, trimmed, words
+from ..text import minutes as text_minutes
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after
 TIME_TOL = 1e-9         # minutes: a time equal to the bound is within it
 BLOCK_FLOATS = 8_000_000  # search results held at once (64 MB)
 OK, TOO_FAR, NO_FEATURE = 0, 1, 2
+RINGS_LAYER = "isochrones"   # the computed layer of rings that maps and the pack draw
 
 
 @dataclass
@@ -88,6 +90,7 @@ class Network:
     spec: NetworkSpec
     report: dict[str, Any]
     part: np.ndarray                # weakly connected part of each node
+    joinable: np.ndarray            # nodes sites and features may join, ascending
     _target_times: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -101,7 +104,7 @@ class Network:
 
     @cached_property
     def tree(self) -> shapely.STRtree:
-        t = shapely.STRtree(shapely.points(self.xy))
+        t = shapely.STRtree(shapely.points(self.xy[self.joinable]))
         t.query(shapely.Point(0, 0))   # build now, before threads share it
         return t
 
@@ -110,8 +113,9 @@ class Network:
         n = len(geoms)
         node, metres = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
         present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
-        if self.n and len(present):
+        if len(self.joinable) and len(present):
             (gi, ni), d = self.tree.query_nearest(geoms[present], all_matches=True, return_distance=True)
+            ni = self.joinable[ni]
             order = np.lexsort((ni, d, gi))
             first = order[np.r_[True, gi[order][1:] != gi[order][:-1]]]
             node[present[gi[first]]], metres[present[gi[first]]] = ni[first], d[first]
@@ -195,13 +199,13 @@ class Network:
         times = self.node_times(targets, key)
         speed = self.spec.access_kmh * KMH_TO_M_PER_MIN
         top = max(minutes) if minutes else 0.0
-        near = np.flatnonzero(times < top)
+        near = self.joinable[times[self.joinable] < top]
         if not len(near):
             return [shapely.Polygon() for _ in minutes]
         reach = min(self.spec.max_snap_m, (top - times[near].min()) * speed)
         lo, hi = self.xy[near].min(axis=0) - reach, self.xy[near].max(axis=0) + reach
         box = shapely.box(*lo, *hi)
-        inside = np.flatnonzero(np.all((self.xy >= lo) & (self.xy <= hi), axis=1))
+        inside = self.joinable[np.all((self.xy[self.joinable] >= lo) & (self.xy[self.joinable] <= hi), axis=1)]
         pts = shapely.points(self.xy[inside])
         if len(inside) > 1:
             cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=box,
@@ -216,6 +220,20 @@ class Network:
             discs = shapely.buffer(pts[k], radius, quad_segs=16)
             out.append(shapely.union_all(shapely.intersection(cells[k], discs)))
         return out
+
+
+def ring_bands(network: Network, targets: gpd.GeoDataFrame, minutes: tuple[float, ...], key: str,
+               lang: str) -> gpd.GeoDataFrame:
+    """The rings as bands for drawing: within the first bound, then between each bound and
+    the next (``minutes``: the band's upper bound, ``from_minutes``: its lower one)."""
+    rings = network.rings(targets.geometry.to_numpy(), minutes, key=key)
+    W = words.NETWORK[lang]
+    lows = (0.0, *minutes[:-1])
+    geoms = [rings[0]] + [shapely.difference(rings[k], rings[k - 1]) for k in range(1, len(rings))]
+    names = [W["ring"].format(minutes=text_minutes(m, lang)) if lo == 0 else
+             f"{trimmed(lo, lang)}–{text_minutes(m, lang)}" for lo, m in zip(lows, minutes)]
+    return gpd.GeoDataFrame({"name": names, "minutes": list(minutes), "from_minutes": list(lows)},
+                            geometry=geoms, crs=targets.crs)
 
 
 def note_text(reached: Reached, layer: str, lang: str) -> np.ndarray:
@@ -316,13 +334,18 @@ def build_network(spec: NetworkSpec, roads: gpd.GeoDataFrame, where: str = "netw
     feat = part_of[li[s]]
     keep = a != b
     a, b, length, feat = a[keep], b[keep], length[keep], feat[keep]
+    n = len(uniq)
+    open_line = np.ones(len(roads), bool)
+    if spec.no_access and spec.class_field:
+        open_line = ~roads[spec.class_field].map(lambda v: attribute_text(v) in spec.no_access).to_numpy(dtype=bool)
+    joinable = np.zeros(n, bool)
+    joinable[a[open_line[feat]]] = joinable[b[open_line[feat]]] = True
     w = length / (kmh[feat] * KMH_TO_M_PER_MIN)
     fwd, back = ow[feat] >= 0, ow[feat] <= 0
     src, dst, wt = np.r_[a[fwd], b[back]], np.r_[b[fwd], a[back]], np.r_[w[fwd], w[back]]
     order = np.lexsort((wt, dst, src))          # parallel edges: keep the quickest
     first = order[np.r_[True, (src[order][1:] != src[order][:-1]) | (dst[order][1:] != dst[order][:-1])]] \
         if len(order) else order
-    n = len(uniq)
     graph = sp.csr_matrix((wt[first], (src[first], dst[first])), shape=(n, n))
     nparts, part = connected_components(graph, directed=True, connection="weak")
     km_part = np.bincount(part[a], weights=length, minlength=nparts) / 1000 if n else np.zeros(0)
@@ -331,4 +354,5 @@ def build_network(spec: NetworkSpec, roads: gpd.GeoDataFrame, where: str = "netw
               "km": round(float(km_part.sum()), 3), "parts": int(nparts),
               "km_outside_largest_part": round(float(km_part.sum() - km_part.max()), 3) if n else 0.0,
               "one_way_lines": int((ow != 0).sum())}
-    return Network(graph, xy, spec, report, part)
+    report["joinable_nodes"] = int(joinable.sum())
+    return Network(graph, xy, spec, report, part, np.flatnonzero(joinable))

@@ -28,7 +28,7 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .distributed import measure_on_cluster
 from .kinds import kind_of
 from .measures import apply_missing, measure_noted, need_polygons, to_values, unit_of
-from .network import build_network, note_text
+from .network import RINGS_LAYER, build_network, note_text, ring_bands
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
     Explanation,
@@ -225,6 +225,10 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             network = build_network(a.network, layers[a.network.layer], f"layers.{a.network.layer}")
             log.info("road network: %d nodes, %d edges, %d part(s)", network.report["nodes"],
                      network.report["edges"], network.report["parts"])
+        if a.network.rings is not None:
+            with _step(timings, "isochrone rings"):
+                rings = a.network.rings
+                layers[RINGS_LAYER] = ring_bands(network, layers[rings.layer], rings.minutes, rings.layer, lang)
     n = len(sites)
     excluded = np.zeros(n, bool)
     reasons: Reasons = defaultdict(list)

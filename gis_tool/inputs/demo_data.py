@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 from shapely import LineString, Point, Polygon
 
-from . import municipalities
+from . import demo_network, municipalities
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +370,10 @@ def build_layers() -> dict[str, gpd.GeoDataFrame]:
         **_hazards(rng, muni, lake_union),
         "dangerous_goods_routes": gpd.GeoDataFrame(dg, crs=CRS).reset_index(drop=True),
     }
+    net_rng = np.random.default_rng(SEED + 18)   # its own stream: the layers above stay as they were
+    layers["road_network"] = demo_network.road_network(roads, inter, muni, lake_union, BUSINESS_AREAS, TOWN,
+                                                       net_rng)
+    layers["population"] = demo_network.population(layers["urban_areas"], muni, net_rng)
     return {k: _tidy(v) for k, v in layers.items()}
 
 

@@ -79,7 +79,19 @@ def map_data(result: Any) -> MapData:
                    municipality=result.analysis.municipality, offer=_offer(result.analysis),
                    fields={n: {"label": _plain(f.label), "values": {k: _plain(v) for k, v in f.values.items()},
                                "unit": f.unit} for n, f in result.analysis.fields.items()},
-                   layer_labels={n: _plain(lyr.label) for n, lyr in result.analysis.layers.items() if lyr.label})
+                   layer_labels=_layer_labels(result))
+
+
+def _layer_labels(result: Any) -> dict[str, Any]:
+    """Each layer's label; the rings are named after the layer they are drawn around."""
+    a = result.analysis
+    out = {n: _plain(lyr.label) for n, lyr in a.layers.items() if lyr.label}
+    rings = a.network.rings if a.network is not None else None
+    if rings is not None:
+        target = a.layers[rings.layer].label
+        out["isochrones"] = {lg: words.NETWORK[lg]["rings"].format(layer=in_language(target, lg, rings.layer))
+                             for lg in LANGS}
+    return out
 
 
 def _plain(label: Any) -> Any:

@@ -31,6 +31,7 @@ class MapData(Protocol):
 
 
 SCORE_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+ISOCHRONE_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59"]   # nearest first
 LEVEL_COLOURS = ["#d9d9d9", "#fee391", "#fec44f", "#a1d99b", "#41ab5d", "#006d2c"]
 
 
@@ -57,6 +58,8 @@ def plan_colours() -> dict[str, str]:
 
 
 _KEYWORDS = {
+    "isochrone": ("isochrone", "restid", "travel_time_ring"),
+    "population": ("population", "befolkning", "pop_", "inhabitants"),
     "road": ("road", "väg", "vag", "gata", "street"),
     "rail": ("rail", "järnväg", "jarnvag", "bana", "spår"),
     "interchange": ("interchange", "trafikplats", "junction", "anslutning"),
@@ -82,13 +85,13 @@ def _kind(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> str:
     if fam == "polygon" and plan_column(gdf):
         return "plans"
     hits = [k for k, words in _KEYWORDS.items() if any(w in low for w in words)]
-    order = ("interchange", "substation", "station", "rail", "road", "comprehensive", "lake",
+    order = ("isochrone", "population", "interchange", "substation", "station", "rail", "road", "comprehensive", "lake",
              "service_area", "boundary", "urban", "power", "water_main")
     for k in order:
         if k in hits:
             if k in ("interchange", "substation", "station") and fam != "point":
                 continue
-            if k in ("lake", "boundary", "comprehensive", "service_area") and fam != "polygon":
+            if k in ("lake", "boundary", "comprehensive", "service_area", "isochrone") and fam != "polygon":
                 continue
             return k
     return "default"
@@ -132,9 +135,21 @@ def layer_style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, An
     elif kind == "road":
         col = next((c for c in gdf.columns if c.lower() in _ROAD_CLASS_COLUMNS), None)
         cfg["style"] = {"color": "#8c8c8c", "weight": 1.2}
+        cfg["show"] = len(gdf) <= 500       # a whole road network: off until asked for
         if col:
             cfg["styleBy"] = col
             cfg["styles"] = {str(v): _road_style(str(v)) for v in gdf[col].dropna().unique()}
+    elif kind == "isochrone" and "minutes" in gdf.columns:
+        ramp = ISOCHRONE_COLOURS
+        bands = gdf.sort_values("minutes")["name"].astype(str).tolist()   # nearest band first
+        cfg["styleBy"] = "name"
+        cfg["styles"] = {b: {"color": ramp[min(i, len(ramp) - 1)], "weight": 1,
+                             "fillColor": ramp[min(i, len(ramp) - 1)], "fillOpacity": 0.28}
+                         for i, b in enumerate(bands)}
+        cfg["style"] = {"color": ramp[-1], "weight": 1, "fillColor": ramp[-1], "fillOpacity": 0.28}
+    elif kind == "population":
+        cfg["style"] = {"color": "#b07aa1", "weight": 0.5, "fillColor": "#d4b9da", "fillOpacity": 0.25}
+        cfg["show"] = False
     elif kind == "rail":
         cfg["style"] = {"color": "#222", "weight": 2.5, "dashArray": "8 5"}
     elif kind == "interchange":
@@ -178,6 +193,10 @@ def layer_style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, An
 
 def _road_style(v: str) -> dict[str, Any]:
     low = v.lower()
+    if re.fullmatch(r"\d(\.0)?", low):            # NVDB funktionell vägklass 0 (most important) .. 9
+        k = int(float(low))
+        return ({"color": "#d7301f", "weight": 5} if k <= 1 else {"color": "#fc8d59", "weight": 2.5} if k <= 4
+                else {"color": "#969696", "weight": 1})
     if "motor" in low or re.match(r"^e\d", low):
         return {"color": "#d7301f", "weight": 5}
     if any(w in low for w in ("län", "lan", "county", "riks", "primary", "trunk")):

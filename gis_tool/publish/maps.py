@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from branca.element import Figure
 
+from ..engine.network import RINGS_LAYER
 from ..engine.pipeline import best_first
 from ..engine.sites import grid_sites
 from ..engine.weights import normalise
@@ -252,7 +253,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     m.add_child(Script(f"{m.get_name()}.fitBounds({safe_json(bounds)})"))
     # Drawing order: areas, then the scored sites, then lines and points on top.
     fams = {k: geometry_family(g) for k, g in data.layers.items() if len(g)}
-    areas = [k for k, f in fams.items() if f == "polygon"]
+    rings = [k for k in fams if k == RINGS_LAYER]      # drawn over the sites, under the infrastructure
+    areas = [k for k, f in fams.items() if f == "polygon" and k not in rings]
     for name in areas:
         _add_input_layer(m, name, data, T)
     if overview is not None:
@@ -262,7 +264,8 @@ def site_map(result: Any, *, lang: str = "sv", top: int = 10, title: str | None 
     for name, gdf, style in overlays or []:
         if len(gdf):
             Layer(data_call(m, "vectorLayer", _overlay_call(name, gdf, style)), name).add_to(m)
-    for name in sorted((k for k in fams if k not in areas), key=lambda k: fams[k] == "point"):
+    for name in rings + sorted((k for k in fams if k not in areas and k not in rings),
+                               key=lambda k: fams[k] == "point"):
         _add_input_layer(m, name, data, T)
     folium.LayerControl(collapsed=True).add_to(m)
     sub = [T["sites_count"].format(n=integer(n_all, lang), e=integer(

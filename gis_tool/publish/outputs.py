@@ -28,10 +28,11 @@ import pyproj
 import shapely
 
 from .._version import __version__
+from ..engine.network import RINGS_LAYER
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
 from ..studies.inquiry import request_summary
-from ..text import area, decimal, number, words
+from ..text import area, decimal, number, trimmed, words
 from . import strict_json
 from .charts import readiness_chart, save_chart, supply_chart
 from .folders import staged
@@ -173,6 +174,7 @@ def run_manifest(result: Result, extra: dict[str, Any] | None = None) -> dict[st
         "timings_s": result.timings,
         "warnings": result.warnings,
         **({"readiness": readiness_manifest(result)} if result.readiness is not None else {}),
+        **({"network": result.network.report} if result.network is not None else {}),
         **(extra or {}),
     }
 
@@ -356,8 +358,9 @@ INQUIRY_FILES = ("matches.csv", "matches.xlsx", "matches.gpkg", "matches.kml", "
                  "meeting_pack.pdf", "inquiry.json")
 
 
-def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str) -> None:
-    """Site outlines for Google Earth through GDAL's KML driver: name, score, key facts."""
+def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str, rings: gpd.GeoDataFrame | None = None) -> None:
+    """Site outlines for Google Earth through GDAL's KML driver: name, score, key facts;
+    with ``rings``, the travel-time rings in a folder of their own."""
     W = words.KML[lang]
     desc = []
     for _, m in matches.iterrows():
@@ -372,7 +375,15 @@ def _kml(matches: gpd.GeoDataFrame, path: Path, lang: str) -> None:
                             "Description": desc, "site_id": matches["site_id"].to_numpy(),
                             "rank": matches["rank"].to_numpy(), "score": matches["score"].round(2).to_numpy()},
                            geometry=matches.geometry.to_numpy(), crs=matches.crs).to_crs(4326)
-    pyogrio.write_dataframe(kml, path, driver="KML")
+    if rings is None or not len(rings):
+        pyogrio.write_dataframe(kml, path, driver="KML")
+        return
+    # with [network.rings]: a second folder of travel-time rings (GDAL's LIBKML driver writes several)
+    pyogrio.write_dataframe(kml, path, driver="LIBKML", layer=W["sites"])
+    bands = gpd.GeoDataFrame({"Name": rings["name"].to_numpy(), "Description": [
+        f"{W['rings']}: {trimmed(lo, lang)}–{trimmed(hi, lang)} min" for lo, hi in
+        zip(rings["from_minutes"], rings["minutes"])]}, geometry=rings.geometry.to_numpy(), crs=rings.crs)
+    pyogrio.write_dataframe(bands.to_crs(4326), path, driver="LIBKML", layer=W["rings"], append=True)
 
 
 def inquiry_manifest(inq: Any, outputs: list[str]) -> dict[str, Any]:
@@ -422,7 +433,7 @@ def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
         _gpkg_ready(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
         _gpkg_ready(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
                                              engine="pyogrio")
-        _kml(m, tmp / "matches.kml", inq.lang)
+        _kml(m, tmp / "matches.kml", inq.lang, inq.result.layers.get(RINGS_LAYER))
         if make_map is not None:
             make_map(inq, tmp / "map.html")
         if make_pack is not None:

@@ -123,7 +123,12 @@ def draw_context(ax: Axes, data: MapData, box: tuple[float, float, float, float]
     entries = []
     for k, (name, gdf) in enumerate(sorted(_layers_in(data, box).items(), key=lambda kv: _order(kv[1]))):
         cfg = _draw_layer(ax, name, gdf, data, zorder=2 + k)
-        if cfg is not None and (cfg.get("show", True) or name in data.constraint_layers or cfg["kind"] != "default"):
+        if cfg is not None and cfg["kind"] == "isochrone" and "styleBy" in cfg:   # one entry per band
+            for _, band in gdf.sort_values("minutes").iterrows():
+                st = {**cfg["style"], **cfg["styles"].get(str(band["name"]), {})}
+                entries.append((-0.5, _handle({"style": st}, "polygon"), chart_text(band["name"], 34)))
+        elif cfg is not None and (cfg.get("show", True) or name in data.constraint_layers
+                                  or cfg["kind"] != "default"):
             fam = geometry_family(gdf)
             entries.append((-_order(gdf), _handle(cfg, fam), chart_text(in_language(
                 data.layer_labels.get(name), lang, name), 34)))

@@ -414,6 +414,9 @@ def _check_network(r: _Reader, network: NetworkSpec | None, layers: dict, criter
                    constraints: dict, readiness: Any) -> None:
     """The network's layers exist, and whatever measures along it has a network."""
     if network is not None:
+        if network.rings is not None and "isochrones" in layers:
+            r.err("layers.isochrones", "is the name of the layer of rings that [network.rings] draws; "
+                                       "rename this layer")
         for name, where in ((network.layer, "network.layer"),
                             (network.rings.layer if network.rings else None, "network.rings.layer")):
             if name is not None and name != "?" and name not in layers:

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from .reader import Reader
 
 NETWORK_KEYS = {"layer", "speed_kmh_field", "speed_by_class", "default_kmh", "oneway_field",
-                "access_kmh", "max_snap_m", "rings"}
+                "access_kmh", "max_snap_m", "rings", "no_access"}
 _CLASS_KEYS = {"field", "values"}
 _RING_KEYS = {"layer", "minutes"}
 ACCESS_KMH = 20.0    # walking pace plus a little: the leg from a site to the road
@@ -50,6 +50,9 @@ class NetworkSpec:
     access_kmh, max_snap_m
         Speed of the straight leg from a site or feature to its nearest node, and the
         longest such leg.
+    no_access
+        Classes (of ``speed_by_class.field``) that sites and features cannot join: a
+        motorway is entered only where another road shares a vertex with it (its ramps).
     rings
         Isochrone rings for the map, or None.
     """
@@ -63,6 +66,7 @@ class NetworkSpec:
     access_kmh: float = ACCESS_KMH
     max_snap_m: float = MAX_SNAP_M
     rings: RingsSpec | None = None
+    no_access: tuple[str, ...] = ()
 
     def fields(self) -> set[str]:
         """The columns of the road layer the network reads."""
@@ -109,6 +113,9 @@ def parse_network(r: Reader, data: dict) -> NetworkSpec | None:
             r.err(f"{key}.rings", "needs 'layer', the features to draw rings around")
         if ring_layer and minutes:
             rings = RingsSpec(ring_layer, tuple(sorted({float(m) for m in minutes})))
+    no_access = r.values(data, "no_access", key) or ()
+    if no_access and not cls:
+        r.err(f"{key}.no_access", "names road classes; it needs speed_by_class.field, the class column")
     access = r.number(data, "access_kmh", key, positive=True, maximum=200)
     snap = r.number(data, "max_snap_m", key, minimum=0)
     return NetworkSpec(
@@ -118,4 +125,5 @@ def parse_network(r: Reader, data: dict) -> NetworkSpec | None:
         oneway_field=r.text(data, "oneway_field", key),
         access_kmh=ACCESS_KMH if access is None else access,
         max_snap_m=MAX_SNAP_M if snap is None else snap, rings=rings,
+        no_access=tuple(str(v) for v in no_access),
     )

@@ -22,7 +22,8 @@ INQUIRY_KEYS = {"name", "profile", "min_area_m2", "max_area_m2", "min_readiness"
                 "description", "require"}
 REQUIRE_KEYS = {"min", "max", "equals", "not_equals", "in", "not_in", "label"}
 LAYER_RULES = {"min_distance_m": ("distance", "min"), "max_distance_m": ("distance", "max"),
-               "min_share": ("share", "min"), "max_share": ("share", "max")}
+               "min_share": ("share", "min"), "max_share": ("share", "max"),
+               "max_minutes": ("minutes", "max")}
 NUMERIC_RULES = ("min", "max")
 MAX_REQUEST_BYTES = 1_000_000
 # Longest text a request may carry: enough for a cover page, small enough to draw quickly.
@@ -39,12 +40,12 @@ class Requirement:
     criterion: str | None     # the criterion it names, if any
     test: ConstraintSpec      # the shared condition vocabulary (field rules)
     layer: str | None = None  # a bound on the distance to, or share covered by, this layer
-    measure: str | None = None   # "distance" or "share" for a layer bound
+    measure: str | None = None   # "distance", "share" or "minutes" (by road) for a layer bound
 
     @property
     def unit(self) -> str | None:
-        """The unit of a layer bound ("m" or "share"); None otherwise."""
-        return {"distance": "m", "share": "share"}.get(self.measure or "")
+        """The unit of a layer bound ("m", "share" or "min"); None otherwise."""
+        return {"distance": "m", "share": "share", "minutes": "min"}.get(self.measure or "")
 
     @property
     def numeric_only(self) -> bool:

@@ -230,8 +230,12 @@ def layer_measures(res: Result, spec: InquirySpec) -> dict[str, np.ndarray]:
         raise InputError("this result has no cached measures; run the analysis again")
     out = {}
     for q in reqs:
-        vals = c.measures.distance(q.layer or "") if q.measure == "distance" else c.measures.share(q.layer or "")
-        out[q.name] = np.round(np.asarray(vals, dtype=float)[c.positions], 4)
+        by = {"distance": c.measures.distance, "share": c.measures.share, "minutes": c.measures.minutes}
+        if q.measure == "minutes" and c.measures.network is None:
+            raise InputError(f"require.{q.name}.max_minutes: a travel time along the road network; the "
+                             "analysis has no [network] table")
+        vals = by[q.measure or "distance"](q.layer or "")
+        out[q.name] = np.round(np.asarray(vals, dtype=float)[c.positions], 6 if q.measure == "minutes" else 4)
     return out
 
 

@@ -86,6 +86,7 @@ PACK = {
            "min_readiness": "Lägsta beredskapsnivå", "lead_time": "Ledtid", "max_lead_time": "Längsta ledtid",
            "months": "mån", "near_miss": "Nästan-träffar inom", "requirements": "Krav",
            "layer_distance": "Avstånd till {layer}", "layer_share": "Andel täckt av {layer}",
+           "layer_minutes": "Restid till {layer}",
            "municipality": "Kommun", "analysis": "Analys", "offer": "Erbjudande", "steps": "Vägen dit",
            "date": "Datum", "matches": "Matchande platser",
            "combined": "varav sammanslagna", "near_misses": "Nästan-träffar",
@@ -101,7 +102,8 @@ PACK = {
            "min_readiness": "Minimum readiness level", "lead_time": "Lead time",
            "max_lead_time": "Longest lead time", "months": "months", "near_miss": "Near misses within",
            "requirements": "Requirements", "layer_distance": "Distance to {layer}",
-           "layer_share": "Share covered by {layer}", "municipality": "Municipality", "analysis": "Analysis",
+           "layer_share": "Share covered by {layer}", "layer_minutes": "Travel time to {layer}",
+           "municipality": "Municipality", "analysis": "Analysis",
            "offer": "Offer", "steps": "Steps", "date": "Date",
            "matches": "Matching sites", "combined": "of which combined", "near_misses": "Near misses",
            "none": "No site meets the request as asked.",
@@ -134,8 +136,10 @@ NEAR_MISS = {
 
 # Descriptions in matches.kml.
 KML = {
-    "sv": {"score": "Poäng", "level": "nivå", "months": "mån", "parts": "delar"},
-    "en": {"score": "Score", "level": "level", "months": "months", "parts": "parts"},
+    "sv": {"score": "Poäng", "level": "nivå", "months": "mån", "parts": "delar", "sites": "Platser",
+           "rings": "Restid"},
+    "en": {"score": "Score", "level": "level", "months": "months", "parts": "parts", "sites": "Sites",
+           "rings": "Travel time"},
 }
 
 # The rank-stability chart of a sensitivity study.
@@ -254,10 +258,11 @@ CONDITIONS = {
 
 # Travel time on the road network: why a site has no value, and the map's rings.
 NETWORK = {
-    "sv": {"too_far": "för långt från vägnätet: {m}", "no_feature": "ingen {layer} nåbar från dess del av vägnätet",
+    "sv": {"too_far": "för långt från vägnätet: {m}",
+           "no_feature": "{layer}: ingen nåbar från platsens del av vägnätet",
            "rings": "Restid till {layer}", "ring": "inom {minutes}", "min": "min"},
     "en": {"too_far": "too far from the road network: {m}",
-           "no_feature": "no {layer} reachable from its part of the road network",
+           "no_feature": "{layer}: none reachable from the site's part of the road network",
            "rings": "Travel time to {layer}", "ring": "within {minutes}", "min": "min"},
 }
 
