@@ -12,7 +12,7 @@ from gis_tool.spec import kinds as spec_kinds
 def test_every_kind_is_installed_with_its_declaration():
     installed = spec_kinds.installed()
     assert set(installed) == {"distance", "overlap", "nearest_attribute", "count_within", "attribute",
-                              "area", "compactness"}
+                              "area", "compactness", "travel_time", "reachable_sum"}
     for name, kind in installed.items():
         assert isinstance(kind, CriterionKind) and kind.name == name and kind.summary
         assert kind.needs <= kind.allows

@@ -16,7 +16,7 @@ from gis_tool.cli import main
 from tests.conftest import CRS, X0, Y0, sq, write_gpkg, write_toml
 
 
-def P(x: float, y: float) -> tuple[float, float]:
+def xy(x: float, y: float) -> tuple[float, float]:
     return (X0 + x, Y0 + y)
 
 
@@ -30,15 +30,15 @@ def road_world(tmp_path):
     """
     roads = gpd.GeoDataFrame(
         {"kmh": [60.0, 60.0, None, 50.0], "klass": [3, 3, 8, 6], "ow": [0, 1, 0, 0]},
-        geometry=[LineString([P(0, 0), P(1000, 0), P(3000, 0)]), LineString([P(3000, 0), P(6000, 0)]),
-                  LineString([P(1000, 0), P(1000, 2000)]), LineString([P(9000, 0), P(10000, 0)])], crs=CRS)
+        geometry=[LineString([xy(0, 0), xy(1000, 0), xy(3000, 0)]), LineString([xy(3000, 0), xy(6000, 0)]),
+                  LineString([xy(1000, 0), xy(1000, 2000)]), LineString([xy(9000, 0), xy(10000, 0)])], crs=CRS)
     parcels = gpd.GeoDataFrame(
         {"pid": ["A", "B", "C", "D", "E"]},
         geometry=[sq(-50, 10, 100), sq(950, 2000, 100), sq(5950, 100, 100), sq(3000, 3000, 100),
                   sq(9950, 10, 100)], crs=CRS)
-    inter = gpd.GeoDataFrame({"name": ["TP Öst"]}, geometry=[Point(P(6000, 0))], crs=CRS)
+    inter = gpd.GeoDataFrame({"name": ["TP Öst"]}, geometry=[Point(xy(6000, 0))], crs=CRS)
     pop = gpd.GeoDataFrame({"people": [100, 1000, 10000]},
-                           geometry=[Point(P(0, 0)), Point(P(1000, 2000)), Point(P(6000, 0))], crs=CRS)
+                           geometry=[Point(xy(0, 0)), Point(xy(1000, 2000)), Point(xy(6000, 0))], crs=CRS)
     write_gpkg(tmp_path / "roads.gpkg", {"roads": roads, "parcels": parcels, "interchanges": inter,
                                           "population": pop})
     return write_toml(tmp_path / "analysis.toml", """

@@ -100,12 +100,12 @@ def measure_on_cluster(criteria: dict[str, CriterionSpec], sites: gpd.GeoDataFra
         if nparts > 1:
             dgdf = dgdf.spatial_shuffle(by="hilbert", npartitions=nparts)
         shared_f = client.scatter([shared], broadcast=True)[0]   # one object: layers and graph
-        cols: dict[str, pd.Series] = {}
+        meta_cols: dict[str, pd.Series] = {}
         for n, s in criteria.items():   # in the order _measure_partition makes them
-            cols[n] = pd.Series(dtype=object if _categorical(s) else float)
+            meta_cols[n] = pd.Series(dtype=object if _categorical(s) else float)
             if kind_of(s).uses_network:
-                cols[f"{n}__code"], cols[f"{n}__metres"] = pd.Series(dtype=int), pd.Series(dtype=float)
-        meta = pd.DataFrame(cols)
+                meta_cols[f"{n}__code"], meta_cols[f"{n}__metres"] = pd.Series(dtype=int), pd.Series(dtype=float)
+        meta = pd.DataFrame(meta_cols)
         meta["__site__"] = pd.Series(dtype=object)
         result = dgdf.map_partitions(_measure_with_ids, criteria, shared_f, meta=meta)
         df = client.compute(result).result()

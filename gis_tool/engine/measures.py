@@ -36,7 +36,7 @@ def measure_noted(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str
     if network is None:
         raise InputError(f"criteria.{spec.name}: kind '{spec.kind}' measures along the road network; "
                          "add a [network] table (DESIGN 3.13)")
-    reached = kind.measure(spec, sites, layers, network)  # type: ignore[call-arg]
+    reached: Reached = kind.measure(spec, sites, layers, network)  # type: ignore[call-arg, assignment]
     return reached.values, reached
 
 
