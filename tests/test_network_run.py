@@ -135,6 +135,10 @@ def test_rescore_and_inquiry_use_the_times(road_world, tmp_path):
     assert [ly[0] for ly in pyogrio.list_layers(out / "matches.kml")] == ["Sites", "Travel time"]
     kml_rings = pyogrio.read_dataframe(out / "matches.kml", layer="Travel time")
     assert len(kml_rings) == 2
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(out / "meeting_pack.pdf").pages)
+    assert "_note" not in text and "drive_raw" not in text
 
 
 def test_network_spec_errors_name_the_key(road_world, tmp_path, capsys):

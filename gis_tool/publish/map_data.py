@@ -68,7 +68,7 @@ def map_data(result: Any) -> MapData:
              if c.kind == "nearest_attribute" and c.layer and c.field}
     known = {"site_id", "score", "rank", "eligible", "excluded_by", "area_m2", "offer_now", *READINESS_COLUMNS}
     attrs = [c for c in result.sites.columns if c not in known and not c.endswith(
-        ("_raw", "_value", "_points")) and c != result.sites.geometry.name][:6]
+        ("_raw", "_value", "_points", "_note")) and c != result.sites.geometry.name][:6]
     return MapData(name=result.analysis.name, sites=result.sites, criteria=crit, layers=layers,
                    constraint_layers={c.layer for c in result.constraints.values() if c.layer},
                    study_area=result.analysis.study_area, profile=result.profile,

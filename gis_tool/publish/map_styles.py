@@ -144,7 +144,7 @@ def layer_style(name: str, gdf: gpd.GeoDataFrame, data: MapData) -> dict[str, An
         bands = gdf.sort_values("minutes")["name"].astype(str).tolist()   # nearest band first
         cfg["styleBy"] = "name"
         cfg["styles"] = {b: {"color": ramp[min(i, len(ramp) - 1)], "weight": 1,
-                             "fillColor": ramp[min(i, len(ramp) - 1)], "fillOpacity": 0.28}
+                             "fillColor": ramp[min(i, len(ramp) - 1)], "fillOpacity": 0.18}
                          for i, b in enumerate(bands)}
         cfg["style"] = {"color": ramp[-1], "weight": 1, "fillColor": ramp[-1], "fillOpacity": 0.28}
     elif kind == "population":
