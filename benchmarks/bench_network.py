@@ -125,10 +125,12 @@ def main() -> None:
     ap.add_argument("--grid", type=int, default=670)
     ap.add_argument("--sites", type=int, default=100_000)
     ap.add_argument("--labour-grid", type=int, default=224)
+    ap.add_argument("--only", choices=("travel_time", "labour"))
     args = ap.parse_args()
-    rng = np.random.default_rng(18)
-    travel_time(args, rng)
-    labour(args, rng)
+    if args.only != "labour":
+        travel_time(args, np.random.default_rng(18))
+    if args.only != "travel_time":
+        labour(args, np.random.default_rng(19))
 
 
 if __name__ == "__main__":

@@ -238,3 +238,32 @@ def test_no_access_classes_are_entered_only_where_other_roads_join_them():
     # without no_access it joins the motorway at (0, 0)
     free = build_network(NetworkSpec("r", class_field="klass", class_kmh=spec.class_kmh), roads)
     assert free.snap(site).metres[0] == pytest.approx(math.hypot(100, 50))
+
+
+def test_reachable_sum_in_forked_processes_equals_one_process(monkeypatch):
+    import gis_tool.engine.network as network
+
+    rng = np.random.default_rng(5)
+    lines = [LineString([(x, y), (x + 200, y)]) for x in range(0, 2000, 200) for y in range(0, 2000, 200)]
+    lines += [LineString([(x, y), (x, y + 200)]) for x in range(0, 2000, 200) for y in range(0, 1800, 200)]
+    net = build_network(NetworkSpec("r", default_kmh=30), gdf(lines, [np.nan] * len(lines)))
+    sites = shapely.points(rng.uniform(0, 1800, (40, 2)))
+    feats = shapely.points(rng.uniform(0, 1800, (30, 2)))
+    pop = rng.uniform(0, 100, 30)
+    one = net.reachable_sum(sites, feats, pop, 2.5, 3.0).values
+    monkeypatch.setattr(network, "PARALLEL_OVER", 0)
+    monkeypatch.setattr(network, "PROCESSES", 2)
+    monkeypatch.setattr(network, "BLOCK_FLOATS", 3 * net.n)     # three sources a block: many blocks
+    forked = []
+    real_pool = network.multiprocessing.get_context("fork").Pool
+
+    def counting_pool(k):
+        forked.append(k)
+        return real_pool(k)
+
+    fork = type("Fork", (), {"Pool": staticmethod(counting_pool)})
+    monkeypatch.setattr(network.multiprocessing, "get_context", lambda _: fork)
+    two = net.reachable_sum(sites, feats, pop, 2.5, 3.0).values
+    assert forked == [2]
+    np.testing.assert_allclose(two, one, rtol=1e-12)
+    assert np.nansum(one) > 0

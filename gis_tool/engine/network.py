@@ -19,6 +19,8 @@ Nodes are numbered in the order their first line appears in the layer.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -32,14 +34,18 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import InputError
 from ..inputs.layers import attribute_text
+from ..processes import can_fork
 from ..spec.network import NetworkSpec
+from .criteria import in_chunks
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after
 TIME_TOL = 1e-9         # minutes: a time equal to the bound is within it
-BLOCK_FLOATS = 8_000_000  # search results held at once (64 MB)
+BLOCK_FLOATS = 8_000_000  # search results held at once per process (64 MB)
+PROCESSES = min(8, os.cpu_count() or 1)
+PARALLEL_OVER = 2e7       # node visits (sources x nodes) above which searches run in processes
 OK, TOO_FAR, NO_FEATURE = 0, 1, 2
 RINGS_LAYER = "isochrones"   # the computed layer of rings that maps and the pack draw
 
@@ -114,7 +120,12 @@ class Network:
         node, metres = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
         present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
         if len(self.joinable) and len(present):
-            (gi, ni), d = self.tree.query_nearest(geoms[present], all_matches=True, return_distance=True)
+            def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                (g, i), dd = self.tree.query_nearest(geoms[present[a:b]], all_matches=True, return_distance=True)
+                return g + a, i, dd
+
+            found = in_chunks(chunk, len(present))    # GEOS lets go of Python's lock: threads overlap
+            gi, ni, d = (np.concatenate([f[k] for f in found]) for k in range(3))
             ni = self.joinable[ni]
             order = np.lexsort((ni, d, gi))
             first = order[np.r_[True, gi[order][1:] != gi[order][:-1]]]
@@ -170,19 +181,11 @@ class Network:
             fu, finv = np.unique(fs.node[fok], return_inverse=True)
             su, sinv = np.unique(ss.node[sok], return_inverse=True)
             forward = len(fu) <= len(su)
-            src, dst = (fu, su) if forward else (su, fu)
-            graph = self.graph if forward else self.reverse
-            step = max(1, BLOCK_FLOATS // max(self.n, 1))
-            for a in range(0, len(src), step):
-                d = dijkstra(graph, directed=True, indices=src[a:a + step], limit=minutes + TIME_TOL)[:, dst]
-                if forward:     # rows: feature nodes a..; columns: site nodes
-                    f = np.flatnonzero((finv >= a) & (finv < a + step))
-                    t = fs.minutes[fok[f]][:, None] + d[finv[f] - a][:, sinv] + ss.minutes[sok][None, :]
-                    out[sok] += _weighted(t, values[fok[f]][:, None], minutes, decay_minutes).sum(axis=0)
-                else:           # rows: site nodes a..; columns: feature nodes
-                    s = np.flatnonzero((sinv >= a) & (sinv < a + step))
-                    t = ss.minutes[sok[s]][:, None] + d[sinv[s] - a][:, finv] + fs.minutes[fok][None, :]
-                    out[sok[s]] += _weighted(t, values[fok][None, :], minutes, decay_minutes).sum(axis=1)
+            job = _SumJob(graph=self.graph if forward else self.reverse, forward=forward,
+                          src=fu if forward else su, dst=su if forward else fu, finv=finv, sinv=sinv,
+                          f_min=fs.minutes[fok], s_min=ss.minutes[sok], values=values[fok],
+                          minutes=minutes, decay=decay_minutes, step=max(1, BLOCK_FLOATS // max(self.n, 1)))
+            out[sok] += job.run(len(job.src) * self.n)
         out[code != OK] = np.nan
         return Reached(out, code, ss.metres)
 
@@ -255,6 +258,66 @@ def note_text(reached: Reached, layer: str, lang: str) -> np.ndarray:
                 for d in reached.metres[far]]
     out[reached.code == NO_FEATURE] = W["no_feature"].format(layer=layer)
     return out
+
+
+@dataclass
+class _SumJob:
+    """The bounded searches of :meth:`Network.reachable_sum`, a block of source nodes at a
+    time; in forked processes when there is enough work and a fork is safe."""
+
+    graph: sp.csr_matrix
+    forward: bool            # sources are feature nodes (else site nodes, on the reversed graph)
+    src: np.ndarray
+    dst: np.ndarray
+    finv: np.ndarray         # each connected feature's node, as an index of the unique nodes
+    sinv: np.ndarray         # each connected site's node, likewise
+    f_min: np.ndarray        # access minutes of the connected features
+    s_min: np.ndarray        # ... and sites
+    values: np.ndarray
+    minutes: float
+    decay: float | None
+    step: int
+
+    def block(self, a: int) -> np.ndarray:
+        """Block ``a``'s contribution to every connected site's sum."""
+        d = dijkstra(self.graph, directed=True, indices=self.src[a:a + self.step],
+                     limit=self.minutes + TIME_TOL)[:, self.dst]
+        if self.forward:     # rows: feature nodes a..; columns: site nodes
+            f = np.flatnonzero((self.finv >= a) & (self.finv < a + self.step))
+            t = self.f_min[f][:, None] + d[self.finv[f] - a][:, self.sinv] + self.s_min[None, :]
+            return _weighted(t, self.values[f][:, None], self.minutes, self.decay).sum(axis=0)
+        out = np.zeros(len(self.sinv))   # rows: site nodes a..; columns: feature nodes
+        s = np.flatnonzero((self.sinv >= a) & (self.sinv < a + self.step))
+        t = self.s_min[s][:, None] + d[self.sinv[s] - a][:, self.finv] + self.f_min[None, :]
+        out[s] = _weighted(t, self.values[None, :], self.minutes, self.decay).sum(axis=1)
+        return out
+
+    def blocks(self, starts: list[int]) -> np.ndarray:
+        return np.sum([self.block(a) for a in starts], axis=0) if starts else np.zeros(len(self.sinv))
+
+    def run(self, work: float) -> np.ndarray:
+        """Every block, summed: on ``PROCESSES`` forked processes above ``PARALLEL_OVER``
+        node visits (scipy's Dijkstra holds Python's lock, so threads would not overlap)."""
+        starts = list(range(0, len(self.src), self.step))
+        k = min(PROCESSES, len(starts))
+        if k < 2 or work < PARALLEL_OVER or not can_fork():
+            return self.blocks(starts)
+        global _JOB
+        _JOB = self
+        try:
+            with multiprocessing.get_context("fork").Pool(k) as pool:
+                parts = pool.map(_run_blocks, [starts[i::k] for i in range(k)])
+        finally:
+            _JOB = None
+        return np.sum(parts, axis=0)
+
+
+_JOB: _SumJob | None = None   # the job forked processes inherit (never pickled)
+
+
+def _run_blocks(starts: list[int]) -> np.ndarray:
+    assert _JOB is not None
+    return _JOB.blocks(starts)
 
 
 def _weighted(t: np.ndarray, values: np.ndarray, minutes: float, decay: float | None) -> np.ndarray:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import platform
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from .._version import __version__
 from ..engine.network import RINGS_LAYER
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
+from ..processes import can_fork
 from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
 from . import strict_json
@@ -228,19 +228,12 @@ def write_readiness(result: Result, folder: Path) -> None:
 BESIDE_OVER = 100_000  # sites; above this the GeoPackage is written by a forked process
 
 
-def _can_fork() -> bool:
-    """Forking is safe: Linux (macOS's system libraries do not survive a fork, which is
-    why Python spawns there) and no thread but this one (a Dask client's would not
-    survive it either)."""
-    return sys.platform.startswith("linux") and threading.active_count() == 1
-
-
 class Beside:
     """``fn(*args)`` started beside the caller's own work; :meth:`result` waits for it.
 
     GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap it
     with the CSV; a forked process can, and shares the results without copying them.
-    Above ``BESIDE_OVER`` sites, where a fork is safe (:func:`_can_fork`), ``fn`` runs in
+    Above ``BESIDE_OVER`` sites, where a fork is safe (:func:`gis_tool.processes.can_fork`), ``fn`` runs in
     a child process; otherwise here and now. Either way a failure to write (``OSError``:
     a full disk, a folder gone) is raised as an :class:`OutputError` (by :meth:`result`
     for the child), and any other failure as what it is; :meth:`cancel` stops a child
@@ -250,7 +243,7 @@ class Beside:
     def __init__(self, n_sites: int, fn: Callable[..., Any], *args: Any) -> None:
         self.proc: Any = None
         self.where = str(args[1]) if len(args) > 1 else fn.__name__
-        if n_sites <= BESIDE_OVER or not _can_fork():
+        if n_sites <= BESIDE_OVER or not can_fork():
             try:
                 self.value = fn(*args)
             except OSError as exc:
