@@ -164,3 +164,70 @@ def test_dask_gives_the_same_times(road_world):
     dist = run_analysis(road_world, lang="en", scheduler="local")
     cols = ["drive_raw", "drive_note", "labour_raw", "score"]
     pd.testing.assert_frame_equal(dist.sites[cols].sort_index(), one.sites[cols].sort_index())
+
+
+OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="gis-tool tests">
+  <node id="1" lat="57.930" lon="12.530" version="1"/>
+  <node id="2" lat="57.930" lon="12.540" version="1"/>
+  <node id="3" lat="57.930" lon="12.550" version="1"/>
+  <node id="4" lat="57.940" lon="12.540" version="1"/>
+  <node id="5" lat="57.935" lon="12.545" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="primary"/><tag k="maxspeed" v="70"/><tag k="name" v="Väg 1"/></way>
+  <way id="11" version="1"><nd ref="2"/><nd ref="4"/>
+    <tag k="highway" v="residential"/><tag k="oneway" v="yes"/></way>
+  <way id="12" version="1"><nd ref="4"/><nd ref="5"/><nd ref="3"/>
+    <tag k="highway" v="residential"/></way>
+</osm>
+"""
+
+
+def test_openstreetmap_roads_through_gdal(tmp_path):
+    """An .osm file read by GDAL's OSM driver: highway classes, maxspeed and oneway from
+    other_tags; times checked against the reprojected node coordinates by hand."""
+    from pyproj import Transformer
+
+    (tmp_path / "roads.osm").write_text(OSM, encoding="utf-8")
+    to = Transformer.from_crs(4326, 3006, always_xy=True)
+    n = {k: to.transform(lon, lat) for k, (lon, lat) in
+         {1: (12.53, 57.93), 2: (12.54, 57.93), 3: (12.55, 57.93), 4: (12.54, 57.94), 5: (12.545, 57.935)}.items()}
+    parcels = gpd.GeoDataFrame({"pid": ["at1", "at4"]}, geometry=[Point(n[1]).buffer(20), Point(n[4]).buffer(20)],
+                               crs=CRS)
+    target = gpd.GeoDataFrame({"name": ["T"]}, geometry=[Point(n[3])], crs=CRS)
+    write_gpkg(tmp_path / "w.gpkg", {"parcels": parcels, "target": target})
+    path = write_toml(tmp_path / "osm.toml", """
+        [layers.roads]
+        path = "roads.osm"
+        layer = "lines"
+        where = "highway IS NOT NULL"
+        [layers.parcels]
+        path = "w.gpkg"
+        layer = "parcels"
+        [layers.target]
+        path = "w.gpkg"
+        layer = "target"
+        [sites]
+        layer = "parcels"
+        id = "pid"
+        [network]
+        layer = "roads"
+        speed_kmh_field = "maxspeed"
+        speed_by_class = { field = "highway", values = { primary = 80, residential = 30 } }
+        oneway_field = "oneway"
+        [criteria.t]
+        kind = "travel_time"
+        layer = "target"
+        value = { fn = "linear", best = 0, worst = 30 }
+        """)
+    res = run_analysis(path, lang="en")
+    t = res.sites.set_index("site_id")["t_raw"]
+
+    def mins(a, b, kmh):
+        return math.dist(n[a], n[b]) / (kmh * 1000 / 60)
+
+    assert t["at1"] == pytest.approx(mins(1, 2, 70) + mins(2, 3, 70), abs=1e-6)     # maxspeed 70, not the class's 80
+    # from node 4: way 11 is one-way 2 -> 4, so via 5 at the residential class speed
+    assert t["at4"] == pytest.approx(min(mins(4, 5, 30) + mins(5, 3, 30), mins(4, 2, 30) + mins(2, 3, 70)), abs=1e-6)
+    assert t["at4"] == pytest.approx(mins(4, 5, 30) + mins(5, 3, 30), abs=1e-6)
+    assert res.network is not None and res.network.report["one_way_lines"] == 1

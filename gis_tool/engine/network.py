@@ -36,9 +36,9 @@ from ..errors import InputError
 from ..inputs.layers import attribute_text
 from ..processes import can_fork
 from ..spec.network import NetworkSpec
-from .criteria import in_chunks
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
+from .criteria import in_chunks
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after

@@ -9,6 +9,7 @@ is counted in a :class:`LayerReport`.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,22 @@ def _within(lon: np.ndarray, lat: np.ndarray, box: tuple, margin: float) -> np.n
             & (lat <= n + margin)).all(axis=1)
 
 
+def _from_other_tags(gdf: gpd.GeoDataFrame, wanted: list[str]) -> gpd.GeoDataFrame:
+    """OpenStreetMap through GDAL's OSM driver keeps most tags (``maxspeed``, ``oneway``)
+    in one ``other_tags`` text, ``"maxspeed"=>"70","oneway"=>"yes"``: a field the analysis
+    asks for that is one of those tags becomes a column of its own."""
+    if not wanted or "other_tags" not in gdf.columns:
+        return gdf
+    tags = gdf["other_tags"].astype("string")
+    found = {}
+    for key in wanted:
+        pattern = r'(?:^|,)"' + re.escape(key) + r'"=>"((?:[^"\\]|\\.)*)"'
+        col = tags.str.extract(pattern, expand=False)
+        if col.notna().any():
+            found[key] = col.astype(object).where(col.notna(), None)
+    return gdf.assign(**found) if found else gdf
+
+
 def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | None = None,
                encoding: str | None = None, to_crs: str | CRS = "EPSG:3006",
                fields: tuple[str, ...] = (), name: str | None = None,
@@ -203,6 +220,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     report = LayerReport(name=name or lyr or source.stem, path=source.path, layer=lyr,
                          sha256=sha256, features_read=len(gdf), encoding=enc,
                          where=where, files=sorted(str(f) for f in source.files))
+    gdf = _from_other_tags(gdf, [f for f in fields if f not in gdf.columns])
     missing = [f for f in fields if f not in gdf.columns]
     if missing:
         cols = [c for c in gdf.columns if c != gdf.geometry.name]

@@ -29,7 +29,7 @@ import pyogrio
 from ..errors import InputError, closest, valid_list
 
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
-SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb"} | PARQUET_SUFFIXES
+SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb", ".osm", ".pbf"} | PARQUET_SUFFIXES
 
 
 class Source(Protocol):
@@ -108,7 +108,8 @@ def check_file(path: Path) -> None:
         raise InputError(f"{path}: the file is empty (0 bytes); export the layer again")
     if path.suffix.lower() not in SUPPORTED:
         raise InputError(f"{path}: unsupported file type '{path.suffix}'; use GeoPackage, "
-                         "Shapefile (.shp or .zip), GeoJSON, FlatGeobuf or GeoParquet")
+                         "Shapefile (.shp or .zip), GeoJSON, FlatGeobuf, GeoParquet or OpenStreetMap "
+                         "(.osm, .pbf)")
 
 
 def list_layers(path: str | Path) -> list[tuple[str, str]]:
