@@ -139,6 +139,7 @@ def test_rescore_and_inquiry_use_the_times(road_world, tmp_path):
 
     text = " ".join(p.extract_text() for p in PdfReader(out / "meeting_pack.pdf").pages)
     assert "_note" not in text and "drive_raw" not in text
+    assert "near_by_road" not in text          # a reach by road is no constraint "nearby"
 
 
 def test_network_spec_errors_name_the_key(road_world, tmp_path, capsys):

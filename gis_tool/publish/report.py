@@ -191,6 +191,8 @@ def _nearby(inq: InquiryResult, geom: shapely.Geometry, lang: str) -> list[str]:
     for name, c in res.constraints.items():
         if not c.layer or c.layer not in res.layers:
             continue
+        if c.max_minutes is not None and c.max_share is None and c.min_distance_m is None:
+            continue   # a reach by road (an access requirement), not land to keep away from
         g = res.layers[c.layer].geometry.to_numpy()
         near = g[shapely.dwithin(g, geom, NEARBY_M)]
         if not len(near):
