@@ -100,3 +100,23 @@ def small_world(tmp_path: Path) -> Path:
         [profiles.cheap]
         weights = { zoning = 1 }
         """)
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """A real PostGIS database for the session (tests/pg.py); PGPASSWORD is set as a user
+    would set it."""
+    import os
+
+    from tests.pg import PASSWORD, postgis_server
+
+    with postgis_server() as url:
+        old = os.environ.get("PGPASSWORD")
+        os.environ["PGPASSWORD"] = PASSWORD
+        try:
+            yield url
+        finally:
+            if old is None:
+                os.environ.pop("PGPASSWORD", None)
+            else:
+                os.environ["PGPASSWORD"] = old

@@ -94,7 +94,7 @@ def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | Non
             loaded[name] = read_layer(spec.path, layer=spec.layer, assume_crs=spec.assume_crs,
                                       encoding=spec.encoding, to_crs=analysis.crs,
                                       fields=tuple(sorted(needs.get(name, ()))), name=name,
-                                      where=spec.where)
+                                      where=spec.where, sql=spec.sql, geometry=spec.geometry)
         except InputError as exc:
             problems += [dataclasses.replace(p, where=f"layers.{name}: {p.where}")
                          for p in exc.problems]

@@ -48,6 +48,7 @@ class LayerReport:
     encoding: str | None = None
     where: str | None = None
     files: list[str] = field(default_factory=list)   # local files read (never overwritten)
+    sql: str | None = None                            # a PostGIS layer's query
 
     def count(self, what: str, n: int) -> None:
         if n:
@@ -183,7 +184,8 @@ def _from_other_tags(gdf: gpd.GeoDataFrame, wanted: list[str]) -> gpd.GeoDataFra
 def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | None = None,
                encoding: str | None = None, to_crs: str | CRS = "EPSG:3006",
                fields: tuple[str, ...] = (), name: str | None = None,
-               where: str | None = None) -> LoadedLayer:
+               where: str | None = None, sql: str | None = None,
+               geometry: str | None = None) -> LoadedLayer:
     """Read, check, repair and reproject one layer.
 
     Parameters
@@ -211,7 +213,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     LoadedLayer
         The repaired GeoDataFrame in ``to_crs`` and a report of what was done.
     """
-    source = open_source(path, layer=layer, encoding=encoding)
+    source = open_source(path, layer=layer, encoding=encoding, sql=sql, geometry=geometry)
     place, lyr, enc = source.place, source.layer, source.encoding
     gdf, sha256 = source.read(where)
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -219,7 +221,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
                          "with points, lines or polygons")
     report = LayerReport(name=name or lyr or source.stem, path=source.path, layer=lyr,
                          sha256=sha256, features_read=len(gdf), encoding=enc,
-                         where=where, files=sorted(str(f) for f in source.files))
+                         where=where, files=sorted(str(f) for f in source.files), sql=sql)
     gdf = _from_other_tags(gdf, [f for f in fields if f not in gdf.columns])
     missing = [f for f in fields if f not in gdf.columns]
     if missing:

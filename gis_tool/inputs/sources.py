@@ -5,7 +5,8 @@ files it reads (so that no output ever overwrites them). :func:`open_source` pic
 source for a path by asking each registered kind whether it can open it (as xarray's
 backends do); the rest of gis-tool never asks which kind it has. Today: GIS files through
 GDAL (GeoPackage, Shapefile, GeoJSON, FlatGeobuf) and GeoParquet files or folders through
-pyarrow. A database or web service is one more class in :data:`SOURCES`.
+pyarrow, and PostGIS tables and queries (:mod:`gis_tool.inputs.postgis`). A web service
+is one more class in :data:`SOURCES`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 import pyogrio
 
 from ..errors import InputError, closest, valid_list
+from .postgis import PostgisSource
 
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb", ".osm", ".pbf"} | PARQUET_SUFFIXES
@@ -361,10 +363,11 @@ def sql_filter(table: pd.DataFrame, where: str, place: str) -> np.ndarray:
 
 
 # Tried in order; the first that can open a path reads it.
-SOURCES: tuple[Any, ...] = (ParquetSource, FileSource)
+SOURCES: tuple[Any, ...] = (PostgisSource, ParquetSource, FileSource)
 
 
-def open_source(path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> Source:
+def open_source(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+                sql: str | None = None, geometry: str | None = None) -> Source:
     """The source for ``path`` (and ``layer``), opened: the file checked, the layer chosen.
 
     Raises
@@ -372,6 +375,8 @@ def open_source(path: str | Path, *, layer: str | None = None, encoding: str | N
     InputError
         When nothing can open it, or the file or layer is missing or unreadable.
     """
+    if PostgisSource.can_open(path):   # a URL: never a Path, which would fold its '//'
+        return cast(Source, PostgisSource.open(path, layer, encoding, sql=sql, geometry=geometry))
     p = Path(path)
     for kind in SOURCES:
         if kind.can_open(p):

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import ProblemList, closest, valid_list
+from ..errors import InputError, ProblemList, closest, valid_list
 from . import kinds as installed_kinds
 from .model import (  # noqa: F401  (the analysis objects, importable from here too)
     DEFAULT_MISSING,
@@ -33,10 +33,11 @@ from .network import NetworkSpec, parse_network
 from .reader import Reader as _Reader
 from .reader import read_toml
 from .readiness import parse_readiness
+from .urls import check_url, is_postgres
 from .value_params import VALUE_FNS, check_params
 
 _ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights", "municipality", "attribution"}
-_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where", "source"}
+_LAYER_KEYS = {"path", "layer", "assume_crs", "encoding", "label", "where", "source", "table", "sql", "geometry"}
 _SITES_KEYS = {"layer", "id", "min_area_m2", "grid"}
 _GRID_KEYS = {"cell_m", "shape"}
 _CRITERION_KEYS = {
@@ -182,8 +183,23 @@ def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:
             if "path" not in spec:
                 r.err(key, "has no 'path'; give the file, relative to the analysis file")
             continue
+        db = is_postgres(p)
+        if db:
+            try:
+                check_url(p, f"{key}.path")
+            except InputError as exc:
+                r.err(f"{key}.path", exc.problems[0].message)
+            if ("table" in spec) == ("sql" in spec):
+                r.err(key, "a PostGIS layer needs 'table' (\"schema.table\") or 'sql' (\"SELECT ...\"), "
+                           "one of them")
+        for k in ("table", "sql", "geometry"):
+            if k in spec and not db:
+                r.err(f"{key}.{k}", "is for a PostGIS layer (path = \"postgresql://user@host/db\"); "
+                                    "for a file use 'layer'")
         out[name] = LayerSpec(
-            name=name, path=(base / p), layer=r.text(spec, "layer", key),
+            name=name, path=p if db else (base / p),
+            layer=r.text(spec, "table", key) if db else r.text(spec, "layer", key),
+            sql=r.text(spec, "sql", key), geometry=r.text(spec, "geometry", key),
             assume_crs=r.text(spec, "assume_crs", key), encoding=r.text(spec, "encoding", key),
             label=_label(r, spec, key), where=r.text(spec, "where", key),
             source=r.text(spec, "source", key),

@@ -24,13 +24,15 @@ class LayerSpec:
     """An input layer named in ``[layers.NAME]``."""
 
     name: str
-    path: Path
-    layer: str | None = None
+    path: Path | str          # a file, or a PostgreSQL URL (kept as text)
+    layer: str | None = None  # a file's layer, or a PostGIS table ("schema.table")
     assume_crs: str | None = None
     encoding: str | None = None
     label: str | MappingProxyType | None = None   # text, or {sv, en}
     where: str | None = None
     source: str | None = None   # who made the data ("SCB (CC0)"), credited on maps and PDFs
+    sql: str | None = None      # a PostGIS query instead of a table
+    geometry: str | None = None   # a PostGIS layer's geometry column (default: the first)
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,8 @@ def site_columns(analysis: Analysis) -> dict[str, str] | None:
     if spec.layer and spec.layer in analysis.layers:
         lyr = analysis.layers[spec.layer]
         try:
-            cols |= open_source(lyr.path, layer=lyr.layer, encoding=lyr.encoding).fields()
+            cols |= open_source(lyr.path, layer=lyr.layer, encoding=lyr.encoding, sql=lyr.sql,
+                                geometry=lyr.geometry).fields()
         except Exception:  # an unreadable source: the run reports it with the fix
             return None
     return cols

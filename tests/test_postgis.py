@@ -1,0 +1,93 @@
+"""Layers from a real PostGIS server (tests/pg.py), and what goes wrong with them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pyogrio
+import pytest
+import sqlalchemy
+
+from gis_tool import run_analysis
+from gis_tool.cli import main
+from gis_tool.inputs.postgis import rows_sha256
+
+
+def load_into(url: str, gpkg, schema: str = "public") -> None:
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for name, _ in pyogrio.list_layers(gpkg):
+            gdf = pyogrio.read_dataframe(gpkg, layer=name)
+            gdf.rename_geometry("geom").to_postgis(name, conn, schema=schema, if_exists="replace", index=False)
+    engine.dispose()
+
+
+def as_postgis(toml: str, url: str, schema: str = "public") -> str:
+    return re.sub(r'path = "world.gpkg"\n(\s*)layer = "(\w+)"',
+                  lambda m: f'path = "{url}"\n{m.group(1)}table = "{schema}.{m.group(2)}"', toml)
+
+
+def test_a_run_from_postgis_equals_the_run_from_the_geopackage(small_world, postgis_url, tmp_path):
+    load_into(postgis_url, small_world.parent / "world.gpkg", schema="plan")
+    db = tmp_path / "db.toml"
+    db.write_text(as_postgis(small_world.read_text(), postgis_url, "plan"), encoding="utf-8")
+    files, fromdb = run_analysis(small_world), run_analysis(db)
+    cols = ["score", "rank", "eligible", "motorway_raw", "zoning_raw", "excluded_by"]
+    pd.testing.assert_frame_equal(fromdb.sites[cols], files.sites[cols])
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(db), "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    parcels = run["inputs"]["parcels"]
+    assert parcels["path"] == postgis_url and parcels["layer"] == "plan.parcels"
+    assert parcels["features_read"] == 3 and "gis-tool-test" not in (out / "run.json").read_text()
+    again = run_analysis(db)
+    assert again.reports["parcels"].sha256 == fromdb.reports["parcels"].sha256 == parcels["sha256"]
+    # the hash is of the rows, not of where they are kept: the GeoPackage's rows hash the same
+    same_rows = pyogrio.read_dataframe(small_world.parent / "world.gpkg", layer="parcels")
+    assert parcels["sha256"] == rows_sha256(same_rows.rename_geometry("geom"))
+
+
+def test_a_query_layer_with_a_filter(small_world, postgis_url, tmp_path):
+    load_into(postgis_url, small_world.parent / "world.gpkg", schema="q")
+    text = as_postgis(small_world.read_text(), postgis_url, "q").replace(
+        'table = "q.plans"', 'sql = "SELECT use, geom FROM q.plans WHERE use = \'J\'"')
+    db = tmp_path / "sql.toml"
+    db.write_text(text, encoding="utf-8")
+    res = run_analysis(db)
+    assert res.reports["plans"].features_read == 1 and res.reports["plans"].sql.startswith("SELECT use")
+    s = res.sites.set_index("site_id")
+    assert s.loc["A", "zoning_raw"] == pytest.approx(1.0) and s.loc["B", "zoning_raw"] == 0
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda t, u: t.replace(u, u.replace("postgres@", "postgres:hunter2@")),
+     "the URL holds a password; remove it and give it through PGPASSWORD or ~/.pgpass"),
+    (lambda t, u: t.replace('table = "e.flood"', 'table = "e.floods"'),
+     "no table 'e.floods' (did you mean 'e.flood'?)"),
+    (lambda t, u: t.replace('field = "use"', 'field = "usage"'), "has no field 'usage'"),
+    (lambda t, u: t.replace('table = "e.flood"', 'sql = "SELECT * FROM e.flood WHERE rp >"'),
+     "the database refused the query (SyntaxError"),
+    (lambda t, u: t.replace('table = "e.flood"', 'sql = "SELECT rp FROM e.flood"'), "returns no geometry column"),
+])
+def test_bad_postgis_input_is_exit_2_with_its_cause(small_world, postgis_url, tmp_path, capsys, change, says):
+    load_into(postgis_url, small_world.parent / "world.gpkg", schema="e")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(change(as_postgis(small_world.read_text(), postgis_url, "e"), postgis_url), encoding="utf-8")
+    assert main(["run", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_wrong_password_is_exit_2(small_world, postgis_url, tmp_path, capsys, monkeypatch):
+    load_into(postgis_url, small_world.parent / "world.gpkg", schema="w")
+    db = tmp_path / "db.toml"
+    db.write_text(as_postgis(small_world.read_text(), postgis_url, "w"), encoding="utf-8")
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    assert main(["run", str(db), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the database" in err and "password authentication failed" in err
+    assert "wrong" not in err.replace("wrong password", "")
