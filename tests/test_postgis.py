@@ -53,7 +53,7 @@ def test_a_run_from_postgis_equals_the_run_from_the_geopackage(small_world, post
 def test_a_query_layer_with_a_filter(small_world, postgis_url, tmp_path):
     load_into(postgis_url, small_world.parent / "world.gpkg", schema="q")
     text = as_postgis(small_world.read_text(), postgis_url, "q").replace(
-        'table = "q.plans"', 'sql = "SELECT use, geom FROM q.plans WHERE use = \'J\'"')
+        'table = "q.plans"', 'sql = "SELECT use, geom FROM q.plans WHERE use LIKE \'J%\'"')
     db = tmp_path / "sql.toml"
     db.write_text(text, encoding="utf-8")
     res = run_analysis(db)
@@ -91,3 +91,65 @@ def test_a_wrong_password_is_exit_2(small_world, postgis_url, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "cannot reach the database" in err and "password authentication failed" in err
     assert "wrong" not in err.replace("wrong password", "")
+
+
+def _read_table(url: str, sql: str, geo: bool = False):
+    import geopandas as gpd
+
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            if geo:
+                return gpd.read_postgis(sql, conn, geom_col="geom")
+            return pd.read_sql(sql, conn)
+    finally:
+        engine.dispose()
+
+
+def test_results_to_postgis_read_back_equal_and_styled(small_world, postgis_url, tmp_path):
+    target = postgis_url + "?schema=results"
+    files = tmp_path / "files"
+    assert main(["-q", "run", str(small_world), "--out", target, "--files", str(files)]) == 0
+    back = _read_table(postgis_url, "SELECT * FROM results.sites ORDER BY rank NULLS LAST, site_id", geo=True)
+    gpkg = pyogrio.read_dataframe(files / "sites.gpkg", layer="sites")
+    assert back["site_id"].tolist() == gpkg["site_id"].tolist()
+    for col in ("score", "motorway_raw", "zoning_raw", "area_m2"):
+        pd.testing.assert_series_equal(back[col].astype(float), gpkg[col].astype(float), check_names=False)
+    assert back.geometry.geom_equals_exact(gpkg.geometry, tolerance=1e-6).all()
+    assert back.crs.to_epsg() == 3006
+    meta = _read_table(postgis_url, """
+        SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = 'results' AND tablename = 'sites'
+                AND indexdef ILIKE '%%gist%%') AS spatial,
+               (SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+                AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'results.sites'::regclass
+                AND i.indisprimary) AS pk,
+               (SELECT count(*) FROM results.runs) AS runs,
+               (SELECT count(*) FROM public.layer_styles WHERE f_table_schema = 'results'
+                AND f_table_name = 'sites' AND useasdefault) AS default_styles""")
+    assert meta.iloc[0].to_dict() == {"spatial": 1, "pk": "site_id", "runs": 1, "default_styles": 1}
+    run = _read_table(postgis_url, "SELECT run FROM results.runs")["run"][0]
+    assert run["sites"]["candidates"] == 3 and run["outputs"]["postgis"] == target
+    assert (files / "run.json").exists() and (files / "map.html").exists()
+
+
+def test_an_existing_table_needs_overwrite_and_a_failed_run_keeps_it(small_world, postgis_url, tmp_path,
+                                                                     capsys, monkeypatch):
+    target = postgis_url + "?schema=keep"
+    assert main(["-q", "run", str(small_world), "--out", target]) == 0
+    assert main(["-q", "run", str(small_world), "--out", target]) == 2
+    assert "table keep.sites exists" in capsys.readouterr().err
+    before = _read_table(postgis_url, "SELECT * FROM keep.sites ORDER BY site_id")
+
+    import gis_tool.publish.postgis_out as out_mod
+
+    # a statement that fails inside the transaction, after the old table was dropped and the
+    # new one written
+    monkeypatch.setattr(out_mod, "LAYER_STYLES", "SELECT * FROM no_such_table_here")
+    assert main(["-q", "run", str(small_world), "--out", target, "--overwrite", "--profile", "cheap"]) == 2
+    err = capsys.readouterr().err
+    assert "the database refused the query" in err and "no_such_table_here" in err
+    after = _read_table(postgis_url, "SELECT * FROM keep.sites ORDER BY site_id")
+    pd.testing.assert_frame_equal(after, before)
+    assert _read_table(postgis_url, "SELECT count(*) AS n FROM keep.runs")["n"][0] == 1
+    staging = _read_table(postgis_url, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'keep'")
+    assert staging["n"][0] == 2            # sites and runs, nothing left behind

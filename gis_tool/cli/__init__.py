@@ -28,6 +28,7 @@ from ..products.run import publish_run, redraw_map
 from ..products.sensitivity import write_sensitivity
 from ..publish import strict_json
 from ..publish.charts import supply_report
+from ..spec.urls import is_postgres
 from .logs import _Elapsed, _LiveLine, _LongWorkOnly
 
 log = logging.getLogger("gis_tool")
@@ -103,11 +104,12 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     _setup_logging(verbose, quiet)
 
 
-def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
+def _publish(analysis: Path, out: Path | str, profile: str | None, overwrite: bool, lang: str,
              top: int, live: bool = False, no_map: bool = False, scheduler: str | None = None,
-             fmt: str = "gpkg") -> None:
+             fmt: str = "gpkg", files: Path | None = None) -> None:
     done = publish_run(analysis, out, profile=profile, overwrite=overwrite, lang=lang, top=top,
-                       live_weights=True if live else None, make_map=not no_map, scheduler=scheduler, fmt=fmt)
+                       live_weights=True if live else None, make_map=not no_map, scheduler=scheduler, fmt=fmt,
+                       files=files)
     result, s = done.result, done.result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
                f"wrote {', '.join(sorted(done.files))} to {out}")
@@ -119,8 +121,12 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
 
 @cli.command()
 @click.argument("analysis", type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Output folder for sites.gpkg, sites.csv, map.html and run.json.")
+@click.option("--out", "out", required=True,
+              help="Output folder for sites.gpkg, sites.csv, map.html and run.json; or a PostGIS "
+                   "database, postgresql://user@host:5432/db?schema=gis_tool (tables sites and runs, "
+                   "styled for QGIS; the password from PGPASSWORD or ~/.pgpass).")
+@click.option("--files", "files", type=click.Path(path_type=Path),
+              help="With a PostGIS --out: also write the usual files into this folder.")
 @click.option("--profile", help="Investor profile ([profiles.NAME]) whose weights apply.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
@@ -136,7 +142,7 @@ def _publish(analysis: Path, out: Path, profile: str | None, overwrite: bool, la
                                   "tcp://HOST:PORT (a running scheduler). Needs gis-tool[dask].")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg", show_default=True,
               help="sites.gpkg (QGIS-ready, styled, with the input layers) or sites.parquet (GeoParquet).")
-def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: str,
+def run(analysis: Path, out: str, files: Path | None, profile: str | None, overwrite: bool, lang: str,
         top: int, live: bool, no_map: bool, scheduler: str | None, fmt: str) -> None:
     """Run the analysis file ANALYSIS and write its outputs to --out.
 
@@ -145,7 +151,8 @@ def run(analysis: Path, out: Path, profile: str | None, overwrite: bool, lang: s
     OUT/run.json (inputs with checksums, weights, warnings, timings). A non-empty OUT
     is refused unless --overwrite is given; on failure earlier outputs stay as they were.
     """
-    _publish(analysis, out, profile, overwrite, lang, top, live, no_map, scheduler, fmt)
+    _publish(analysis, out if is_postgres(out) else Path(out), profile, overwrite, lang, top, live, no_map,
+             scheduler, fmt, files)
 
 
 @cli.command()

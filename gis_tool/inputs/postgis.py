@@ -118,7 +118,7 @@ class PostgisSource:
             return self.geometry
         oids = {r[0] for r in conn.exec_driver_sql(
             "SELECT oid FROM pg_type WHERE typname IN ('geometry', 'geography')").fetchall()}
-        cur = conn.exec_driver_sql(f"SELECT * FROM ({query}) AS q LIMIT 0")
+        cur = conn.execute(_sql(f"SELECT * FROM ({query}) AS q LIMIT 0"))
         desc = cur.cursor.description
         cols = [d.name for d in desc if d.type_code in oids]
         if not cols:
@@ -137,7 +137,7 @@ class PostgisSource:
                     q += f" WHERE {where}"
                 if order:
                     q += f" ORDER BY {quote_ident(order)}"
-                gdf = gpd.read_postgis(q, conn, geom_col=geom)
+                gdf = gpd.read_postgis(_sql(q), conn, geom_col=geom)
         except InputError:
             raise
         except Exception as exc:  # the driver's errors: connection, SQL, a server gone mid-read
@@ -158,6 +158,13 @@ class PostgisSource:
             out[c] = ("bool" if pd.api.types.is_bool_dtype(t) else "number"
                       if pd.api.types.is_numeric_dtype(t) else "text")
         return out
+
+
+def _sql(query: str) -> Any:
+    """A user's SQL as SQLAlchemy text: its % signs (LIKE 'J%') reach the server as written."""
+    import sqlalchemy
+
+    return sqlalchemy.text(query)
 
 
 def rows_sha256(gdf: gpd.GeoDataFrame) -> str:

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.pipeline import Result, run_analysis
+from ..errors import InputError
 from ..publish.maps import load_result, save_map, site_map
-from ..publish.outputs import write_outputs
-from ..publish.qgis_style import add_qgis_style
+from ..publish.outputs import run_manifest, write_outputs
+from ..publish.postgis_out import split_target, write_postgis
+from ..publish.qgis_style import add_qgis_style, site_styles
 from ..spec.analysis import Analysis
+from ..spec.urls import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,8 @@ class RunOutput:
 
 def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: str | None = None,
                 overwrite: bool = False, lang: str = "sv", top: int = 10, live_weights: bool | None = None,
-                make_map: bool = True, scheduler: str | None = None, fmt: str = "gpkg") -> RunOutput:
+                make_map: bool = True, scheduler: str | None = None, fmt: str = "gpkg",
+                files: str | Path | None = None) -> RunOutput:
     """Run an analysis and write its whole file set into ``out`` (``gis-tool run``).
 
     Parameters
@@ -34,7 +38,9 @@ def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: st
     analysis
         The analysis file (or a loaded :class:`~gis_tool.spec.analysis.Analysis`).
     out
-        The output folder; replaced as a whole when the run succeeds (user files kept).
+        The output folder; replaced as a whole when the run succeeds (user files kept). Or a
+        PostGIS database, ``postgresql://user@host:port/db?schema=s``: tables ``s.sites`` and
+        ``s.runs`` and the QGIS styles, written in one transaction (DESIGN 3.14).
     profile
         An investor profile of the analysis.
     overwrite
@@ -51,6 +57,8 @@ def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: st
         ``"local"`` or ``"tcp://HOST:PORT"``: compute the criteria on Dask.
     fmt
         ``"gpkg"`` or ``"parquet"``.
+    files
+        With a PostGIS ``out``: also write the usual files into this folder.
     """
     result = run_analysis(analysis, profile=profile, lang=lang, scheduler=scheduler)
     live = result.analysis.live_weights if live_weights is None else live_weights
@@ -65,10 +73,24 @@ def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: st
     def style(path: Path) -> None:
         add_qgis_style(path, top=top, readiness_levels=levels)
 
+    if is_postgres(out):
+        written: dict[str, Path] = {}
+        folder = Path(files) if files is not None else None
+        if folder is not None:   # first the files: a refused folder stops before the database
+            log.info("writing outputs to %s ...", folder)
+            written = write_outputs(result, folder, overwrite=overwrite, make_map=draw if make_map else None,
+                                    style=style, fmt=fmt)
+        log.info("writing the sites to %s ...", split_target(str(out))[0])
+        table = write_postgis(result.sites, str(out), run_manifest(result, {"outputs": {"postgis": str(out)}}),
+                              site_styles(top, levels), overwrite=overwrite)
+        return RunOutput(result, {**written, table: Path(table)})
+    if files is not None:
+        raise InputError("--files: writes the file outputs beside a PostGIS --out; with a folder --out "
+                         "they are written there already")
     log.info("writing outputs to %s ...", out)
-    files = write_outputs(result, out, overwrite=overwrite, make_map=draw if make_map else None,
-                          style=style, fmt=fmt)
-    return RunOutput(result, files)
+    written = write_outputs(result, out, overwrite=overwrite, make_map=draw if make_map else None,
+                            style=style, fmt=fmt)
+    return RunOutput(result, written)
 
 
 def redraw_map(out_dir: str | Path, *, out_file: str | Path | None = None, lang: str = "sv", top: int = 10,

@@ -80,6 +80,18 @@ def readiness_style_qml(levels: list[str]) -> str:
         f'<symbols>{"".join(symbols)}</symbols></renderer-v2></qgis>')
 
 
+def site_styles(top: int = 10, readiness_levels: list[str] | None = None
+                ) -> list[tuple[str, str, bool, str]]:
+    """The sites layer's QGIS styles as (name, QML, use as default, description): the score
+    classes (the default) and, with ``readiness_levels``, the readiness levels."""
+    styles = [("gis-tool score", site_style_qml(top), True,
+               "Score classes as on the gis-tool web map; top sites labelled by rank")]
+    if readiness_levels:
+        styles.append(("gis-tool readiness", readiness_style_qml(readiness_levels), False,
+                       "Readiness levels (markberedskap) as on the gis-tool web map"))
+    return styles
+
+
 def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10,
                    readiness_levels: list[str] | None = None) -> None:
     """Store :func:`site_style_qml` as the default style of ``layer`` in ``gpkg``, and with
@@ -98,12 +110,7 @@ def add_qgis_style(gpkg: str | Path, layer: str = "sites", top: int = 10,
         geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name=?",
                                (layer,)).fetchone()[0]
         con.execute("DELETE FROM layer_styles WHERE f_table_name=?", (layer,))
-        styles = [("gis-tool score", site_style_qml(top), 1,
-                   "Score classes as on the gis-tool web map; top sites labelled by rank")]
-        if readiness_levels:
-            styles.append(("gis-tool readiness", readiness_style_qml(readiness_levels), 0,
-                           "Readiness levels (markberedskap) as on the gis-tool web map"))
-        for name, qml, default, description in styles:
+        for name, qml, default, description in site_styles(top, readiness_levels):
             con.execute("""INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
                            f_geometry_column, styleName, styleQML, styleSLD, useAsDefault,
                            description, owner, ui, update_time)
