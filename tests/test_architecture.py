@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gis_tool"
-LAZY_OK = {"dask", "dask_geopandas", "distributed", "ipywidgets", "IPython", "sqlalchemy", "psycopg"}
+LAZY_OK = {"dask", "dask_geopandas", "distributed", "ipywidgets", "IPython", "sqlalchemy", "psycopg", "pygeoapi"}
 MAX_LINES = 470
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pyogrio
@@ -153,3 +154,29 @@ def test_an_existing_table_needs_overwrite_and_a_failed_run_keeps_it(small_world
     assert _read_table(postgis_url, "SELECT count(*) AS n FROM keep.runs")["n"][0] == 1
     staging = _read_table(postgis_url, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'keep'")
     assert staging["n"][0] == 2            # sites and runs, nothing left behind
+
+
+def test_qgis_opens_the_postgis_output_styled(small_world, postgis_url, tmp_path):
+    """QGIS's PostgreSQL provider (Debian's python3-qgis) opens s.sites with its default style."""
+    import os
+    import shutil
+    import subprocess
+    from urllib.parse import urlsplit
+
+    from tests.pg import PASSWORD, unavailable
+
+    python = shutil.which("python3", path="/usr/bin")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    if python is None or subprocess.run([python, "-c", "import qgis.core"], capture_output=True,
+                                        env=env, timeout=60).returncode != 0:
+        unavailable("QGIS's Python bindings are not installed (Debian: python3-qgis)")
+    assert main(["-q", "run", str(small_world), "--out", postgis_url + "?schema=qgis"]) == 0
+    u = urlsplit(postgis_url)
+    probe = Path(__file__).with_name("qgis_probe.py")
+    out = subprocess.run([python, str(probe), u.hostname, str(u.port), u.path.lstrip("/"), "qgis", PASSWORD],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip(), out.stderr[-3000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["valid"] and seen["count"] == 3 and seen["crs"] == "EPSG:3006"
+    assert seen["style_loaded"] and seen["renderer"] == "RuleRenderer", seen   # the score classes
+    assert seen["styles"][0] == "gis-tool score"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from ..products.inquiry import answer_inquiry
 from ..products.programme import write_programme
 from ..products.run import publish_run, redraw_map
 from ..products.sensitivity import write_sensitivity
+from ..products.serve import serve
 from ..publish import strict_json
 from ..publish.charts import supply_report
 from ..spec.urls import is_postgres
@@ -106,10 +108,10 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def _publish(analysis: Path, out: Path | str, profile: str | None, overwrite: bool, lang: str,
              top: int, live: bool = False, no_map: bool = False, scheduler: str | None = None,
-             fmt: str = "gpkg", files: Path | None = None) -> None:
+             fmt: str = "gpkg", files: Path | None = None, refresh: bool = False) -> None:
     done = publish_run(analysis, out, profile=profile, overwrite=overwrite, lang=lang, top=top,
                        live_weights=True if live else None, make_map=not no_map, scheduler=scheduler, fmt=fmt,
-                       files=files)
+                       files=files, refresh=refresh)
     result, s = done.result, done.result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
                f"wrote {', '.join(sorted(done.files))} to {out}")
@@ -127,6 +129,9 @@ def _publish(analysis: Path, out: Path | str, profile: str | None, overwrite: bo
                    "styled for QGIS; the password from PGPASSWORD or ~/.pgpass).")
 @click.option("--files", "files", type=click.Path(path_type=Path),
               help="With a PostGIS --out: also write the usual files into this folder.")
+@click.option("--refresh", is_flag=True,
+              help="Fetch layers from web services (OGC API Features, WFS) again instead of using the "
+                   "local cache.")
 @click.option("--profile", help="Investor profile ([profiles.NAME]) whose weights apply.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty folder.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
@@ -142,8 +147,8 @@ def _publish(analysis: Path, out: Path | str, profile: str | None, overwrite: bo
                                   "tcp://HOST:PORT (a running scheduler). Needs gis-tool[dask].")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg", show_default=True,
               help="sites.gpkg (QGIS-ready, styled, with the input layers) or sites.parquet (GeoParquet).")
-def run(analysis: Path, out: str, files: Path | None, profile: str | None, overwrite: bool, lang: str,
-        top: int, live: bool, no_map: bool, scheduler: str | None, fmt: str) -> None:
+def run(analysis: Path, out: str, files: Path | None, refresh: bool, profile: str | None, overwrite: bool,
+        lang: str, top: int, live: bool, no_map: bool, scheduler: str | None, fmt: str) -> None:
     """Run the analysis file ANALYSIS and write its outputs to --out.
 
     Writes OUT/sites.gpkg (layer 'sites', QGIS-ready, styled), OUT/sites.csv (UTF-8
@@ -152,7 +157,7 @@ def run(analysis: Path, out: str, files: Path | None, profile: str | None, overw
     is refused unless --overwrite is given; on failure earlier outputs stay as they were.
     """
     _publish(analysis, out if is_postgres(out) else Path(out), profile, overwrite, lang, top, live, no_map,
-             scheduler, fmt, files)
+             scheduler, fmt, files, refresh)
 
 
 @cli.command()
@@ -402,6 +407,21 @@ def map_cmd(out_dir: Path, out_file: Path | None, lang: str, top: int, title: st
     """Re-publish the map of an earlier run from OUT_DIR, without recomputing."""
     target = redraw_map(out_dir, out_file=out_file, lang=lang, top=top, title=title)
     click.echo(f"wrote {target}")
+
+
+@cli.command("serve")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (0.0.0.0: every interface, for other machines).")
+def serve_cmd(out_dir: Path, port: int, host: str) -> None:
+    """Serve the outputs in OUT_DIR (sites, land supply, inquiry matches) as OGC API Features
+    collections through pygeoapi, until Ctrl+C. Needs gis-tool[serve]."""
+    if not out_dir.is_dir():
+        raise InputError(f"{out_dir}: not a folder; give the --out folder of a gis-tool run")
+    with tempfile.TemporaryDirectory(prefix="gis-tool-serve-") as work:
+        click.echo(f"serving {out_dir} at http://{host}:{port}/collections (Ctrl+C stops)")
+        serve(out_dir, work, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from ..errors import InputError, Problem, closest, valid_list
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..progress import advance
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
+from ..spec.urls import is_web
 from ..text import in_language
 from . import readiness as ready
 from .conditions import SiteMeasures, all_hold, evaluate
@@ -82,23 +83,32 @@ def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | N
     return {k: {f for f in v if f} for k, v in need.items()}
 
 
-def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | None = None
-                ) -> tuple[dict[str, LoadedLayer], list[Problem]]:
-    """Load every layer of the analysis, collecting all problems instead of stopping."""
+def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | None = None,
+                refresh: bool = False) -> tuple[dict[str, LoadedLayer], list[Problem]]:
+    """Load every layer of the analysis, collecting all problems instead of stopping.
+
+    Layers from web services are fetched within the study area's bounding box (so the
+    study area is read first), through the local cache unless ``refresh``."""
     problems: list[Problem] = []
     loaded: dict[str, LoadedLayer] = {}
     needs = fields_needed(analysis, constraints)
-    for k, (name, spec) in enumerate(analysis.layers.items()):
+    order = sorted(analysis.layers.items(), key=lambda kv: kv[0] != analysis.study_area)
+    bbox = None
+    for k, (name, spec) in enumerate(order):
         advance(k, len(analysis.layers))
+        if is_web(spec.path) and bbox is None and analysis.study_area in loaded:
+            b = loaded[analysis.study_area].gdf.to_crs(4326).total_bounds
+            bbox = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
         try:
             loaded[name] = read_layer(spec.path, layer=spec.layer, assume_crs=spec.assume_crs,
                                       encoding=spec.encoding, to_crs=analysis.crs,
                                       fields=tuple(sorted(needs.get(name, ()))), name=name,
-                                      where=spec.where, sql=spec.sql, geometry=spec.geometry)
+                                      where=spec.where, sql=spec.sql, geometry=spec.geometry,
+                                      bbox=bbox if is_web(spec.path) else None, refresh=refresh)
         except InputError as exc:
             problems += [dataclasses.replace(p, where=f"layers.{name}: {p.where}")
                          for p in exc.problems]
-    return loaded, problems
+    return {n: loaded[n] for n in analysis.layers if n in loaded}, problems
 
 
 def check_with_data(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame],
@@ -170,7 +180,7 @@ def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_are
 
 def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                  lang: str = "sv", min_area_m2: float | None = None,
-                 scheduler: str | None = None) -> Result:
+                 scheduler: str | None = None, refresh: bool = False) -> Result:
     """Run a whole analysis: load, sites, criteria, values, constraints, score.
 
     Parameters
@@ -188,6 +198,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     scheduler
         ``"local"`` or ``"tcp://HOST:PORT"``: compute the criteria on a Dask cluster
         (:mod:`gis_tool.distributed`); the results equal the single-machine run.
+    refresh
+        Fetch layers from web services again instead of using the local cache.
 
     Returns
     -------
@@ -208,7 +220,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         min_area = prof.min_area_m2 if min_area_m2 is None else min_area_m2
         weights, cons = prof.weights, prof.constraints
     with _step(timings, "load layers"):
-        loaded, problems = load_inputs(a, cons)
+        loaded, problems = load_inputs(a, cons, refresh=refresh)
         if problems:
             raise InputError(problems)
         layers = {k: v.gdf for k, v in loaded.items()}

@@ -49,6 +49,7 @@ class LayerReport:
     where: str | None = None
     files: list[str] = field(default_factory=list)   # local files read (never overwritten)
     sql: str | None = None                            # a PostGIS layer's query
+    fetched: str | None = None                        # a web collection's fetch time (UTC)
 
     def count(self, what: str, n: int) -> None:
         if n:
@@ -185,7 +186,8 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
                encoding: str | None = None, to_crs: str | CRS = "EPSG:3006",
                fields: tuple[str, ...] = (), name: str | None = None,
                where: str | None = None, sql: str | None = None,
-               geometry: str | None = None) -> LoadedLayer:
+               geometry: str | None = None, bbox: tuple[float, float, float, float] | None = None,
+               refresh: bool = False) -> LoadedLayer:
     """Read, check, repair and reproject one layer.
 
     Parameters
@@ -213,7 +215,8 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
     LoadedLayer
         The repaired GeoDataFrame in ``to_crs`` and a report of what was done.
     """
-    source = open_source(path, layer=layer, encoding=encoding, sql=sql, geometry=geometry)
+    source = open_source(path, layer=layer, encoding=encoding, sql=sql, geometry=geometry, bbox=bbox,
+                         refresh=refresh)
     place, lyr, enc = source.place, source.layer, source.encoding
     gdf, sha256 = source.read(where)
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -221,7 +224,8 @@ def read_layer(path: str | Path, *, layer: str | None = None, assume_crs: str | 
                          "with points, lines or polygons")
     report = LayerReport(name=name or lyr or source.stem, path=source.path, layer=lyr,
                          sha256=sha256, features_read=len(gdf), encoding=enc,
-                         where=where, files=sorted(str(f) for f in source.files), sql=sql)
+                         where=where, files=sorted(str(f) for f in source.files), sql=sql,
+                         fetched=getattr(source, "fetched", None))
     gdf = _from_other_tags(gdf, [f for f in fields if f not in gdf.columns])
     missing = [f for f in fields if f not in gdf.columns]
     if missing:

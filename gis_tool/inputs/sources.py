@@ -5,8 +5,8 @@ files it reads (so that no output ever overwrites them). :func:`open_source` pic
 source for a path by asking each registered kind whether it can open it (as xarray's
 backends do); the rest of gis-tool never asks which kind it has. Today: GIS files through
 GDAL (GeoPackage, Shapefile, GeoJSON, FlatGeobuf) and GeoParquet files or folders through
-pyarrow, and PostGIS tables and queries (:mod:`gis_tool.inputs.postgis`). A web service
-is one more class in :data:`SOURCES`.
+pyarrow, PostGIS tables and queries (:mod:`gis_tool.inputs.postgis`) and OGC API
+Features or WFS collections (:mod:`gis_tool.inputs.web`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pyogrio
 
 from ..errors import InputError, closest, valid_list
 from .postgis import PostgisSource
+from .web import WebSource
 
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 SUPPORTED = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".fgb", ".osm", ".pbf"} | PARQUET_SUFFIXES
@@ -363,11 +364,12 @@ def sql_filter(table: pd.DataFrame, where: str, place: str) -> np.ndarray:
 
 
 # Tried in order; the first that can open a path reads it.
-SOURCES: tuple[Any, ...] = (PostgisSource, ParquetSource, FileSource)
+SOURCES: tuple[Any, ...] = (PostgisSource, WebSource, ParquetSource, FileSource)
 
 
 def open_source(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
-                sql: str | None = None, geometry: str | None = None) -> Source:
+                sql: str | None = None, geometry: str | None = None,
+                bbox: tuple[float, float, float, float] | None = None, refresh: bool = False) -> Source:
     """The source for ``path`` (and ``layer``), opened: the file checked, the layer chosen.
 
     Raises
@@ -377,6 +379,8 @@ def open_source(path: str | Path, *, layer: str | None = None, encoding: str | N
     """
     if PostgisSource.can_open(path):   # a URL: never a Path, which would fold its '//'
         return cast(Source, PostgisSource.open(path, layer, encoding, sql=sql, geometry=geometry))
+    if WebSource.can_open(path):
+        return cast(Source, WebSource.open(path, layer, encoding, bbox=bbox, refresh=refresh))
     p = Path(path)
     for kind in SOURCES:
         if kind.can_open(p):

@@ -30,7 +30,7 @@ class RunOutput:
 def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: str | None = None,
                 overwrite: bool = False, lang: str = "sv", top: int = 10, live_weights: bool | None = None,
                 make_map: bool = True, scheduler: str | None = None, fmt: str = "gpkg",
-                files: str | Path | None = None) -> RunOutput:
+                files: str | Path | None = None, refresh: bool = False) -> RunOutput:
     """Run an analysis and write its whole file set into ``out`` (``gis-tool run``).
 
     Parameters
@@ -59,8 +59,10 @@ def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: st
         ``"gpkg"`` or ``"parquet"``.
     files
         With a PostGIS ``out``: also write the usual files into this folder.
+    refresh
+        Fetch layers from web services again instead of using the local cache.
     """
-    result = run_analysis(analysis, profile=profile, lang=lang, scheduler=scheduler)
+    result = run_analysis(analysis, profile=profile, lang=lang, scheduler=scheduler, refresh=refresh)
     live = result.analysis.live_weights if live_weights is None else live_weights
 
     def draw(res: Result, path: Path) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from ..errors import InputError, OutputError
 from ..inputs.postgis import db_error, engine_for, quote_ident
@@ -38,7 +39,15 @@ def split_target(url: str) -> tuple[str, str]:
 
 
 def _table(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The sites with one geometry type (MultiPolygon, a typed column QGIS recognises)."""
     out = sites.reset_index(drop=True).rename_geometry("geom")
+    geoms = out.geometry.to_numpy()
+    single = shapely.get_type_id(geoms) == 3
+    if single.any():
+        geoms = geoms.copy()
+        geoms[single] = shapely.multipolygons(shapely.get_parts(geoms[single]),
+                                              indices=np.arange(int(single.sum())))
+        out = out.set_geometry(gpd.GeoSeries(geoms, crs=out.crs, index=out.index))
     for c in out.columns:
         if c != "geom" and out[c].dtype == object:
             out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
@@ -76,13 +85,12 @@ def write_postgis(sites: gpd.GeoDataFrame, url: str, manifest: dict[str, Any],
             conn.exec_driver_sql("DELETE FROM public.layer_styles WHERE f_table_schema = %s AND "
                                  "f_table_name = 'sites'", (schema,))
             catalog = conn.exec_driver_sql("SELECT current_database()").scalar()
-            gtype = sites.geom_type.mode().iloc[0] if len(sites) else "MultiPolygon"
             for name, qml, default, description in styles:
                 conn.exec_driver_sql(
                     "INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name, "
                     "f_geometry_column, stylename, styleqml, stylesld, useasdefault, description, type) "
-                    "VALUES (%s, %s, 'sites', 'geom', %s, XMLPARSE(DOCUMENT %s), NULL, %s, %s, %s)",
-                    (catalog, schema, name, qml, default, description, gtype))
+                    "VALUES (%s, %s, 'sites', 'geom', %s, XMLPARSE(DOCUMENT %s), NULL, %s, %s, NULL)",
+                    (catalog, schema, name, qml, default, description))   # type NULL: QGIS matches any
     except (OutputError, InputError):
         raise
     except Exception as exc:

@@ -33,7 +33,7 @@ from .network import NetworkSpec, parse_network
 from .reader import Reader as _Reader
 from .reader import read_toml
 from .readiness import parse_readiness
-from .urls import check_url, is_postgres
+from .urls import check_url, is_postgres, is_web
 from .value_params import VALUE_FNS, check_params
 
 _ANALYSIS_KEYS = {"name", "crs", "study_area", "description", "live_weights", "municipality", "attribution"}
@@ -197,7 +197,7 @@ def _parse_layers(r: _Reader, data: dict, base: Path) -> dict[str, LayerSpec]:
                 r.err(f"{key}.{k}", "is for a PostGIS layer (path = \"postgresql://user@host/db\"); "
                                     "for a file use 'layer'")
         out[name] = LayerSpec(
-            name=name, path=p if db else (base / p),
+            name=name, path=p if db or is_web(p) else (base / p),
             layer=r.text(spec, "table", key) if db else r.text(spec, "layer", key),
             sql=r.text(spec, "sql", key), geometry=r.text(spec, "geometry", key),
             assume_crs=r.text(spec, "assume_crs", key), encoding=r.text(spec, "encoding", key),

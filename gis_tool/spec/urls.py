@@ -1,4 +1,5 @@
-"""Layer paths that are not files: PostgreSQL URLs, checked before anything connects."""
+"""Layer paths that are not files: PostgreSQL URLs (checked before anything connects) and
+web services."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ def check_url(url: str, key: str) -> None:
     if password is not None:
         raise InputError(f"{key}: the URL holds a password; remove it and give it through "
                          "PGPASSWORD or ~/.pgpass (so that it never reaches run.json or a shell history)")
+
+
+WEB_SCHEMES = ("http://", "https://", "WFS:")
+
+
+def is_web(path: str | Path) -> bool:
+    """An OGC API Features collection or a WFS rather than a file."""
+    return str(path).startswith(WEB_SCHEMES)
