@@ -127,8 +127,9 @@ def test_a_server_error_and_a_timeout_are_exit_2_naming_the_url(small_world, tmp
 
     monkeypatch.setattr(web, "TIMEOUT_S", 2)
     try:
-        for url, says in ((f"http://127.0.0.1:{server.server_port}/collections/x", "500"),
-                          (f"http://127.0.0.1:{silent.getsockname()[1]}/collections/x", "fetching the collection failed")):
+        cases = ((f"http://127.0.0.1:{server.server_port}/collections/x", "500"),
+                 (f"http://127.0.0.1:{silent.getsockname()[1]}/collections/x", "fetching the collection failed"))
+        for url, says in cases:
             text = re.sub(r'path = "world.gpkg"\n\s*layer = "flood"', f'path = "{url}"', small_world.read_text())
             assert url in text
             bad = tmp_path / "bad.toml"
