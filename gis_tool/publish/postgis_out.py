@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..errors import InputError, OutputError
@@ -48,9 +49,10 @@ def _table(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geoms[single] = shapely.multipolygons(shapely.get_parts(geoms[single]),
                                               indices=np.arange(int(single.sum())))
         out = out.set_geometry(gpd.GeoSeries(geoms, crs=out.crs, index=out.index))
-    for c in out.columns:
-        if c != "geom" and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    for c in out.columns:   # text as Python objects: pandas' own string type loses "" on the way
+        if c != "geom" and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
+            out[c] = pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                                for v in out[c].tolist()], index=out.index, dtype=object)
     return out
 
 
@@ -75,8 +77,15 @@ def write_postgis(sites: gpd.GeoDataFrame, url: str, manifest: dict[str, Any],
             if exists is not None and not overwrite:
                 raise OutputError(f"--out: table {table} exists in {db}; add --overwrite to replace it")
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote_ident(table)}")
-            _table(sites).to_postgis("sites", conn, schema=schema, index=False)   # with a GiST index
+            tab = _table(sites)
+            tab.to_postgis("sites", conn, schema=schema, index=False)   # with a GiST index
             conn.exec_driver_sql(f"ALTER TABLE {quote_ident(table)} ADD PRIMARY KEY (site_id)")
+            for c in tab.columns:   # geopandas COPYs CSV, where an empty text reads as NULL: put "" back
+                if c != "geom" and tab[c].dtype == object:
+                    ids = tab.loc[tab[c].eq(""), "site_id"].tolist()
+                    if ids:
+                        conn.exec_driver_sql(f"UPDATE {quote_ident(table)} SET {quote_ident(c)} = '' "
+                                             "WHERE site_id = ANY(%s)", (ids,))
             conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {quote_ident(schema + '.runs')} ("
                                  "id SERIAL PRIMARY KEY, created timestamptz DEFAULT now(), run jsonb)")
             conn.exec_driver_sql(f"INSERT INTO {quote_ident(schema + '.runs')} (run) VALUES (%s::jsonb)",
