@@ -120,3 +120,12 @@ def postgis_url():
                 os.environ.pop("PGPASSWORD", None)
             else:
                 os.environ["PGPASSWORD"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Web layers are cached in the session's own folder, never in the user's cache."""
+    import os
+
+    os.environ["GIS_TOOL_CACHE"] = str(tmp_path_factory.mktemp("web-cache"))
+    yield

@@ -169,3 +169,9 @@ def test_serve_publishes_sites_supply_and_matches(tmp_path):
         assert supply["numberMatched"] == int(sites["eligible"].sum())
         matches = pd.read_csv(out / "inquiry" / "matches.csv")
         assert get_json(f"{url}/collections/matches/items?f=json&limit=1")["numberMatched"] == len(matches)
+        # and gis-tool reads its own service back through GDAL's OGC API driver, page by page
+        from gis_tool.inputs.layers import read_layer
+
+        back = read_layer(f"{url}/collections/sites", to_crs="EPSG:3006", name="sites").gdf
+        assert len(back) == len(sites) > 1000      # many pages of pygeoapi's 100 items
+        assert sorted(back["site_id"]) == sorted(sites["site_id"])
