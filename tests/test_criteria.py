@@ -163,3 +163,42 @@ def test_overlap_classes_site_wholly_in_the_best_class_skips_the_rest():
     feats = arr(box(-5, -5, 15, 15), box(-5, -5, 40, 15), box(20, 0, 25, 10))
     v = crit.overlap_share(sites, feats, {"J": 1.0, "K": 0.5}, pd.Series(["J", "K", "J"]))
     np.testing.assert_allclose(v, [1.0, 0.5 * 1.0 + 0.5 * 0.5])
+
+
+@pytest.mark.parametrize("character", ["dense", "sparse", "far"])
+def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, character):
+    """Sites that touch, nearly touch and lie far from the lines; concave and long thin
+    sites (a point inside far from their edge); exact ties; many chunks on threads."""
+    rng = np.random.default_rng({"dense": 1, "sparse": 2, "far": 3}[character])
+    n_lines = {"dense": 40, "sparse": 2, "far": 2}[character]
+    lines = shapely.linestrings(rng.uniform(0, 3000, (n_lines, 8, 2)))
+    if character == "far":
+        lines = shapely.linestrings(rng.uniform(20000, 21000, (n_lines, 8, 2)))
+    c = rng.uniform(0, 3000, (500, 2))
+    w = rng.uniform(5, 400, 500)
+    boxes = shapely.box(c[:, 0], c[:, 1], c[:, 0] + w, c[:, 1] + w / 8)            # long and thin
+    rings = shapely.difference(shapely.buffer(shapely.points(c), w / 2),             # concave: a C shape
+                               shapely.box(c[:, 0], c[:, 1] - w / 8, c[:, 0] + w, c[:, 1] + w / 8))
+    sites = np.concatenate([boxes, rings])
+    # nearly touching: a site 1 mm from the first line's first segment
+    a, b = shapely.get_coordinates(lines[0])[:2]
+    normal = np.array([-(b - a)[1], (b - a)[0]]) / np.hypot(*(b - a))
+    mid = (a + b) / 2 + normal * 0.001
+    near = shapely.buffer(shapely.points(mid + normal * 5), 5.0, quad_segs=32)
+    # an exact tie: a square centred between two parallel copies of a line
+    twin = np.array([shapely.LineString([(-500, -100), (-400, -100)]), shapely.LineString([(-500, 100), (-400, 100)])])
+    tie = shapely.box(-460, -10, -440, 10)
+    feats = np.concatenate([twin, lines])
+    sites = np.concatenate([sites, [near, tie]])
+    monkeypatch.setattr(crit, "MIN_CHUNK", 50)
+    monkeypatch.setattr(crit, "CHUNK", 41)
+    monkeypatch.setattr(crit, "THREADS", 3)
+    dist, feat = crit.FeatureIndex(feats).nearest(sites)
+    all_d = shapely.distance(sites[:, None], feats[None, :])
+    best = all_d.min(axis=1)
+    np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(feat, np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1))
+    assert feat[-1] == 0 and dist[-1] == pytest.approx(90.0)          # the tie goes to the first twin
+    assert 0 < dist[-2] < 0.01                                          # nearly touching, not touching
+    touching = (dist == 0).mean()
+    assert {"dense": touching > 0.6, "sparse": touching < 0.5, "far": touching == 0}[character]

@@ -94,36 +94,45 @@ class FeatureIndex:
         same distance the one with the lowest index is taken, so results do not depend on
         the tree's order or on how the sites are chunked over threads.
 
-        Two vectorised passes: first the sites that touch or cross a feature (distance 0;
-        most sites, on a dense network), then GEOS's nearest search for the rest only. The
-        nearest search alone is 2-3 times slower on a dense network, as it keeps looking
-        after finding a touching segment.
+        A bound settles most of the work whatever the data is like (how many sites touch
+        the layer, how far the rest are): from a point ``p`` inside each site and the
+        site's radius ``r`` about it (its farthest vertex), the nearest part to ``p`` at
+        ``d_p`` bounds the site's distance from above, and no part farther than
+        ``d_p + r`` from ``p`` can come nearer to the site than that. Exact distances are
+        computed only for the parts within that bound (a disc for a site on the layer, a
+        thin ring for one far from it), on several threads.
         """
         n = len(sites)
         dist, feat = np.full(n, np.inf), np.full(n, -1)
         if self.poly_tree is not None:  # inside a polygon feature: distance 0
             si, fi = self.poly_tree.query(sites, predicate="intersects")
             _best(dist, feat, si, np.flatnonzero(self.poly)[fi], np.zeros(len(si)))
-        if len(self.parts):
-            s, p, _ = self._pairs(sites, np.arange(n), nearest=False)
-            _best(dist, feat, s, self.part_of[p], np.zeros(len(s)))
-            s, p, d = self._pairs(sites, np.flatnonzero(~np.isfinite(dist)), nearest=True)
+        if len(self.parts) and n:   # a site inside a polygon feature may touch a lower-numbered part
+            s, p, d = self._candidates(sites, dist)
             _best(dist, feat, s, self.part_of[p], d)
         return dist, feat
 
-    def _pairs(self, sites: np.ndarray, idx: np.ndarray, *, nearest: bool
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(site, part) pairs for the sites ``idx``, on several threads: every part nearest
-        to the site (ties included) and the distances with ``nearest``, else the parts it
-        intersects (distance 0)."""
+    def _candidates(self, sites: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part, exact distance) for every part that may be nearest to each site, or
+        as near as ``known`` (a distance already found, inf when none; see :meth:`nearest`),
+        on several threads."""
+        idx = np.arange(len(sites))
         def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             ix = idx[a:b]
-            if nearest:
-                (s, p), d = self.tree.query_nearest(sites[ix], all_matches=True, return_distance=True)
-            else:
-                s, p = self.tree.query(sites[ix], predicate="intersects")
-                d = np.zeros(len(s))
-            return ix[s], p, d
+            geoms = sites[ix]
+            inner = shapely.point_on_surface(geoms)
+            xy, of = shapely.get_coordinates(geoms, return_index=True)
+            pxy = shapely.get_coordinates(inner)
+            radius = np.zeros(len(ix))
+            np.maximum.at(radius, of, np.hypot(*(xy - pxy[of]).T))
+            (pi, _), d_p = self.tree.query_nearest(inner, return_distance=True, all_matches=False)
+            reach = known[ix].copy()
+            reach[pi] = np.minimum(reach[pi], d_p)
+            bound = reach + radius
+            bound = bound + 1e-9 * np.maximum(bound, 1.0)   # the last bit of the bound's arithmetic
+            si, parts = self.tree.query(inner, predicate="dwithin", distance=bound)
+            d = shapely.distance(geoms[si], self.parts[parts])
+            return ix[si], parts, d
 
         found = in_chunks(chunk, len(idx))
         return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
