@@ -193,11 +193,22 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     monkeypatch.setattr(crit, "MIN_CHUNK", 50)
     monkeypatch.setattr(crit, "CHUNK", 41)
     monkeypatch.setattr(crit, "THREADS", 3)
-    dist, feat = crit.FeatureIndex(feats).nearest(sites)
     all_d = shapely.distance(sites[:, None], feats[None, :])
     best = all_d.min(axis=1)
-    np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9)
-    np.testing.assert_array_equal(feat, np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1))
+    lowest = np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1)
+    index = crit.FeatureIndex(feats)
+    for method in ("bound", "search"):
+        dist, feat = index.nearest(sites, method=method)
+        np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9, err_msg=method)
+        np.testing.assert_array_equal(feat, lowest, err_msg=method)
+    monkeypatch.setattr(crit, "CHOOSE_OVER", 10)      # the sample decides, the answer does not change
+    monkeypatch.setattr(crit, "SAMPLE", 60)
+    chosen = []
+    real = crit.FeatureIndex._quicker
+    monkeypatch.setattr(crit.FeatureIndex, "_quicker", lambda self, s: chosen.append(real(self, s)) or chosen[-1])
+    dist, feat = index.nearest(sites)
+    assert chosen and chosen[0] in ("bound", "search")
+    np.testing.assert_array_equal(feat, lowest)
     assert feat[-1] == 0 and dist[-1] == pytest.approx(90.0)          # the tie goes to the first twin
     assert 0 < dist[-2] < 0.01                                          # nearly touching, not touching
     touching = (dist == 0).mean()

@@ -13,6 +13,7 @@ split into chunks on several threads (shapely lets go of the GIL), reporting pro
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,6 +30,8 @@ MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the GIL
 MIN_CHUNK = 5000  # sites per thread below which one thread does it all
 CHUNK = 50_000  # sites per chunk in large runs: progress shows as chunks finish
+CHOOSE_OVER = 20_000  # sites (not touching a layer) above which a sample picks the nearest method
+SAMPLE = 1_000        # sites timed with each method
 
 
 def in_chunks(fn: Callable[[int, int], Any], n: int, min_chunk: int = MIN_CHUNK) -> list[Any]:
@@ -87,36 +90,76 @@ class FeatureIndex:
             if t is not None:
                 t.query(shapely.Point(0, 0))
 
-    def nearest(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(self, sites: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Distance from each site to the nearest feature, and that feature's index.
 
         A site that touches or overlaps a feature has distance 0. Among features at the
         same distance the one with the lowest index is taken, so results do not depend on
-        the tree's order or on how the sites are chunked over threads.
+        the tree's order, on how the sites are chunked over threads, or on the method.
 
-        A bound settles most of the work whatever the data is like (how many sites touch
-        the layer, how far the rest are): from a point ``p`` inside each site and the
-        site's radius ``r`` about it (its farthest vertex), the nearest part to ``p`` at
-        ``d_p`` bounds the site's distance from above, and no part farther than
-        ``d_p + r`` from ``p`` can come nearer to the site than that. Exact distances are
-        computed only for the parts within that bound (a disc for a site on the layer, a
-        thin ring for one far from it), on several threads.
+        First the sites that touch a part (one prepared ``intersects`` query, distance
+        0), then the rest by one of two exact methods, whichever a sample of the sites
+        finds quicker on this data (``method`` forces one):
+
+        - ``"bound"``: from a point ``p`` inside the site and its radius ``r`` about it,
+          the part nearest to ``p`` at ``d_p`` bounds the site's distance from above, and no
+          part farther than ``d_p + r`` from ``p`` can come nearer; exact distances only
+          for the parts within that bound. Quick when sites lie near the layer.
+        - ``"search"``: GEOS's nearest search from each site. Quick when sites lie far
+          from a compact layer (water mains in one town), where the bound's disc is wide.
         """
         n = len(sites)
         dist, feat = np.full(n, np.inf), np.full(n, -1)
         if self.poly_tree is not None:  # inside a polygon feature: distance 0
             si, fi = self.poly_tree.query(sites, predicate="intersects")
             _best(dist, feat, si, np.flatnonzero(self.poly)[fi], np.zeros(len(si)))
-        if len(self.parts) and n:   # a site inside a polygon feature may touch a lower-numbered part
-            s, p, d = self._candidates(sites, dist)
-            _best(dist, feat, s, self.part_of[p], d)
+        if not len(self.parts) or not n:
+            return dist, feat
+        s, p = self._touching(sites)    # also for sites inside polygons: a lower-numbered part
+        _best(dist, feat, s, self.part_of[p], np.zeros(len(s)))
+        rest = np.flatnonzero(dist > 0)
+        how = method or self._quicker(sites[rest])
+        s, p, d = (self._bounded if how == "bound" else self._searched)(sites, rest)
+        _best(dist, feat, s, self.part_of[p], d)
         return dist, feat
 
-    def _candidates(self, sites: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(site, part, exact distance) for every part that may be nearest to each site, or
-        as near as ``known`` (a distance already found, inf when none; see :meth:`nearest`),
-        on several threads."""
-        idx = np.arange(len(sites))
+    def _touching(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            si, pi = self.tree.query(sites[a:b], predicate="intersects")
+            return si + a, pi
+
+        found = in_chunks(chunk, len(sites))
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+    def _quicker(self, sites: np.ndarray) -> str:
+        """The quicker method on this data, timed on an evenly spread sample of the sites."""
+        if len(sites) < CHOOSE_OVER:
+            return "bound"
+        sample = sites[np.linspace(0, len(sites) - 1, SAMPLE).astype(int)]
+        every = np.arange(len(sample))
+        took = {}
+        for how, fn in (("bound", self._bounded), ("search", self._searched)):
+            t0 = time.perf_counter()
+            fn(sample, every, threads=False)
+            took[how] = time.perf_counter() - t0
+        return min(took, key=lambda k: took[k])
+
+    def _searched(self, sites: np.ndarray, idx: np.ndarray, threads: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part, distance) of every part nearest to the sites ``idx`` (ties
+        included), by GEOS's nearest search."""
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ix = idx[a:b]
+            (s, p), d = self.tree.query_nearest(sites[ix], all_matches=True, return_distance=True)
+            return ix[s], p, d
+
+        found = in_chunks(chunk, len(idx)) if threads else [chunk(0, len(idx))]
+        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
+
+    def _bounded(self, sites: np.ndarray, idx: np.ndarray, threads: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part, exact distance) for every part that may be nearest to the sites
+        ``idx``, within the bound of :meth:`nearest`."""
         def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             ix = idx[a:b]
             geoms = sites[ix]
@@ -126,15 +169,14 @@ class FeatureIndex:
             radius = np.zeros(len(ix))
             np.maximum.at(radius, of, np.hypot(*(xy - pxy[of]).T))
             (pi, _), d_p = self.tree.query_nearest(inner, return_distance=True, all_matches=False)
-            reach = known[ix].copy()
-            reach[pi] = np.minimum(reach[pi], d_p)
+            reach = np.full(len(ix), np.inf)
+            reach[pi] = d_p
             bound = reach + radius
             bound = bound + 1e-9 * np.maximum(bound, 1.0)   # the last bit of the bound's arithmetic
             si, parts = self.tree.query(inner, predicate="dwithin", distance=bound)
-            d = shapely.distance(geoms[si], self.parts[parts])
-            return ix[si], parts, d
+            return ix[si], parts, shapely.distance(geoms[si], self.parts[parts])
 
-        found = in_chunks(chunk, len(idx))
+        found = in_chunks(chunk, len(idx)) if threads else [chunk(0, len(idx))]
         return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
 
     def count_within(self, sites: np.ndarray, radius: float) -> np.ndarray:
