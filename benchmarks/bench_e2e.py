@@ -13,7 +13,9 @@ constraint), in one process run:
 
 So the ratio favours the baseline: it does not read, check or write. Results are checked
 to agree (to 1e-6) before the table is printed. Run: ``make bench`` or
-``python benchmarks/bench_e2e.py [N ...] [--no-baseline | --baseline-only]``; the synthetic
+``python benchmarks/bench_e2e.py [N ...] [--character dense,average,sparse]
+[--no-baseline | --baseline-only]`` (a stored baseline of the same data is used and checked
+with ``--no-baseline``); the synthetic
 files are kept in ``benchmarks/.data/`` between runs (they take a while to make at 1M).
 ``--baseline-only`` times the baseline alone (the 1M one runs for a long time, so it can
 be measured on its own while the machine is otherwise idle); it writes its time to
@@ -84,54 +86,73 @@ def run_cli(toml: Path, out: Path) -> tuple[float, float, dict]:
     return secs, peak_pss or max(peak, before) / 1024, manifest
 
 
-def run(n: int, with_baseline: bool = True) -> dict:
+def _stored_baseline(n: int, character: str) -> tuple[pd.DataFrame, float] | None:
+    name = f"baseline_{n}" if character == "dense" else f"baseline_{character}_{n}"
+    if not (DATA / f"{name}.json").exists():
+        return None
+    return pd.read_parquet(DATA / f"{name}.parquet"), json.loads((DATA / f"{name}.json").read_text())["baseline_s"]
+
+
+def run(n: int, with_baseline: bool = True, character: str = "dense") -> dict:
     DATA.mkdir(exist_ok=True)
-    toml = write_synthetic(DATA, n)
-    out = DATA / f"out_{n}"
+    toml = write_synthetic(DATA, n, character)
+    out = DATA / f"out_{character}_{n}"
     secs, peak_mb, manifest = run_cli(toml, out)
     t_base = float("nan")
-    if with_baseline:
-        gpkg = toml.with_suffix(".gpkg")
-        layers = {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
-                  for name, _ in pyogrio.list_layers(gpkg)}
-        base, t_base = baseline(layers)
-        mine = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", index_col="site_id",
-                           dtype={"excluded_by": str})
+    mine = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", index_col="site_id",
+                       dtype={"excluded_by": str})
+    stored = _stored_baseline(n, character)
+    if with_baseline or stored is not None:
+        if stored is not None and not with_baseline:
+            base, t_base = stored
+        else:
+            gpkg = toml.with_suffix(".gpkg")
+            layers = {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
+                      for name, _ in pyogrio.list_layers(gpkg)}
+            base, t_base = baseline(layers)
         for c in ("motorway", "road", "water", "zoning", "power", "heritage", "size"):
             np.testing.assert_allclose(mine[f"{c}_raw"].astype(float), base.loc[mine.index, c].astype(float),
                                        rtol=1e-6, atol=1e-3, err_msg=c)  # the CSV carries 4 decimals
     t = manifest["timings_s"]
-    return {"sites": manifest["sites"]["candidates"], "gis_tool_s": secs, "baseline_s": t_base,
+    return {"character": character, "touch_road": float((mine["road_raw"] == 0).mean()),
+            "touch_water": float((mine["water_raw"] == 0).mean()),
+            "sites": manifest["sites"]["candidates"], "gis_tool_s": secs, "baseline_s": t_base,
             "ratio": t_base / secs, "peak_mb": peak_mb, "pipeline_s": t["total"],
             "load_s": t["load layers"], "write_s": secs - t["total"]}
 
 
-def baseline_only(n: int) -> None:
-    """Time the geopandas baseline alone and keep its figure in .data/baseline_N.json."""
-    gpkg = write_synthetic(DATA, n).with_suffix(".gpkg")
+def baseline_only(n: int, character: str = "dense") -> None:
+    """Time the geopandas baseline alone and keep its figure in .data/baseline_[C_]N.json."""
+    gpkg = write_synthetic(DATA, n, character).with_suffix(".gpkg")
     layers = {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
               for name, _ in pyogrio.list_layers(gpkg)}
     base, t = baseline(layers)
-    (DATA / f"baseline_{n}.json").write_text(json.dumps({"sites": n, "baseline_s": t}))
-    base.to_parquet(DATA / f"baseline_{n}.parquet")   # to check a gis-tool run against
-    print(f"| {n:,} | geopandas compute only: {t:.1f} s |", flush=True)
+    name = f"baseline_{n}" if character == "dense" else f"baseline_{character}_{n}"
+    (DATA / f"{name}.json").write_text(json.dumps({"sites": n, "baseline_s": t}))
+    base.to_parquet(DATA / f"{name}.parquet")   # to check a gis-tool run against
+    print(f"| {character} | {n:,} | geopandas compute only: {t:.1f} s |", flush=True)
 
 
-def main(sizes: list[int], with_baseline: bool = True) -> None:
-    print("| sites | gis-tool end to end (s) | of which pipeline / load (s) | start-up + writing (s) "
-          "| peak memory (MB) | geopandas compute only (s) | ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+def main(sizes: list[int], with_baseline: bool = True, characters: tuple[str, ...] = ("dense",)) -> None:
+    print("| data | sites | sites touching a road / a water main | gis-tool end to end (s) | of which pipeline "
+          "/ load (s) | start-up + writing (s) | peak memory (MB) | geopandas compute only (s) | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for n in sizes:   # a row as soon as it is measured: the 1M baseline takes long
-        r = run(n, with_baseline)
-        print(f"| {r['sites']:,} | {r['gis_tool_s']:.1f} | {r['pipeline_s']:.1f} / {r['load_s']:.1f} | "
-              f"{r['write_s']:.1f} | {r['peak_mb']:.0f} | {r['baseline_s']:.1f} | {r['ratio']:.1f}x |",
-              flush=True)
+        for character in characters:
+            r = run(n, with_baseline, character)
+            print(f"| {character} | {r['sites']:,} | {r['touch_road']:.0%} / {r['touch_water']:.0%} | "
+                  f"{r['gis_tool_s']:.1f} | {r['pipeline_s']:.1f} / {r['load_s']:.1f} | {r['write_s']:.1f} | "
+                  f"{r['peak_mb']:.0f} | {r['baseline_s']:.1f} | {r['ratio']:.1f}x |", flush=True)
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [10_000, 100_000, 1_000_000]
+    args = [int(a) for a in sys.argv[1:] if a.isdigit()] or [10_000, 100_000, 1_000_000]
+    chars = ("dense",)
+    if "--character" in sys.argv:
+        chars = tuple(sys.argv[sys.argv.index("--character") + 1].split(","))
     if "--baseline-only" in sys.argv:
         for size in args:
-            baseline_only(size)
+            for ch in chars:
+                baseline_only(size, ch)
     else:
-        main(args, "--no-baseline" not in sys.argv)
+        main(args, "--no-baseline" not in sys.argv, chars)
