@@ -262,16 +262,17 @@ def subdivide(geom: shapely.Geometry | np.ndarray, max_vertices: int = MAX_VERTI
     return out[shapely.area(out) > 0]
 
 
-def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Area of each site covered by the union of ``features`` (overlaps counted once).
+def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None) -> np.ndarray:
+    """Area of each site covered by the union of ``features`` (overlaps counted once;
+    ``union``, when given, is that union already made).
 
     Sites wholly inside the union are decided by prepared containment tests; only sites
     that cross its edge are intersected, with small pieces of the union.
     """
     out = np.zeros(len(sites))
-    if len(features) == 0 or len(sites) == 0:
+    if (union is None and len(features) == 0) or len(sites) == 0:
         return out
-    union = shapely.union_all(features)
+    union = shapely.union_all(features) if union is None else union
     if shapely.is_empty(union):
         return out
     # The union's disjoint parts, each prepared once and tested against the sites in a
@@ -281,10 +282,12 @@ def covered_area(sites: np.ndarray, features: np.ndarray) -> np.ndarray:
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
     tree = shapely.STRtree(sites)
 
+    shapely.prepare(parts)
+
     def classify(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        _, s_in = tree.query(parts[a:b], predicate="covers")
         p_hit, s_hit = tree.query(parts[a:b], predicate="intersects")
-        return s_in, s_hit, p_hit + a
+        p_hit = p_hit + a      # then "covers" only where they meet (the parts are prepared)
+        return s_hit[shapely.covers(parts[p_hit], sites[s_hit])], s_hit, p_hit
 
     found = in_chunks(classify, len(parts), min_chunk=1)
     inside = np.zeros(len(sites), bool)
@@ -322,11 +325,14 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         levels = sorted({s for s in score if s > 0}, reverse=True)
         total = np.zeros(len(sites))
         prev = np.zeros(len(sites))
+        union = shapely.Polygon()
         for level in levels:
-            # a site wholly covered at a better level is wholly covered here too
+            # a site wholly covered at a better level is wholly covered here too; the
+            # union of this level and better is the better levels' union and this level's
             todo = np.flatnonzero(prev < 1.0)
+            union = shapely.union(union, shapely.union_all(features[score == level]))
             cov = prev.copy()
-            cov[todo] = np.clip(covered_area(sites[todo], features[score >= level])
+            cov[todo] = np.clip(covered_area(sites[todo], features[score >= level], union)
                                 / site_area[todo], 0.0, 1.0)
             total += level * np.clip(cov - prev, 0.0, 1.0)
             prev = np.maximum(prev, cov)
