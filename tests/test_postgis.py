@@ -181,3 +181,35 @@ def test_qgis_opens_the_postgis_output_styled(small_world, postgis_url, tmp_path
     assert seen["valid"] and seen["count"] == 3 and seen["crs"] == "EPSG:3006"
     assert seen["style_loaded"] and seen["renderer"] == "RuleRenderer", seen   # the score classes
     assert seen["styles"][0] == "gis-tool score"
+
+
+def test_a_server_that_drops_the_connection_is_exit_2(small_world, tmp_path, capsys):
+    """A 'server' that accepts and hangs up at once, as one that stops mid-read does: the
+    driver's error becomes exit 2 naming the database, with nothing written."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def hang_up() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.recv(1024)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    url = f"postgresql://postgres@127.0.0.1:{srv.getsockname()[1]}/gis"
+    try:
+        db = tmp_path / "gone.toml"
+        db.write_text(as_postgis(small_world.read_text(), url), encoding="utf-8")
+        assert main(["run", str(db), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert "cannot reach the database" in err and url in err and "Traceback" not in err
+        assert not (tmp_path / "o").exists()
+    finally:
+        srv.close()
