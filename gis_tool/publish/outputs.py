@@ -11,6 +11,7 @@ import multiprocessing
 import platform
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -317,8 +318,11 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     """
     out = Path(out)
     with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
-        if fmt == "parquet":
-            best_first(result.sites).to_parquet(tmp / "sites.parquet", index=False)
+        parquet = None
+        if fmt == "parquet":   # on a thread beside the CSV: Arrow and shapely let go of the GIL
+            pool = ThreadPoolExecutor(1)
+            parquet = pool.submit(best_first(result.sites).to_parquet, tmp / "sites.parquet", index=False)
+            pool.shutdown(wait=False)
             gpkg = Beside(0, dict)
         else:  # a large GeoPackage is written by a second process while this one goes on
             gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style)
@@ -332,8 +336,12 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
             if make_map is not None:
                 make_map(result, tmp / "map.html")
             stored: dict[str, str] = gpkg.result()
+            if parquet is not None:
+                parquet.result()
         finally:
             gpkg.cancel()
+            if parquet is not None:
+                wait([parquet])   # never leave it writing into a folder that is being removed
         manifest = run_manifest(result, {
             "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
             "map": {**map_manifest(map_data(result), stored),
