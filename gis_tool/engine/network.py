@@ -47,7 +47,6 @@ BLOCK_FLOATS = 8_000_000  # search results held at once per process (64 MB)
 PROCESSES = min(8, os.cpu_count() or 1)
 PARALLEL_OVER = 2e7       # node visits (sources x nodes) above which searches run in processes
 OK, TOO_FAR, NO_FEATURE = 0, 1, 2
-RINGS_LAYER = "isochrones"   # the computed layer of rings that maps and the pack draw
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ..errors import InputError, Problem, closest, valid_list
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..progress import advance
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
+from ..spec.network import RINGS_LAYER
 from ..spec.urls import is_web
 from ..text import in_language
 from . import readiness as ready
@@ -29,7 +30,7 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .distributed import measure_on_cluster
 from .kinds import kind_of
 from .measures import apply_missing, measure_noted, need_polygons, to_values, unit_of
-from .network import RINGS_LAYER, build_network, note_text, ring_bands
+from .network import build_network, note_text, ring_bands
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
     Explanation,

@@ -21,6 +21,7 @@ import pyogrio
 
 from ..engine.measures import unit_of
 from ..errors import InputError
+from ..spec.network import RINGS_LAYER
 from ..text import LANGS, in_language, words
 from .map_styles import level_colours
 
@@ -89,7 +90,7 @@ def _layer_labels(result: Any) -> dict[str, Any]:
     rings = a.network.rings if a.network is not None else None
     if rings is not None:
         target = a.layers[rings.layer].label
-        out["isochrones"] = {lg: words.NETWORK[lg]["rings"].format(layer=in_language(target, lg, rings.layer))
+        out[RINGS_LAYER] = {lg: words.NETWORK[lg]["rings"].format(layer=in_language(target, lg, rings.layer))
                              for lg in LANGS}
     return out
 

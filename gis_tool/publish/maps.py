@@ -20,13 +20,13 @@ import pandas as pd
 import shapely
 from branca.element import Figure
 
-from ..engine.network import RINGS_LAYER
 from ..engine.pipeline import best_first
 from ..engine.sites import grid_sites
 from ..engine.weights import normalise
 from ..errors import InputError
 from ..inputs.layers import geometry_family
 from ..spec.analysis import GridSpec
+from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
 from ..text import LOCALES, integer, trimmed, words
 from . import map_data as _md

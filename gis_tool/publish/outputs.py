@@ -28,10 +28,10 @@ import pyproj
 import shapely
 
 from .._version import __version__
-from ..engine.network import RINGS_LAYER
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
 from ..processes import can_fork
+from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
 from . import strict_json

@@ -29,7 +29,7 @@ from .model import (  # noqa: F401  (the analysis objects, importable from here 
     WeightsSpec,
     _freeze,
 )
-from .network import NetworkSpec, parse_network
+from .network import RINGS_LAYER, NetworkSpec, parse_network
 from .reader import Reader as _Reader
 from .reader import read_toml
 from .readiness import parse_readiness
@@ -126,10 +126,7 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
     if readiness is not None:
         for i, lv in enumerate(readiness.levels):
             for j, c in enumerate(lv.when):
-                if c.layer is not None and c.layer not in layers:
-                    r.err(f"readiness.levels[{i}].when[{j}].layer",
-                          f"names layer '{c.layer}', which is not in [layers]{closest(c.layer, layers)}"
-                          f"; layers: {valid_list(layers) or 'none'}")
+                _need_layer(r, layers, c.layer, f"readiness.levels[{i}].when[{j}].layer")
         if readiness.group_by is not None and sites.grid is not None:
             r.err("readiness.group_by", "reads a column of the sites layer; grid sites have none")
     problems.raise_if_fatal()
@@ -164,9 +161,7 @@ def _parse_offer(r: _Reader, data: dict, layers: dict[str, LayerSpec]) -> OfferS
     conds = tuple(_parse_constraint(r, "offer", r.table(c, f"offer.now[{j}]"), f"offer.now[{j}]")
                   for j, c in enumerate(now))
     for j, c in enumerate(conds):
-        if c.layer is not None and c.layer not in layers:
-            r.err(f"offer.now[{j}].layer", f"names layer '{c.layer}', which is not in [layers]"
-                                           f"{closest(c.layer, layers)}")
+        _need_layer(r, layers, c.layer, f"offer.now[{j}].layer")
     return OfferSpec(now=conds, label=_label(r, data, "offer"), otherwise=_label(r, data, "offer", "otherwise"))
 
 
@@ -374,15 +369,20 @@ def _parse_profile(r: _Reader, name: str, data: dict) -> ProfileSpec:
     )
 
 
+def _need_layer(r: _Reader, layers: dict, name: str | None, where: str) -> None:
+    """A key that names a layer must name one of [layers]."""
+    if name is not None and name not in layers:
+        r.err(where, f"names layer '{name}', which is not in [layers]"
+                     f"{closest(name, layers)}; layers: {valid_list(layers) or 'none'}")
+
+
 def _cross_check(r: _Reader, layers: dict, sites: SitesSpec, study_area: str | None,
                  criteria: dict, constraints: dict, weights: WeightsSpec,
                  profiles: dict) -> None:
     """Checks that need several tables: layer names, weights, profiles."""
 
     def need_layer(name: str | None, where: str) -> None:
-        if name is not None and name not in layers:
-            r.err(where, f"names layer '{name}', which is not in [layers]"
-                         f"{closest(name, layers)}; layers: {valid_list(layers) or 'none'}")
+        _need_layer(r, layers, name, where)
 
     need_layer(study_area, "analysis.study_area")
     need_layer(sites.layer, "sites.layer")
@@ -430,14 +430,12 @@ def _check_network(r: _Reader, network: NetworkSpec | None, layers: dict, criter
                    constraints: dict, readiness: Any) -> None:
     """The network's layers exist, and whatever measures along it has a network."""
     if network is not None:
-        if network.rings is not None and "isochrones" in layers:
-            r.err("layers.isochrones", "is the name of the layer of rings that [network.rings] draws; "
-                                       "rename this layer")
-        for name, where in ((network.layer, "network.layer"),
-                            (network.rings.layer if network.rings else None, "network.rings.layer")):
-            if name is not None and name != "?" and name not in layers:
-                r.err(where, f"names layer '{name}', which is not in [layers]{closest(name, layers)}; "
-                             f"layers: {valid_list(layers) or 'none'}")
+        if network.rings is not None and RINGS_LAYER in layers:
+            r.err(f"layers.{RINGS_LAYER}", "is the name of the layer of rings that [network.rings] draws; "
+                                           "rename this layer")
+        if network.layer != "?":   # "?": no layer given, reported already
+            _need_layer(r, layers, network.layer, "network.layer")
+        _need_layer(r, layers, network.rings.layer if network.rings else None, "network.rings.layer")
         return
     kinds = installed_kinds.installed()
     for c in criteria.values():

@@ -17,6 +17,7 @@ NETWORK_KEYS = {"layer", "speed_kmh_field", "speed_by_class", "default_kmh", "on
                 "access_kmh", "max_snap_m", "rings", "no_access"}
 _CLASS_KEYS = {"field", "values"}
 _RING_KEYS = {"layer", "minutes"}
+RINGS_LAYER = "isochrones"   # the computed layer of rings that maps and the pack draw
 ACCESS_KMH = 20.0    # walking pace plus a little: the leg from a site to the road
 MAX_SNAP_M = 500.0   # farther than this from any road: not on the network
 
