@@ -53,6 +53,14 @@ def in_chunks(fn: Callable[[int, int], Any], n: int, min_chunk: int = MIN_CHUNK)
     return out
 
 
+def gathered(fn: Callable[[int, int], tuple[np.ndarray, ...]], n: int, *, min_chunk: int = MIN_CHUNK,
+             threads: bool = True) -> tuple[np.ndarray, ...]:
+    """``fn(start, stop)``, which returns a tuple of arrays, over ``range(n)`` in chunks
+    (:func:`in_chunks`; on this thread alone without ``threads``), each array joined up."""
+    found = in_chunks(fn, n, min_chunk) if threads else [fn(0, n)]
+    return tuple(np.concatenate(arrays) for arrays in zip(*found, strict=True))
+
+
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cut lines and polygon boundaries into short segments.
 
@@ -128,8 +136,8 @@ class FeatureIndex:
             si, pi = self.tree.query(sites[a:b], predicate="intersects")
             return si + a, pi
 
-        found = in_chunks(chunk, len(sites))
-        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+        si, pi = gathered(chunk, len(sites))
+        return si, pi
 
     def _quicker(self, sites: np.ndarray) -> str:
         """The quicker method on this data, timed on an evenly spread sample of the sites."""
@@ -153,8 +161,8 @@ class FeatureIndex:
             (s, p), d = self.tree.query_nearest(sites[ix], all_matches=True, return_distance=True)
             return ix[s], p, d
 
-        found = in_chunks(chunk, len(idx)) if threads else [chunk(0, len(idx))]
-        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
+        s, p, d = gathered(chunk, len(idx), threads=threads)
+        return s, p, d
 
     def _bounded(self, sites: np.ndarray, idx: np.ndarray, threads: bool = True
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -176,8 +184,8 @@ class FeatureIndex:
             si, parts = self.tree.query(inner, predicate="dwithin", distance=bound)
             return ix[si], parts, shapely.distance(geoms[si], self.parts[parts])
 
-        found = in_chunks(chunk, len(idx)) if threads else [chunk(0, len(idx))]
-        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))  # type: ignore[return-value]
+        s, p, d = gathered(chunk, len(idx), threads=threads)
+        return s, p, d
 
     def count_within(self, sites: np.ndarray, radius: float) -> np.ndarray:
         """How many distinct features lie at most ``radius`` from each site."""
@@ -289,11 +297,9 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
         p_hit = p_hit + a      # then "covers" only where they meet (the parts are prepared)
         return s_hit[shapely.covers(parts[p_hit], sites[s_hit])], s_hit, p_hit
 
-    found = in_chunks(classify, len(parts), min_chunk=1)
+    covered, hit_site, hit_part = gathered(classify, len(parts), min_chunk=1)
     inside = np.zeros(len(sites), bool)
-    inside[np.concatenate([f[0] for f in found])] = True
-    hit_site = np.concatenate([f[1] for f in found])
-    hit_part = np.concatenate([f[2] for f in found])
+    inside[covered] = True
     out[inside] = shapely.area(sites[inside])
     crossing = ~inside[hit_site]
     rest = np.unique(hit_site[crossing])

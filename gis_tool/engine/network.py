@@ -38,7 +38,7 @@ from ..processes import can_fork
 from ..spec.network import NetworkSpec
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
-from .criteria import in_chunks
+from .criteria import gathered
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after
@@ -123,11 +123,9 @@ class Network:
                 (g, i), dd = self.tree.query_nearest(geoms[present[a:b]], all_matches=True, return_distance=True)
                 return g + a, i, dd
 
-            found = in_chunks(chunk, len(present))    # GEOS lets go of Python's lock: threads overlap
-            gi, ni, d = (np.concatenate([f[k] for f in found]) for k in range(3))
+            gi, ni, d = gathered(chunk, len(present))    # GEOS lets go of Python's lock: threads overlap
             ni = self.joinable[ni]
-            order = np.lexsort((ni, d, gi))
-            first = order[np.r_[True, gi[order][1:] != gi[order][:-1]]]
+            first = _first_of_each(np.lexsort((ni, d, gi)), gi)
             node[present[gi[first]]], metres[present[gi[first]]] = ni[first], d[first]
         node[metres > self.spec.max_snap_m + 1e-9] = -1
         return Snap(node, metres, metres / (self.spec.access_kmh * KMH_TO_M_PER_MIN))
@@ -141,8 +139,7 @@ class Network:
         ts = self.snap(targets)
         ok = ts.node >= 0
         tn, ta = ts.node[ok], ts.minutes[ok] + OFFSET
-        order = np.lexsort((ta, tn))
-        keep = order[np.r_[True, tn[order][1:] != tn[order][:-1]]] if len(order) else order
+        keep = _first_of_each(np.lexsort((ta, tn)), tn)   # a node joined by several: the quickest
         tn, ta = tn[keep], ta[keep]
         rev = self.reverse
         aug = sp.csr_matrix((np.r_[rev.data, ta], np.r_[rev.indices, tn],
@@ -222,6 +219,17 @@ class Network:
             discs = shapely.buffer(pts[k], radius, quad_segs=16)
             out.append(_clean(shapely.union_all(shapely.intersection(cells[k], discs))))
         return out
+
+
+def _first_of_each(order: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """The first position of ``order`` in each run of equal ``keys`` (``order`` sorts by them)."""
+    if not len(order):
+        return order
+    new = np.zeros(len(order) - 1, bool)
+    for k in keys:
+        sorted_k = k[order]
+        new |= sorted_k[1:] != sorted_k[:-1]
+    return order[np.r_[True, new]]
 
 
 def _clean(area: shapely.Geometry) -> shapely.Geometry:
@@ -415,9 +423,7 @@ def build_network(spec: NetworkSpec, roads: gpd.GeoDataFrame, where: str = "netw
     w = length / (kmh[feat] * KMH_TO_M_PER_MIN)
     fwd, back = ow[feat] >= 0, ow[feat] <= 0
     src, dst, wt = np.r_[a[fwd], b[back]], np.r_[b[fwd], a[back]], np.r_[w[fwd], w[back]]
-    order = np.lexsort((wt, dst, src))          # parallel edges: keep the quickest
-    first = order[np.r_[True, (src[order][1:] != src[order][:-1]) | (dst[order][1:] != dst[order][:-1])]] \
-        if len(order) else order
+    first = _first_of_each(np.lexsort((wt, dst, src)), src, dst)   # parallel edges: keep the quickest
     graph = sp.csr_matrix((wt[first], (src[first], dst[first])), shape=(n, n))
     nparts, part = connected_components(graph, directed=True, connection="weak")
     km_part = np.bincount(part[a], weights=length, minlength=nparts) / 1000 if n else np.zeros(0)

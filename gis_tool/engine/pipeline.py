@@ -251,7 +251,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         with _step(timings, f"criteria on Dask ({scheduler})"):
             on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler, network)
     n_steps = len(a.criteria) + len(cons) + 1
-    label_of = {k: v.label for k, v in a.layers.items() if v.label}
+    label_of = {k: v.label for k, v in a.layers.items() if v.label}   # for notes and readiness words
     for k, (name, spec) in enumerate(a.criteria.items()):
         with _step(timings, f"criterion {name}", (k, n_steps)):
             raw, reached = measure_noted(spec, sites, layers, network) if on_cluster is None else on_cluster[name]
@@ -283,8 +283,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                         raise InputError(f"{a.path.name}: readiness.levels[{k}].when[{j}].field: no "
                                          f"column '{c.field}'{closest(c.field, columns.columns)}; "
                                          f"columns: {valid_list(columns.columns)}")
-            names = {k: v.label for k, v in a.layers.items() if v.label} | {
-                k: f.label for k, f in a.fields.items() if f.label}
+            names = label_of | {k: f.label for k, f in a.fields.items() if f.label}
             readiness = ready.assess(a.readiness, measures, area, lang, names)
     with _step(timings, "score", (n_steps - 1, n_steps)):
         values = pd.DataFrame(val_cols, index=sites.index)
