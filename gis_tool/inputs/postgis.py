@@ -10,6 +10,8 @@ extra (SQLAlchemy and psycopg): ``pip install 'gis-tool[postgres]'``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,18 @@ def engine_for(url: str, key: str) -> Any:
     check_url(url, key)
     rest = url.split("://", 1)[1]
     return sqlalchemy.create_engine("postgresql+psycopg://" + rest, pool_pre_ping=False)
+
+
+@contextmanager
+def database_errors(where: str) -> Iterator[None]:
+    """The driver's errors (connection, SQL, a server gone mid-read) as exit 2 naming
+    ``where``; gis-tool's own errors and anything else pass through."""
+    try:
+        yield
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "psycopg"):
+            raise
+        raise db_error(exc, where) from None
 
 
 def db_error(exc: Exception, where: str) -> InputError:
@@ -129,7 +143,7 @@ class PostgisSource:
     def read(self, where: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
         engine = engine_for(self.url, self.place)
         try:
-            with engine.connect() as conn:
+            with database_errors(self.place), engine.connect() as conn:
                 query, order = self._query(conn)
                 geom = self._geometry_column(conn, query)
                 q = f"SELECT * FROM ({query}) AS q"
@@ -138,26 +152,12 @@ class PostgisSource:
                 if order:
                     q += f" ORDER BY {quote_ident(order)}"
                 gdf = gpd.read_postgis(_sql(q), conn, geom_col=geom)
-        except InputError:
-            raise
-        except Exception as exc:  # the driver's errors: connection, SQL, a server gone mid-read
-            if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "psycopg"):
-                raise
-            raise db_error(exc, self.place) from None
         finally:
             engine.dispose()
         return gdf, rows_sha256(gdf)
 
     def fields(self) -> dict[str, str]:
-        gdf, _ = self.read("false")
-        out = {}
-        for c in gdf.columns:
-            if c == gdf.geometry.name:
-                continue
-            t = gdf[c].dtype
-            out[c] = ("bool" if pd.api.types.is_bool_dtype(t) else "number"
-                      if pd.api.types.is_numeric_dtype(t) else "text")
-        return out
+        return field_kinds(self.read("false")[0])
 
 
 def _sql(query: str) -> Any:
@@ -165,6 +165,13 @@ def _sql(query: str) -> Any:
     import sqlalchemy
 
     return sqlalchemy.text(query)
+
+
+def field_kinds(gdf: gpd.GeoDataFrame) -> dict[str, str]:
+    """Each attribute column's kind (``Source.fields``) of a table read from a service."""
+    return {c: "bool" if pd.api.types.is_bool_dtype(gdf[c]) else "number"
+            if pd.api.types.is_numeric_dtype(gdf[c]) else "text"
+            for c in gdf.columns if c != gdf.geometry.name}
 
 
 def rows_sha256(gdf: gpd.GeoDataFrame) -> str:

@@ -80,14 +80,26 @@ def _keep_family(geoms: np.ndarray, kind: str) -> np.ndarray:
     return out
 
 
+def as_multi(geoms: np.ndarray, types: tuple[int, ...] = (3, 1)) -> np.ndarray:
+    """Single polygons (type 3) and lines (type 1), of those in ``types``, as one-part
+    multi-polygons and multi-lines; every other geometry as it is."""
+    tid = shapely.get_type_id(geoms)
+    out = geoms
+    for single, build in ((3, shapely.multipolygons), (1, shapely.multilinestrings)):
+        at = np.flatnonzero(tid == single) if single in types else np.zeros(0, int)
+        if len(at):
+            out = out.copy() if out is geoms else out
+            out[at] = build(geoms[at], indices=np.arange(len(at)))
+    return out
+
+
 def _normalise_multi(geoms: np.ndarray, report: LayerReport) -> np.ndarray:
     tid = shapely.get_type_id(geoms)
-    for single, multi, build in ((3, 6, shapely.multipolygons), (1, 5, shapely.multilinestrings)):
-        is_single = tid == single
-        if is_single.any() and (tid == multi).any():
-            geoms = geoms.copy()
-            geoms[is_single] = [build([g]) for g in geoms[is_single]]
-            report.count("made multi-part (layer mixed single and multi)", int(is_single.sum()))
+    for single, multi in ((3, 6), (1, 5)):
+        n_single = int((tid == single).sum())
+        if n_single and (tid == multi).any():
+            geoms = as_multi(geoms, (single,))
+            report.count("made multi-part (layer mixed single and multi)", n_single)
     return geoms
 
 

@@ -24,7 +24,7 @@ import pyogrio
 
 from ..errors import InputError
 from ..spec.urls import is_web
-from .postgis import rows_sha256
+from .postgis import field_kinds, rows_sha256
 
 TIMEOUT_S = 60
 
@@ -128,6 +128,4 @@ class WebSource:
             pyogrio.set_gdal_config_options(before)
 
     def fields(self) -> dict[str, str]:
-        gdf, _ = self.read()
-        return {c: "number" if gdf[c].dtype.kind in "iuf" else "text" for c in gdf.columns
-                if c != gdf.geometry.name}
+        return field_kinds(self.read()[0])

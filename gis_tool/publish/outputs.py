@@ -92,7 +92,8 @@ def sites_table(result: Result) -> pd.DataFrame:
     return df
 
 
-def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def ready_to_write(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A table as GDAL and PostGIS take it: a plain index, mixed-type columns as text."""
     out = gdf.reset_index(drop=True)
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
@@ -127,11 +128,11 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
     """
     stored = {}
     with _unjournalled_sqlite():
-        _gpkg_ready(best_first(result.sites)).to_file(path, layer="sites", driver="GPKG",
+        ready_to_write(best_first(result.sites)).to_file(path, layer="sites", driver="GPKG",
                                                       engine="pyogrio", use_arrow=True)
         for name, gdf in map_data(result).layers.items():
             stored[name] = f"input_{name}"
-            _gpkg_ready(gdf).to_file(path, layer=stored[name], driver="GPKG", engine="pyogrio",
+            ready_to_write(gdf).to_file(path, layer=stored[name], driver="GPKG", engine="pyogrio",
                                      use_arrow=True)
     if style is not None:
         style(path)
@@ -431,8 +432,8 @@ def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
         write_xlsx(table, tmp / "matches.xlsx", headers=column_labels(list(table.columns), inq.result, inq.lang),
                    sheet="matches")
         write_csv(pd.DataFrame(inq.near_misses.drop(columns="geometry")), tmp / "near_misses.csv")
-        _gpkg_ready(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
-        _gpkg_ready(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
+        ready_to_write(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
+        ready_to_write(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
                                              engine="pyogrio")
         _kml(m, tmp / "matches.kml", inq.lang, inq.result.layers.get(RINGS_LAYER))
         if make_map is not None:

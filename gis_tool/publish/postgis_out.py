@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
-from ..errors import InputError, OutputError
-from ..inputs.postgis import db_error, engine_for, quote_ident
+from ..errors import OutputError
+from ..inputs.postgis import database_errors, engine_for, quote_ident
+from ..inputs.repair import as_multi
 from . import strict_json
+from .outputs import ready_to_write
 
 # QGIS's own definition of the table (its PostgreSQL provider creates the same).
 LAYER_STYLES = """CREATE TABLE IF NOT EXISTS public.layer_styles (
@@ -40,20 +40,10 @@ def split_target(url: str) -> tuple[str, str]:
 
 
 def _table(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The sites with one geometry type (MultiPolygon, a typed column QGIS recognises)."""
-    out = sites.reset_index(drop=True).rename_geometry("geom")
-    geoms = out.geometry.to_numpy()
-    single = shapely.get_type_id(geoms) == 3
-    if single.any():
-        geoms = geoms.copy()
-        geoms[single] = shapely.multipolygons(shapely.get_parts(geoms[single]),
-                                              indices=np.arange(int(single.sum())))
-        out = out.set_geometry(gpd.GeoSeries(geoms, crs=out.crs, index=out.index))
-    for c in out.columns:   # text as Python objects: pandas' own string type loses "" on the way
-        if c != "geom" and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
-            out[c] = pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                                for v in out[c].tolist()], index=out.index, dtype=object)
-    return out
+    """The sites as for the GeoPackage, with one geometry type (MultiPolygon, a typed
+    column QGIS recognises)."""
+    out = ready_to_write(sites).rename_geometry("geom")
+    return out.set_geometry(gpd.GeoSeries(as_multi(out.geometry.to_numpy(), (3,)), crs=out.crs, index=out.index))
 
 
 def write_postgis(sites: gpd.GeoDataFrame, url: str, manifest: dict[str, Any],
@@ -71,7 +61,7 @@ def write_postgis(sites: gpd.GeoDataFrame, url: str, manifest: dict[str, Any],
     engine = engine_for(db, "--out")
     table = f"{schema}.sites"
     try:
-        with engine.begin() as conn:
+        with database_errors(f"--out {db}"), engine.begin() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
             exists = conn.exec_driver_sql("SELECT to_regclass(%s)", (quote_ident(table),)).scalar()
             if exists is not None and not overwrite:
@@ -81,7 +71,7 @@ def write_postgis(sites: gpd.GeoDataFrame, url: str, manifest: dict[str, Any],
             tab.to_postgis("sites", conn, schema=schema, index=False)   # with a GiST index
             conn.exec_driver_sql(f"ALTER TABLE {quote_ident(table)} ADD PRIMARY KEY (site_id)")
             for c in tab.columns:   # geopandas COPYs CSV, where an empty text reads as NULL: put "" back
-                if c != "geom" and tab[c].dtype == object:
+                if c != "geom" and pd.api.types.is_string_dtype(tab[c]):
                     ids = tab.loc[tab[c].eq(""), "site_id"].tolist()
                     if ids:
                         conn.exec_driver_sql(f"UPDATE {quote_ident(table)} SET {quote_ident(c)} = '' "
@@ -100,12 +90,6 @@ def write_postgis(sites: gpd.GeoDataFrame, url: str, manifest: dict[str, Any],
                     "f_geometry_column, stylename, styleqml, stylesld, useasdefault, description, type) "
                     "VALUES (%s, %s, 'sites', 'geom', %s, XMLPARSE(DOCUMENT %s), NULL, %s, %s, NULL)",
                     (catalog, schema, name, qml, default, description))   # type NULL: QGIS matches any
-    except (OutputError, InputError):
-        raise
-    except Exception as exc:
-        if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "psycopg"):
-            raise
-        raise db_error(exc, f"--out {db}") from None
     finally:
         engine.dispose()
     return table
