@@ -24,6 +24,7 @@ import pyogrio
 
 from ..errors import InputError
 from ..spec.urls import is_web
+from .gdal_config import gdal_config
 from .postgis import field_kinds, rows_sha256
 
 TIMEOUT_S = 60
@@ -107,16 +108,13 @@ class WebSource:
         return gdf, sha
 
     def _fetch(self, where: str | None) -> gpd.GeoDataFrame:
-        options = {"GDAL_HTTP_TIMEOUT": str(TIMEOUT_S), "GDAL_HTTP_MAX_RETRY": "1",
-                   "GDAL_HTTP_RETRY_DELAY": "1"}
-        before = {k: pyogrio.get_gdal_config_option(k) for k in options}
-        pyogrio.set_gdal_config_options(options)
+        kw: dict[str, Any] = {"where": where} if where else {}
+        if self.bbox is not None:
+            kw["bbox"] = self.bbox
         try:
-            kw: dict[str, Any] = {"where": where} if where else {}
-            if self.bbox is not None:
-                kw["bbox"] = self.bbox
-            with warnings.catch_warnings():   # GDAL's "retrying" notes: the outcome is what counts
-                warnings.simplefilter("ignore", RuntimeWarning)
+            with gdal_config({"GDAL_HTTP_TIMEOUT": str(TIMEOUT_S), "GDAL_HTTP_MAX_RETRY": "1",
+                              "GDAL_HTTP_RETRY_DELAY": "1"}), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)   # GDAL's "retrying" notes: the outcome counts
                 return pyogrio.read_dataframe(self._gdal_name(), **kw)
         except Exception as exc:  # GDAL's errors: HTTP status, timeout, not a collection
             if type(exc).__module__.split(".")[0] != "pyogrio":
@@ -124,8 +122,6 @@ class WebSource:
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             raise InputError(f"{self.url}: fetching the collection failed ({why}); check the URL and that "
                              "the service answers, then run again") from None
-        finally:
-            pyogrio.set_gdal_config_options(before)
 
     def fields(self) -> dict[str, str]:
         return field_kinds(self.read()[0])

@@ -30,6 +30,7 @@ import shapely
 from .._version import __version__
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
+from ..inputs.gdal_config import gdal_config
 from ..processes import can_fork
 from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
@@ -108,13 +109,8 @@ def _unjournalled_sqlite() -> Iterator[None]:
     block. Safe here: the file is new, in the run's temporary folder, and is only moved
     into place once complete; a crash leaves a temporary file that the next run removes.
     About 12 % faster for the sites layer of a million sites (measured here)."""
-    keys = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
-    before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
-    pyogrio.set_gdal_config_options(keys)
-    try:
+    with gdal_config({"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}):
         yield
-    finally:
-        pyogrio.set_gdal_config_options(before)
 
 
 def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None
