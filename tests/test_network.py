@@ -267,3 +267,14 @@ def test_reachable_sum_in_forked_processes_equals_one_process(monkeypatch):
     assert forked == [2]
     np.testing.assert_allclose(two, one, rtol=1e-12)
     assert np.nansum(one) > 0
+
+
+def test_an_array_is_snapped_once_and_an_equal_new_array_again(monkeypatch):
+    net = build_network(NetworkSpec("r", default_kmh=50), gdf(HAND, [np.nan] * len(HAND)))
+    calls = []
+    real = net._snap
+    monkeypatch.setattr(net, "_snap", lambda g: calls.append(len(g)) or real(g))
+    sites = np.array([Point(100, 50), Point(2000, 300)])
+    first = net.snap(sites)
+    assert net.snap(sites) is first and calls == [2]           # the run's sites: once
+    assert net.snap(sites.copy()).node.tolist() == first.node.tolist() and calls == [2, 2]

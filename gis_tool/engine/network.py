@@ -47,6 +47,7 @@ BLOCK_FLOATS = 8_000_000  # search results held at once per process (64 MB)
 PROCESSES = min(8, os.cpu_count() or 1)
 PARALLEL_OVER = 2e7       # node visits (sources x nodes) above which searches run in processes
 OK, TOO_FAR, NO_FEATURE = 0, 1, 2
+SNAPS_KEPT = 8            # arrays whose snapping is kept for the next caller
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Network:
     part: np.ndarray                # weakly connected part of each node
     joinable: np.ndarray            # nodes sites and features may join, ascending
     _target_times: dict = field(default_factory=dict, repr=False)
+    _snaps: dict = field(default_factory=dict, repr=False)   # id -> (the array, its Snap)
 
     @property
     def n(self) -> int:
@@ -114,7 +116,18 @@ class Network:
         return t
 
     def snap(self, geoms: np.ndarray) -> Snap:
-        """The nearest node of each geometry (see :class:`Snap`)."""
+        """The nearest node of each geometry (see :class:`Snap`). An array snapped before
+        (the run's sites, asked again by each criterion and condition) is not snapped again."""
+        seen = self._snaps.get(id(geoms))
+        if seen is not None and seen[0] is geoms:   # the array is held, so its id is not reused
+            return seen[1]
+        snapped = self._snap(geoms)
+        if len(self._snaps) >= SNAPS_KEPT:   # the oldest goes (a Dask worker sees many partitions)
+            del self._snaps[next(iter(self._snaps))]
+        self._snaps[id(geoms)] = (geoms, snapped)
+        return snapped
+
+    def _snap(self, geoms: np.ndarray) -> Snap:
         n = len(geoms)
         node, metres = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
         present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
