@@ -129,3 +129,15 @@ def _private_cache(tmp_path_factory):
 
     os.environ["GIS_TOOL_CACHE"] = str(tmp_path_factory.mktemp("web-cache"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _cli_logging_restored():
+    """The CLI points gis-tool's logger at the stderr of its moment (a test's capture);
+    put the logger back after each test, so that no later test logs into a closed stream."""
+    import logging
+
+    log = logging.getLogger("gis_tool")
+    saved = (log.handlers[:], log.level, log.propagate)
+    yield
+    log.handlers[:], log.level, log.propagate = saved[0], saved[1], saved[2]
