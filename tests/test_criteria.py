@@ -9,6 +9,7 @@ import shapely
 from shapely import LineString, Point, Polygon, box
 
 from gis_tool.engine import criteria as crit
+from gis_tool.engine import nearest as nearest_mod
 
 
 def arr(*g):
@@ -87,6 +88,29 @@ def test_covered_area_matches_brute_force_union():
     np.testing.assert_allclose(crit.covered_area(sites, feats), brute, rtol=1e-9, atol=1e-6)
 
 
+
+def test_covered_area_sites_on_edges_in_holes_and_around_islands():
+    """Sites that share an edge with the union (covered, not crossing), lie in a hole of
+    it, hold a whole island of it, or have parts on both sides, against brute force."""
+    ring = Polygon([(0, 0), (100, 0), (100, 100), (0, 100)], [[(30, 30), (70, 30), (70, 70), (30, 70)]])
+    island = box(200, 200, 210, 210)
+    feats = arr(ring, island, box(100, 0, 150, 50))        # the last shares the ring's edge
+    sites = arr(
+        box(0, 0, 10, 10),                  # in a corner, two edges on the union's edge
+        box(40, 40, 60, 60),                # in the hole
+        box(30, 30, 70, 70),                # fills the hole exactly: touches, no area
+        box(190, 190, 220, 220),            # holds the island whole
+        box(90, 10, 110, 20),               # across the shared edge: wholly covered
+        box(140, 40, 160, 60),              # crosses the edge
+        shapely.multipolygons([box(40, 40, 50, 50), box(0, 0, 5, 5)]),   # one part in the hole
+        box(500, 500, 510, 510),            # far outside
+        Polygon([(1, 1), (20, 1), (20, 20), (1, 20)], [[(5, 5), (10, 5), (10, 10), (5, 10)]]),
+    )
+    brute = shapely.area(shapely.intersection(sites, shapely.union_all(feats)))
+    got = crit.covered_area(sites, feats)
+    np.testing.assert_allclose(got, brute, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(got, [100, 0, 0, 100, 200, 100, 25, 0, 361 - 25])
+
 def test_count_within_radius_inclusive():
     site = arr(box(0, 0, 10, 10))
     feats = arr(Point(15, 5), Point(20, 5), Point(20.01, 5), box(2, 2, 3, 3))
@@ -120,8 +144,8 @@ def test_threaded_chunks_give_the_same_answers(monkeypatch):
     sites = shapely.box(c[:, 0], c[:, 1], c[:, 0] + 40, c[:, 1] + 30)
     lines = shapely.linestrings(rng.uniform(0, 3000, (10, 5, 2)))
     zones = shapely.buffer(shapely.points(rng.uniform(0, 3000, (20, 2))), 300)
-    monkeypatch.setattr(crit, "MIN_CHUNK", 50)
-    monkeypatch.setattr(crit, "THREADS", 4)
+    monkeypatch.setattr(nearest_mod, "MIN_CHUNK", 50)
+    monkeypatch.setattr(nearest_mod, "THREADS", 4)
     np.testing.assert_allclose(crit.distance_to(sites, lines),
                                shapely.distance(sites[:, None], lines[None, :]).min(axis=1), atol=1e-9)
     np.testing.assert_allclose(crit.covered_area(sites, zones),
@@ -138,9 +162,9 @@ def test_nearest_two_passes_match_brute_force_and_break_ties_by_feature_order(mo
     lines = shapely.linestrings(rng.uniform(0, 2000, (25, 6, 2)))        # dense: many touch
     zones = shapely.buffer(shapely.points(rng.uniform(0, 2000, (8, 2))), 150)
     feats = np.concatenate([lines, zones])
-    monkeypatch.setattr(crit, "MIN_CHUNK", 40)
-    monkeypatch.setattr(crit, "CHUNK", 37)
-    monkeypatch.setattr(crit, "THREADS", 3)
+    monkeypatch.setattr(nearest_mod, "MIN_CHUNK", 40)
+    monkeypatch.setattr(nearest_mod, "CHUNK", 37)
+    monkeypatch.setattr(nearest_mod, "THREADS", 3)
     dist, feat = crit.FeatureIndex(feats).nearest(sites)
     all_d = shapely.distance(sites[:, None], feats[None, :])
     np.testing.assert_allclose(dist, all_d.min(axis=1), atol=1e-9)
@@ -190,24 +214,33 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     tie = shapely.box(-460, -10, -440, 10)
     feats = np.concatenate([twin, lines])
     sites = np.concatenate([sites, [near, tie]])
-    monkeypatch.setattr(crit, "MIN_CHUNK", 50)
-    monkeypatch.setattr(crit, "CHUNK", 41)
-    monkeypatch.setattr(crit, "THREADS", 3)
+    monkeypatch.setattr(nearest_mod, "MIN_CHUNK", 50)
+    monkeypatch.setattr(nearest_mod, "CHUNK", 41)
+    monkeypatch.setattr(nearest_mod, "THREADS", 3)
     all_d = shapely.distance(sites[:, None], feats[None, :])
     best = all_d.min(axis=1)
     lowest = np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1)
     index = crit.FeatureIndex(feats)
-    for method in ("bound", "search"):
+    for method in ("listed", "bound", "search"):
         dist, feat = index.nearest(sites, method=method)
         np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9, err_msg=method)
         np.testing.assert_array_equal(feat, lowest, err_msg=method)
-    monkeypatch.setattr(crit, "CHOOSE_OVER", 10)      # the sample decides, the answer does not change
-    monkeypatch.setattr(crit, "SAMPLE", 60)
+    # away from the lines the listed parts settle most sites; with two parts listed many
+    # (and no more) are left to the method a sample chooses; the answer does not change
+    apart = np.flatnonzero(best > 0)
+    left = index._listed(sites, apart)[3]
+    assert character == "dense" or len(left) < 0.2 * len(apart)
+    monkeypatch.setattr(nearest_mod, "K_LISTED", 2)
+    monkeypatch.setattr(nearest_mod, "K_MOST", 2)
+    monkeypatch.setattr(nearest_mod, "CHOOSE_OVER", 10)
+    monkeypatch.setattr(nearest_mod, "SAMPLE", 60)
     chosen = []
     real = crit.FeatureIndex._quicker
-    monkeypatch.setattr(crit.FeatureIndex, "_quicker", lambda self, s: chosen.append(real(self, s)) or chosen[-1])
+    monkeypatch.setattr(crit.FeatureIndex, "_quicker",
+                        lambda self, s, i: chosen.append((real(self, s, i), len(i))) or chosen[-1][0])
     dist, feat = index.nearest(sites)
-    assert chosen and chosen[0] in ("bound", "search")
+    assert chosen and chosen[0][0] in ("bound", "search") and chosen[0][1] > 10
+    np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(feat, lowest)
     assert feat[-1] == 0 and dist[-1] == pytest.approx(90.0)          # the tie goes to the first twin
     assert 0 < dist[-2] < 0.01                                          # nearly touching, not touching

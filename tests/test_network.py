@@ -242,7 +242,6 @@ def test_no_access_classes_are_entered_only_where_other_roads_join_them():
 
 def test_reachable_sum_in_forked_processes_equals_one_process(monkeypatch):
     import gis_tool.engine.network as network
-
     rng = np.random.default_rng(5)
     lines = [LineString([(x, y), (x + 200, y)]) for x in range(0, 2000, 200) for y in range(0, 2000, 200)]
     lines += [LineString([(x, y), (x, y + 200)]) for x in range(0, 2000, 200) for y in range(0, 1800, 200)]
@@ -253,6 +252,7 @@ def test_reachable_sum_in_forked_processes_equals_one_process(monkeypatch):
     one = net.reachable_sum(sites, feats, pop, 2.5, 3.0).values
     monkeypatch.setattr(network, "PARALLEL_OVER", 0)
     monkeypatch.setattr(network, "PROCESSES", 2)
+    monkeypatch.setattr(network, "can_fork", lambda: True)   # a Dask test may have left its thread
     monkeypatch.setattr(network, "BLOCK_FLOATS", 3 * net.n)     # three sources a block: many blocks
     forked = []
     real_pool = network.multiprocessing.get_context("fork").Pool

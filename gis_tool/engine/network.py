@@ -38,7 +38,7 @@ from ..processes import can_fork
 from ..spec.network import NetworkSpec
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
-from .criteria import gathered
+from .nearest import gathered
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after

@@ -1,0 +1,321 @@
+"""Nearest features and features within a radius, for a million sites at a time.
+
+A layer's lines and polygon boundaries are cut into short segments (parts). A site's
+distance to the layer is settled in up to three passes, each for the sites the one
+before left open:
+
+1. Sites that touch a part (one ``intersects`` query) or lie inside a polygon feature:
+   distance 0.
+2. The listed parts: from a point ``p`` inside the site and the site's radius ``r``
+   about it, the ``K_LISTED`` parts whose midpoints lie nearest to ``p`` (a k-d tree,
+   scipy's ``cKDTree``). The site's exact distance ``u`` to the listed part nearest to
+   ``p`` bounds its distance to the layer from above, so only parts nearer to ``p``
+   than ``u + r`` can be nearest. When no part left off the list can be that near (its
+   midpoint is farther than ``u + r`` plus the longest half-part), the listed parts
+   within ``u + r`` are all the candidates and their exact distances settle the site;
+   the sites this leaves (among many short parts) list four times as many, up to
+   ``K_MOST``. A k-d tree prunes by true distance, so this costs about the same whether
+   the layer is near or far, dense or sparse.
+3. The rest (sites among many short parts, as in a town's street grid) by the quicker of
+   two exact methods on this data, timed on a sample: the same bound with every part in
+   reach found by an R-tree query (``"bound"``), or GEOS's nearest search (``"search"``).
+
+Exact distances always come from GEOS (``shapely.distance`` of the site and the part);
+the rest only chooses which parts to measure, with a margin for rounding. Among
+features at the same distance the lowest-numbered is taken, so results do not depend on
+the pass, the method, the chunks or the threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from ..progress import advance
+
+SEGMENT_M = 250.0  # longest segment used in nearest searches
+THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the GIL
+MIN_CHUNK = 5000  # sites per thread below which one thread does it all
+CHUNK = 50_000  # sites per chunk in large runs: progress shows as chunks finish
+CHOOSE_OVER = 20_000  # sites left after the listed parts above which a sample picks the method
+SAMPLE = 1_000        # sites timed with each method
+K_LISTED = 8          # parts listed per site in the second pass, four times more for the
+K_MOST = 128          # sites it leaves, up to this many
+INNER_KEPT = 4        # site arrays whose inner points are kept for the run's other layers
+_inner_kept: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def in_chunks(fn: Callable[[int, int], Any], n: int, min_chunk: int = MIN_CHUNK) -> list[Any]:
+    """Run ``fn(start, stop)`` over ``range(n)`` in chunks on several threads, in order.
+
+    Large inputs go in chunks of about ``CHUNK`` (at most 64), each reported to
+    :func:`gis_tool.progress.advance` as it finishes; the results do not depend on it.
+    """
+    threads = max(1, min(THREADS, n // min_chunk))
+    if threads == 1:
+        return [fn(0, n)]
+    k = max(threads, min(64, n // CHUNK))
+    edges = [int(e) for e in np.linspace(0, n, k + 1)]
+    out = []
+    with ThreadPoolExecutor(threads) as pool:
+        for i, part in enumerate(pool.map(lambda i: fn(edges[i], edges[i + 1]), range(k))):
+            out.append(part)
+            advance(i + 1, k)
+    return out
+
+
+def gathered(fn: Callable[[int, int], tuple[np.ndarray, ...]], n: int, *, min_chunk: int = MIN_CHUNK,
+             threads: bool = True) -> tuple[np.ndarray, ...]:
+    """``fn(start, stop)``, which returns a tuple of arrays, over ``range(n)`` in chunks
+    (:func:`in_chunks`; on this thread alone without ``threads``), each array joined up."""
+    found = in_chunks(fn, n, min_chunk) if threads else [fn(0, n)]
+    return tuple(np.concatenate(arrays) for arrays in zip(*found, strict=True))
+
+
+def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point inside each site (``shapely.point_on_surface``) as x/y, and the site's
+    radius about it (its farthest vertex); NaN for a missing or empty site.
+
+    The run's site array is asked again by every nearest criterion: the last few arrays'
+    answers are kept (each array is held, so its id is not reused while kept).
+    """
+    seen = _inner_kept.get(id(sites))
+    if seen is not None and seen[0] is sites:
+        return seen[1], seen[2]
+
+    def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        geoms = sites[a:b]
+        inner = shapely.point_on_surface(geoms)
+        pxy = np.column_stack([shapely.get_x(inner), shapely.get_y(inner)])
+        xy, of = shapely.get_coordinates(geoms, return_index=True)
+        radius = np.full(b - a, np.nan)
+        if len(of):
+            radius[np.unique(of)] = 0.0
+            np.fmax.at(radius, of, np.hypot(*(xy - pxy[of]).T))
+        return pxy, radius
+
+    pxy, radius = gathered(chunk, len(sites))
+    if len(_inner_kept) >= INNER_KEPT:
+        del _inner_kept[next(iter(_inner_kept))]
+    _inner_kept[id(sites)] = (sites, pxy, radius)
+    return pxy, radius
+
+
+def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut lines and polygon boundaries into short segments.
+
+    Returns
+    -------
+    tuple
+        The segments (and points, unchanged) and, for each, the index of its feature.
+    """
+    tid = shapely.get_type_id(geoms)
+    poly = np.isin(tid, (3, 6))
+    geoms = geoms.copy()
+    geoms[poly] = shapely.boundary(geoms[poly])
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    is_point = shapely.get_type_id(parts) == 0
+    lines = shapely.segmentize(parts[~is_point], SEGMENT_M)
+    coords, line_idx = shapely.get_coordinates(lines, return_index=True)
+    same = line_idx[1:] == line_idx[:-1]
+    starts = np.flatnonzero(same)
+    seg = shapely.linestrings(np.stack([coords[starts], coords[starts + 1]], axis=1))
+    seg_of = part_of[~is_point][line_idx[starts]]
+    return (np.concatenate([parts[is_point], seg]),
+            np.concatenate([part_of[is_point], seg_of]))
+
+
+def _to_parts(px: np.ndarray, py: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distances from points (``px``, ``py``, one per row) to the segments ``ends``
+    (``[..., 4]``: x and y of each end; a point where the ends are equal)."""
+    ax, ay, bx, by = ends[..., 0], ends[..., 1], ends[..., 2], ends[..., 3]
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / length2, 0.0, 1.0)
+    t[length2 == 0] = 0.0
+    return np.hypot(px - (ax + t * dx), py - (ay + t * dy))
+
+
+class FeatureIndex:
+    """A spatial index over one layer's features for nearest and radius queries."""
+
+    def __init__(self, geoms: np.ndarray):
+        self.geoms = np.asarray(geoms)
+        self.parts, self.part_of = segments(self.geoms)
+        self.tree = shapely.STRtree(self.parts)
+        self.poly = np.isin(shapely.get_type_id(self.geoms), (3, 6))
+        self.poly_tree = shapely.STRtree(self.geoms[self.poly]) if self.poly.any() else None
+        for t in (self.tree, self.poly_tree):  # build now, before threads share the trees
+            if t is not None:
+                t.query(shapely.Point(0, 0))
+
+    @cached_property
+    def _ends(self) -> tuple[np.ndarray, float, cKDTree]:
+        """Each part's two ends as x, y, x, y (a point's twice), the longest half-part and
+        a k-d tree of the parts' midpoints."""
+        xy, of = shapely.get_coordinates(self.parts, return_index=True)
+        first = np.searchsorted(of, np.arange(len(self.parts)))
+        last = np.searchsorted(of, np.arange(len(self.parts)), side="right") - 1
+        ends = np.hstack([xy[first], xy[last]])
+        half = float(np.hypot(*(ends[:, 2:] - ends[:, :2]).T).max()) / 2 if len(ends) else 0.0
+        return ends, half, cKDTree((ends[:, :2] + ends[:, 2:]) / 2)
+
+    def nearest(self, sites: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from each site to the nearest feature, and that feature's index.
+
+        A site that touches or overlaps a feature has distance 0. Among features at the
+        same distance the one with the lowest index is taken, so results do not depend on
+        the tree's order, on how the sites are chunked over threads, or on the method.
+
+        The passes are those of :mod:`gis_tool.engine.nearest`; ``method`` (``"listed"``,
+        ``"bound"`` or ``"search"``) settles every site the first pass leaves by that
+        one method alone (for tests and benchmarks).
+        """
+        n = len(sites)
+        dist, feat = np.full(n, np.inf), np.full(n, -1)
+        if self.poly_tree is not None:  # inside a polygon feature: distance 0
+            si, fi = self.poly_tree.query(sites, predicate="intersects")
+            _best(dist, feat, si, np.flatnonzero(self.poly)[fi], np.zeros(len(si)))
+        if not len(self.parts) or not n:
+            return dist, feat
+        s, p = self._touching(sites)    # also for sites inside polygons: a lower-numbered part
+        _best(dist, feat, s, self.part_of[p], np.zeros(len(s)))
+        rest = np.flatnonzero(dist > 0)
+        if method in (None, "listed"):
+            s, p, d, rest = self._listed(sites, rest, force=method == "listed")
+            _best(dist, feat, s, self.part_of[p], d)
+        if len(rest):
+            how = method if method in ("bound", "search") else self._quicker(sites, rest)
+            s, p, d = (self._bounded if how == "bound" else self._searched)(sites, rest)
+            _best(dist, feat, s, self.part_of[p], d)
+        return dist, feat
+
+    def _touching(self, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            si, pi = self.tree.query(sites[a:b], predicate="intersects")
+            return si + a, pi
+
+        si, pi = gathered(chunk, len(sites))
+        return si, pi
+
+    def _listed(self, sites: np.ndarray, idx: np.ndarray, force: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part, exact distance) for the sites ``idx`` that their nearest parts
+        settle (``K_LISTED``, then four times as many for those left, up to ``K_MOST``;
+        with ``force`` until every site is settled), and the sites left."""
+        ends, half, kd = self._ends
+        pxy, radius = inner_points(sites)
+        found: list[tuple[np.ndarray, ...]] = []
+        k = K_LISTED
+        idx = idx[np.isfinite(pxy[idx]).all(axis=1)] if force else idx
+        while True:
+            kk = min(k, len(self.parts))
+
+            def chunk(a: int, b: int, kk: int = kk, idx: np.ndarray = idx) -> tuple[np.ndarray, ...]:
+                ix = idx[a:b]
+                p, rows = pxy[ix], np.arange(b - a)
+                dk, j = kd.query(np.nan_to_num(p), k=kk)
+                dk, j = dk.reshape(len(ix), kk), j.reshape(len(ix), kk)
+                dp = _to_parts(p[:, :1], p[:, 1:], ends[j])
+                first = j[rows, np.argmin(dp, axis=1)]
+                # the site's exact distance to the part nearest its inner point bounds its
+                # distance to the layer; a part farther from that point than the bound
+                # plus the site's radius cannot come nearer
+                upper = shapely.distance(sites[ix], self.parts[first])
+                reach = upper + radius[ix]
+                reach = reach + 1e-9 * np.maximum(reach, 1.0)   # rounding in the bound's arithmetic
+                done = np.isfinite(reach) & ((kk == len(self.parts))
+                                             | (dk[:, -1] - half > reach + 1e-9 * np.maximum(dk[:, -1], 1.0)))
+                other = (dp <= reach[:, None]) & (j != first[:, None]) & done[:, None]
+                s, c = np.nonzero(other)
+                parts = j[s, c]
+                return (np.r_[ix[done], ix[s]], np.r_[first[done], parts],
+                        np.r_[upper[done], shapely.distance(sites[ix[s]], self.parts[parts])], ix[~done])
+
+            s, p, d, left = gathered(chunk, len(idx))
+            found.append((s, p, d))
+            if not len(left) or kk == len(self.parts) or (kk >= K_MOST and not force):
+                break
+            idx, k = left, 4 * k
+        s, p, d = (np.concatenate(a) for a in zip(*found, strict=True))
+        return s, p, d, left
+
+    def _quicker(self, sites: np.ndarray, idx: np.ndarray) -> str:
+        """The quicker method on this data, timed on an evenly spread sample of ``idx``."""
+        if len(idx) < CHOOSE_OVER:
+            return "bound"
+        sample = idx[np.linspace(0, len(idx) - 1, SAMPLE).astype(int)]
+        took = {}
+        for how, fn in (("bound", self._bounded), ("search", self._searched)):
+            t0 = time.perf_counter()
+            fn(sites, sample, threads=False)
+            took[how] = time.perf_counter() - t0
+        return min(took, key=lambda k: took[k])
+
+    def _searched(self, sites: np.ndarray, idx: np.ndarray, threads: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part, distance) of every part nearest to the sites ``idx`` (ties
+        included), by GEOS's nearest search."""
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ix = idx[a:b]
+            (s, p), d = self.tree.query_nearest(sites[ix], all_matches=True, return_distance=True)
+            return ix[s], p, d
+
+        s, p, d = gathered(chunk, len(idx), threads=threads)
+        return s, p, d
+
+    def _bounded(self, sites: np.ndarray, idx: np.ndarray, threads: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(site, part, exact distance) for every part that may be nearest to the sites
+        ``idx``: the part nearest to the point inside the site at ``d_p`` bounds the
+        site's distance, and an R-tree query finds every part within ``d_p`` plus the
+        site's radius of that point."""
+        pxy, radius = inner_points(sites)
+
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ix = idx[a:b]
+            geoms = sites[ix]
+            inner = shapely.points(pxy[ix])
+            inner[~np.isfinite(pxy[ix]).all(axis=1)] = None
+            (pi, _), d_p = self.tree.query_nearest(inner, return_distance=True, all_matches=False)
+            reach = np.full(len(ix), np.inf)
+            reach[pi] = d_p
+            bound = reach + radius[ix]
+            bound = bound + 1e-9 * np.maximum(bound, 1.0)   # the last bit of the bound's arithmetic
+            si, parts = self.tree.query(inner, predicate="dwithin", distance=bound)
+            return ix[si], parts, shapely.distance(geoms[si], self.parts[parts])
+
+        s, p, d = gathered(chunk, len(idx), threads=threads)
+        return s, p, d
+
+    def count_within(self, sites: np.ndarray, radius: float) -> np.ndarray:
+        """How many distinct features lie at most ``radius`` from each site."""
+        si, pi = self.tree.query(sites, predicate="dwithin", distance=radius)
+        pairs = np.unique(np.stack([si, self.part_of[pi]]), axis=1)
+        if self.poly_tree is not None:
+            s2, f2 = self.poly_tree.query(sites, predicate="intersects")
+            extra = np.stack([s2, np.flatnonzero(self.poly)[f2]])
+            pairs = np.unique(np.concatenate([pairs, extra], axis=1), axis=1)
+        return np.bincount(pairs[0], minlength=len(sites)).astype(float)
+
+
+def _best(dist: np.ndarray, feat: np.ndarray, s: np.ndarray, f: np.ndarray, d: np.ndarray) -> None:
+    """Keep, per site, the smallest distance ``d`` of its pairs (site ``s``, feature ``f``)
+    where it beats what ``dist`` and ``feat`` hold; ties go to the lowest feature index."""
+    if not len(s):
+        return
+    dmin = dist.copy()
+    np.minimum.at(dmin, s, d)            # unbuffered ufuncs: no sort of millions of pairs
+    at_min = d == dmin[s]
+    fmin = np.where(dmin < dist, np.iinfo(np.int64).max, feat).astype(np.int64)
+    np.minimum.at(fmin, s[at_min], f[at_min].astype(np.int64))
+    dist[:], feat[:] = dmin, np.where(fmin == np.iinfo(np.int64).max, feat, fmin)
