@@ -151,6 +151,9 @@ def test_threaded_chunks_give_the_same_answers(monkeypatch):
     np.testing.assert_allclose(crit.covered_area(sites, zones),
                                shapely.area(shapely.intersection(sites, shapely.union_all(zones))),
                                rtol=1e-9, atol=1e-6)
+    within = shapely.distance(sites[:, None], lines[None, :]) <= 150.0
+    assert within.any(axis=1).sum() > 50
+    np.testing.assert_array_equal(crit.count_within(sites, lines, 150.0), within.sum(axis=1))
 
 
 def test_nearest_two_passes_match_brute_force_and_break_ties_by_feature_order(monkeypatch):

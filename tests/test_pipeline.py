@@ -244,3 +244,23 @@ value = { fn = "categorical", map = { TP = 0.8 }, default = 0.0 }
     with pytest.raises(InputError, match=r"field 'name' used by criteria\.kind must be numeric"):
         run_analysis(_with(small_world, '[criteria.kind]\nkind = "nearest_attribute"\n'
                                         'layer = "interchanges"\nfield = "name"\n'))
+
+
+def test_points_inside_the_sites_are_made_once_per_run(small_world, monkeypatch):
+    """The nearest criteria and the table's x/y share one point inside each site, in
+    the table's order, equal to shapely's point_on_surface of that row's site."""
+    import shapely
+
+    from gis_tool.engine import nearest
+    from gis_tool.publish.outputs import sites_table
+
+    made = []
+    real = shapely.point_on_surface
+    monkeypatch.setattr(nearest.shapely, "point_on_surface", lambda g: made.append(len(g)) or real(g))
+    r = run_analysis(small_world)
+    table = sites_table(r)
+    assert made == [3]                      # three sites, once, for the motorway criterion and x/y
+    inner = real(r.sites.geometry.to_numpy())
+    assert list(table["x"]) == list(shapely.get_x(inner).round(2))
+    assert list(table["y"]) == list(shapely.get_y(inner).round(2))
+    assert list(table["site_id"]) == ["A", "B", "C"]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -112,6 +114,8 @@ def _publish(analysis: Path, out: Path | str, profile: str | None, overwrite: bo
     done = publish_run(analysis, out, profile=profile, overwrite=overwrite, lang=lang, top=top,
                        live_weights=True if live else None, make_map=not no_map, scheduler=scheduler, fmt=fmt,
                        files=files, refresh=refresh)
+    if _held is not None:
+        _held.append(done)   # freed by the operating system at exit (see entry)
     result, s = done.result, done.result.sites
     click.echo(f"{len(s)} sites scored, {int(s['eligible'].sum())} eligible; "
                f"wrote {', '.join(sorted(done.files))} to {out}")
@@ -454,5 +458,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+_held: list[Any] | None = None   # results kept to the end of the command (see entry)
+
+
+def entry() -> None:
+    """The ``gis-tool`` command: :func:`main`, then an exit that leaves the freeing of
+    memory to the operating system. A run of a million sites holds millions of geometries
+    that Python would otherwise free one by one (about 2 s); outputs are complete files
+    by then, and standard output, standard error and the logs are flushed first."""
+    global _held
+    _held = []
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

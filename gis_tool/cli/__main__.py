@@ -1,7 +1,5 @@
 """``python -m gis_tool.cli``: the command line."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+entry()

@@ -103,10 +103,22 @@ def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return pxy, radius
 
     pxy, radius = gathered(chunk, len(sites))
-    if len(_inner_kept) >= INNER_KEPT:
+    _keep_inner(sites, pxy, radius)
+    return pxy, radius
+
+
+def share_inner(source: np.ndarray, order: np.ndarray, target: np.ndarray) -> None:
+    """``target`` is ``source[order]``: it gets the points inside already made for
+    ``source`` (the run's table of sites, best first, for its x/y columns)."""
+    seen = _inner_kept.get(id(source))
+    if seen is not None and seen[0] is source:
+        _keep_inner(target, seen[1][order], seen[2][order])
+
+
+def _keep_inner(sites: np.ndarray, pxy: np.ndarray, radius: np.ndarray) -> None:
+    if len(_inner_kept) >= INNER_KEPT:   # the oldest goes
         del _inner_kept[next(iter(_inner_kept))]
     _inner_kept[id(sites)] = (sites, pxy, radius)
-    return pxy, radius
 
 
 def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +311,11 @@ class FeatureIndex:
 
     def count_within(self, sites: np.ndarray, radius: float) -> np.ndarray:
         """How many distinct features lie at most ``radius`` from each site."""
-        si, pi = self.tree.query(sites, predicate="dwithin", distance=radius)
+        def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            si, pi = self.tree.query(sites[a:b], predicate="dwithin", distance=radius)
+            return si + a, pi
+
+        si, pi = gathered(chunk, len(sites))
         pairs = np.unique(np.stack([si, self.part_of[pi]]), axis=1)
         if self.poly_tree is not None:
             s2, f2 = self.poly_tree.query(sites, predicate="intersects")

@@ -30,6 +30,7 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .distributed import measure_on_cluster
 from .kinds import kind_of
 from .measures import apply_missing, measure_noted, need_polygons, to_values, unit_of
+from .nearest import share_inner
 from .network import build_network, note_text, ring_bands
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
@@ -293,6 +294,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         extra |= ready.columns(readiness) if readiness is not None else {}
         out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
                                reasons, area, key, extra, notes)
+        share_inner(sites.geometry.to_numpy(), order, out.geometry.to_numpy())
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
                            tie_key=key[order], area=area[order],

@@ -28,6 +28,7 @@ import pyproj
 import shapely
 
 from .._version import __version__
+from ..engine.nearest import inner_points
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
 from ..inputs.gdal_config import gdal_config
@@ -86,10 +87,10 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def sites_table(result: Result) -> pd.DataFrame:
     """The sites without geometry, plus ``x``/``y`` of a point inside each site."""
     s = best_first(result.sites)
-    pts = shapely.point_on_surface(s.geometry.to_numpy())
+    xy, _ = inner_points(s.geometry.to_numpy())   # made once in a run, for its nearest criteria
     df = pd.DataFrame(s.drop(columns=s.geometry.name))
-    df["x"] = np.round(shapely.get_x(pts), 2)
-    df["y"] = np.round(shapely.get_y(pts), 2)
+    df["x"] = np.round(xy[:, 0], 2)
+    df["y"] = np.round(xy[:, 1], 2)
     return df
 
 
