@@ -210,9 +210,9 @@ def test_layers_check_ok(capsys, small_world):
 
 
 def test_progress_shown_for_long_work(capsys, small_world, tmp_path, monkeypatch):
-    import gis_tool.cli as cli_module
+    import gis_tool.cli.logs as cli_logs
 
-    monkeypatch.setattr(cli_module, "PROGRESS_DELAY_S", 0.0)  # every run counts as long
+    monkeypatch.setattr(cli_logs, "PROGRESS_DELAY_S", 0.0)  # every run counts as long
     code, _, err = run(capsys, "run", small_world, "--out", tmp_path / "o")
     assert code == 0 and "load layers" in err and "criterion motorway" in err
 

@@ -33,27 +33,9 @@ from ..products.serve import serve
 from ..publish import strict_json
 from ..publish.charts import supply_report
 from ..spec.urls import is_postgres
-from .logs import _Elapsed, _LiveLine, _LongWorkOnly
+from .logs import setup_logging
 
 log = logging.getLogger("gis_tool")
-PROGRESS_DELAY_S = 2.0
-
-
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    # Progress shows on a terminal (or with -v); elsewhere only once the work has run for
-    # PROGRESS_DELAY_S seconds, so quick failures print nothing before "error:".
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    handler = _LiveLine() if sys.stderr.isatty() else logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Elapsed(bars=sys.stderr.isatty()))
-    progress.set_listener(handler.advance if isinstance(handler, _LiveLine) and not quiet else None)
-    if not quiet and not verbose and not sys.stderr.isatty():
-        handler.addFilter(_LongWorkOnly(PROGRESS_DELAY_S))
-    root = logging.getLogger("gis_tool")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
 EPILOG = """\b
 Exit status: 0 success; 2 bad input (usage, analysis file, data): the message on stderr
 starts with "error:" and says what to fix; 1 an unexpected internal failure (run again
@@ -105,7 +87,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
-    _setup_logging(verbose, quiet)
+    setup_logging(verbose, quiet)
 
 
 def _publish(analysis: Path, out: Path | str, profile: str | None, overwrite: bool, lang: str,

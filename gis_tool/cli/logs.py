@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 
+from .. import progress
+
 
 class _LongWorkOnly(logging.Filter):
     """Progress (INFO) only once work has run for a while, like tqdm's ``delay``.
@@ -78,3 +80,20 @@ class _LiveLine(logging.StreamHandler):
             self.flush()
 
 
+PROGRESS_DELAY_S = 2.0
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """Log to stderr at the level asked: progress on a terminal (or with -v); elsewhere
+    only once the work has run for ``PROGRESS_DELAY_S`` seconds, so quick failures print
+    nothing before "error:"."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    handler = _LiveLine() if sys.stderr.isatty() else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed(bars=sys.stderr.isatty()))
+    progress.set_listener(handler.advance if isinstance(handler, _LiveLine) and not quiet else None)
+    if not quiet and not verbose and not sys.stderr.isatty():
+        handler.addFilter(_LongWorkOnly(PROGRESS_DELAY_S))
+    root = logging.getLogger("gis_tool")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

@@ -4,8 +4,9 @@ Each function takes the sites' geometries (a numpy array of shapely geometries i
 projected CRS) and returns one float per site. Everything is vectorised with shapely 2:
 STRtree queries, array functions and ``np.bincount`` aggregation, with no per-site
 Python loops. Nearest features and counts within a radius come from
-:mod:`gis_tool.engine.nearest`; for overlap shares, polygon layers are dissolved, their parts tested against a tree of the sites (settling the sites wholly
-inside) and cut into small pieces for the sites that cross their edges. Large inputs are
+:mod:`gis_tool.engine.nearest`; for overlap shares, polygon layers are dissolved, their
+parts tested against a tree of the sites (settling the sites wholly inside) and cut into
+small pieces for the sites that cross their edges. Large inputs are
 split into chunks on several threads (shapely lets go of the GIL), reporting progress.
 """
 
