@@ -113,7 +113,7 @@ def test_geoparquet_output_and_partitioned_input(small_world, tmp_path):
 def test_progress_bar_on_a_terminal_only():
     import logging
 
-    from gis_tool.cli import _Elapsed
+    from gis_tool.cli.logs import _Elapsed
 
     rec = logging.LogRecord("gis_tool", logging.INFO, "", 0, "criterion road ...", None, None)
     rec.progress = (4, 10)
@@ -203,7 +203,7 @@ def test_terminal_line_is_redrawn_with_the_share_done():
     import io
     import logging
 
-    from gis_tool.cli import _Elapsed, _LiveLine
+    from gis_tool.cli.logs import _Elapsed, _LiveLine
 
     h = _LiveLine()
     h.stream = io.StringIO()
