@@ -249,3 +249,15 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     assert 0 < dist[-2] < 0.01                                          # nearly touching, not touching
     touching = (dist == 0).mean()
     assert {"dense": touching > 0.6, "sparse": touching < 0.5, "far": touching == 0}[character]
+
+
+def test_empty_and_missing_sites_have_no_distance_by_any_method():
+    sites = arr(box(0, 0, 1, 1), Polygon(), None, box(50, 0, 51, 1))
+    feats = arr(LineString([(10, 0), (10, 5)]))
+    np.testing.assert_array_equal(crit.distance_to(sites, feats), [9.0, np.nan, np.nan, 40.0])
+    for method in ("listed", "bound", "search"):
+        dist, feat = crit.FeatureIndex(feats).nearest(sites, method=method)
+        np.testing.assert_array_equal(dist, [9.0, np.inf, np.inf, 40.0], err_msg=method)
+        np.testing.assert_array_equal(feat, [0, -1, -1, 0], err_msg=method)
+    xy, radius = nearest_mod.inner_points(sites)
+    assert np.isnan(xy[1:3]).all() and np.isnan(radius[1:3]).all() and np.isfinite(xy[[0, 3]]).all()

@@ -94,7 +94,9 @@ def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         geoms = sites[a:b]
         inner = shapely.point_on_surface(geoms)
-        pxy = np.column_stack([shapely.get_x(inner), shapely.get_y(inner)])
+        pxy = np.full((b - a, 2), np.nan)
+        at_xy, at = shapely.get_coordinates(inner, return_index=True)   # none for an empty site
+        pxy[at] = at_xy
         xy, of = shapely.get_coordinates(geoms, return_index=True)
         radius = np.full(b - a, np.nan)
         if len(of):
@@ -223,19 +225,21 @@ class FeatureIndex:
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(site, part, exact distance) for the sites ``idx`` that their nearest parts
         settle (``K_LISTED``, then four times as many for those left, up to ``K_MOST``;
-        with ``force`` until every site is settled), and the sites left."""
+        with ``force`` until every site is settled), and the sites left (empty sites among
+        them: they have no point inside)."""
         ends, half, kd = self._ends
         pxy, radius = inner_points(sites)
         found: list[tuple[np.ndarray, ...]] = []
         k = K_LISTED
-        idx = idx[np.isfinite(pxy[idx]).all(axis=1)] if force else idx
+        missing = ~np.isfinite(pxy[idx]).all(axis=1)   # no point inside (an empty site): left as is
+        idx, empty = idx[~missing], idx[missing]
         while True:
             kk = min(k, len(self.parts))
 
             def chunk(a: int, b: int, kk: int = kk, idx: np.ndarray = idx) -> tuple[np.ndarray, ...]:
                 ix = idx[a:b]
                 p, rows = pxy[ix], np.arange(b - a)
-                dk, j = kd.query(np.nan_to_num(p), k=kk)
+                dk, j = kd.query(p, k=kk)
                 dk, j = dk.reshape(len(ix), kk), j.reshape(len(ix), kk)
                 dp = _to_parts(p[:, :1], p[:, 1:], ends[j])
                 first = j[rows, np.argmin(dp, axis=1)]
@@ -245,8 +249,7 @@ class FeatureIndex:
                 upper = shapely.distance(sites[ix], self.parts[first])
                 reach = upper + radius[ix]
                 reach = reach + 1e-9 * np.maximum(reach, 1.0)   # rounding in the bound's arithmetic
-                done = np.isfinite(reach) & ((kk == len(self.parts))
-                                             | (dk[:, -1] - half > reach + 1e-9 * np.maximum(dk[:, -1], 1.0)))
+                done = (kk == len(self.parts)) | (dk[:, -1] - half > reach + 1e-9 * np.maximum(dk[:, -1], 1.0))
                 other = (dp <= reach[:, None]) & (j != first[:, None]) & done[:, None]
                 s, c = np.nonzero(other)
                 parts = j[s, c]
@@ -259,7 +262,7 @@ class FeatureIndex:
                 break
             idx, k = left, 4 * k
         s, p, d = (np.concatenate(a) for a in zip(*found, strict=True))
-        return s, p, d, left
+        return s, p, d, np.concatenate([left, empty])
 
     def _quicker(self, sites: np.ndarray, idx: np.ndarray) -> str:
         """The quicker method on this data, timed on an evenly spread sample of ``idx``."""
