@@ -192,6 +192,34 @@ def test_overlap_classes_site_wholly_in_the_best_class_skips_the_rest():
     np.testing.assert_allclose(v, [1.0, 0.5 * 1.0 + 0.5 * 0.5])
 
 
+def test_overlap_classes_match_cumulative_unions_on_random_zones():
+    """Three class levels of overlapping zones and zones that share edges, on a grid of
+    sites: each site's share equals the sum over levels of the level's score times the
+    growth of the area covered at that level or better (a union per site and level)."""
+    rng = np.random.default_rng(7)
+    c = rng.uniform(0, 1000, (60, 2))
+    zones = list(shapely.buffer(shapely.points(c), rng.uniform(20, 150, 60), quad_segs=4))
+    zones += [box(1300, 300, 1500, 400), box(1500, 300, 1700, 400)]    # a shared edge at x=1500
+    zones = np.array(zones, dtype=object)
+    labels = pd.Series(list(rng.choice(["J", "K", "H", "B"], 60)) + ["J", "H"])
+    classes = {"J": 1.0, "K": 0.6, "H": 0.25}
+    x, y = np.meshgrid(np.arange(0, 1000, 37.0), np.arange(0, 1000, 41.0))
+    sites = shapely.box(x.ravel(), y.ravel(), x.ravel() + 30, y.ravel() + 30)
+    sites = np.concatenate([sites, arr(box(1480, 320, 1520, 380))])    # across the shared edge
+    got = crit.overlap_share(sites, zones, classes, labels)
+    score = labels.map(classes).fillna(0).to_numpy()
+    want = np.zeros(len(sites))
+    before = np.zeros(len(sites))
+    for level in sorted(set(classes.values()), reverse=True):
+        cum = shapely.union_all(zones[score >= level])
+        now = shapely.area(shapely.intersection(sites, cum)) / shapely.area(sites)
+        want += level * (now - before)
+        before = now
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    assert got[-1] == pytest.approx(0.5 * 1.0 + 0.5 * 0.25)
+    assert (got > 0).sum() > 50 and (got < 1).sum() > 50
+
+
 @pytest.mark.parametrize("character", ["dense", "sparse", "far"])
 def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, character):
     """Sites that touch, nearly touch and lie far from the lines; concave and long thin

@@ -13,6 +13,7 @@ split into chunks on several threads (shapely lets go of the GIL), reporting pro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 import shapely
 
 from ..inputs.layers import attribute_text
-from .nearest import FeatureIndex, gathered, in_chunks
+from .nearest import THREADS, FeatureIndex, gathered, in_chunks
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 
@@ -84,9 +85,11 @@ def subdivide(geom: shapely.Geometry | np.ndarray, max_vertices: int = MAX_VERTI
     return out[shapely.area(out) > 0]
 
 
-def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None) -> np.ndarray:
+def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None,
+                 tree: shapely.STRtree | None = None) -> np.ndarray:
     """Area of each site covered by the union of ``features`` (overlaps counted once;
-    ``union``, when given, is that union already made).
+    ``union``, when given, is that union already made; ``tree``, an STRtree of ``sites``
+    when one is at hand).
 
     Sites wholly inside the union are decided by prepared containment tests; only sites
     that cross its edge are intersected, with small pieces of the union.
@@ -102,7 +105,7 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     # are intersected, with small pieces of it.
     parts = shapely.get_parts(union)
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-    tree = shapely.STRtree(sites)
+    tree = shapely.STRtree(sites) if tree is None else tree
 
     shapely.prepare(parts)
 
@@ -119,8 +122,10 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     rest = np.unique(hit_site[crossing])
     if len(rest) == 0:
         return out
+    # Pairs whose boxes meet are intersected straight away: an "intersects" test first
+    # would cost more than the few empty intersections it saves.
     pieces = subdivide(parts[np.unique(hit_part[crossing])])
-    si, pi = shapely.STRtree(pieces).query(sites[rest], predicate="intersects")
+    pi, si = shapely.STRtree(sites[rest]).query(pieces)
     area = np.concatenate(in_chunks(lambda a, b: shapely.area(shapely.intersection(
         sites[rest[si[a:b]]], pieces[pi[a:b]])), len(si)))
     np.add.at(out, rest[si], area)
@@ -133,8 +138,9 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
 
     With ``classes`` (class label to score 0..1) and ``labels`` (each feature's class),
     each part of a site counts once, at the best class score that covers it:
-    ``sum over score levels of score x (share covered at that level or better minus share
-    covered at a better level)``. Overlapping features are never double counted.
+    ``sum over score levels of score x share of the site in that level's region``, where
+    a level's region is its features' union less the better levels' (the regions are
+    disjoint). Overlapping features are never double counted.
     """
     site_area = shapely.area(sites)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -143,20 +149,18 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         score = pd.Series(labels).reset_index(drop=True).map(
             lambda v: classes.get(attribute_text(v) or "", 0.0)).to_numpy(dtype=float)
         levels = sorted({s for s in score if s > 0}, reverse=True)
+        # each level's own union on a thread of its own (GEOS's union is single-threaded)
+        with ThreadPoolExecutor(max(1, min(THREADS, len(levels)))) as pool:
+            unions = list(pool.map(lambda level: shapely.union_all(features[score == level]), levels))
+        tree = shapely.STRtree(sites)
         total = np.zeros(len(sites))
-        prev = np.zeros(len(sites))
-        union = shapely.Polygon()
-        for level in levels:
-            # a site wholly covered at a better level is wholly covered here too; the
-            # union of this level and better is the better levels' union and this level's
-            todo = np.flatnonzero(prev < 1.0)
-            union = shapely.union(union, shapely.union_all(features[score == level]))
-            cov = prev.copy()
-            cov[todo] = np.clip(covered_area(sites[todo], features[score >= level], union)
-                                / site_area[todo], 0.0, 1.0)
-            total += level * np.clip(cov - prev, 0.0, 1.0)
-            prev = np.maximum(prev, cov)
-        return total
+        better = shapely.Polygon()
+        for i, (level, own) in enumerate(zip(levels, unions, strict=True)):
+            region = own if i == 0 else shapely.difference(own, better)
+            if i + 1 < len(levels):
+                better = own if i == 0 else shapely.union(better, own)
+            total += level * np.clip(covered_area(sites, features, region, tree) / site_area, 0.0, 1.0)
+        return np.clip(total, 0.0, 1.0)
 
 
 def site_area(sites: np.ndarray) -> np.ndarray:
