@@ -8,13 +8,19 @@ C is 30 % in the flood zone -> excluded. A = 75 + 25 = 100; B = 56.25 + 6.25 = 6
 
 from __future__ import annotations
 
+import gc
+import traceback
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely import box
 
+import gis_tool
 from gis_tool import run_analysis
 from gis_tool.errors import InputError
+from gis_tool.publish.outputs import write_outputs
 from gis_tool.spec.analysis import load_analysis
 
 from .conftest import X0, Y0, sq, write_gpkg, write_toml
@@ -264,3 +270,29 @@ def test_points_inside_the_sites_are_made_once_per_run(small_world, monkeypatch)
     assert list(table["x"]) == list(shapely.get_x(inner).round(2))
     assert list(table["y"]) == list(shapely.get_y(inner).round(2))
     assert list(table["site_id"]) == ["A", "B", "C"]
+
+
+def test_a_run_and_its_writing_set_off_no_garbage_collection(small_world, tmp_path):
+    """Python's collector is paused over a run and its writing (each walk of it costs
+    seconds among a million geometries) and is back on afterwards, after an error too."""
+    package = str(Path(gis_tool.__file__).parent)
+    gc.enable()
+    inside: list[bool] = []   # for each collection: did it start within the package's work?
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start":
+            files = [f.filename for f in traceback.extract_stack()]
+            inside.append(any(f.startswith(package) and not f.endswith("processes.py") for f in files))
+
+    gc.callbacks.append(seen)
+    try:
+        write_outputs(run_analysis(small_world), tmp_path / "out")
+        assert gc.isenabled()
+        bad = tmp_path / "bad.toml"
+        bad.write_text(small_world.read_text().replace('layer = "parcels"', 'layer = "no_such"', 1))
+        with pytest.raises(InputError):
+            run_analysis(bad)
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(seen)
+    assert not any(inside)

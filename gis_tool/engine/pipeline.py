@@ -19,6 +19,7 @@ from pyproj import CRS
 
 from ..errors import InputError, Problem, closest, valid_list
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
+from ..processes import collector_paused
 from ..progress import advance
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
 from ..spec.network import RINGS_LAYER
@@ -180,6 +181,7 @@ def build_sites(analysis: Analysis, layers: dict[str, gpd.GeoDataFrame], min_are
     return filter_sites(sites, min_area_m2=min_area, study_area=study)
 
 
+@collector_paused()
 def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                  lang: str = "sv", min_area_m2: float | None = None,
                  scheduler: str | None = None, refresh: bool = False) -> Result:

@@ -32,7 +32,7 @@ from ..engine.nearest import inner_points
 from ..engine.pipeline import Result, best_first
 from ..errors import OutputError
 from ..inputs.gdal_config import gdal_config
-from ..processes import can_fork
+from ..processes import can_fork, collector_paused
 from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
@@ -288,6 +288,7 @@ class Beside:
             self.proc.join()
 
 
+@collector_paused()
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                   make_map: Callable[[Result, Path], None] | None = None,
                   style: Callable[[Path], None] | None = None, fmt: str = "gpkg") -> dict[str, Path]:
