@@ -8,6 +8,7 @@ import pytest
 import shapely
 from shapely import LineString, Point, Polygon, box
 
+from gis_tool import progress as progress_mod
 from gis_tool.engine import criteria as crit
 from gis_tool.engine import nearest as nearest_mod
 
@@ -144,8 +145,8 @@ def test_threaded_chunks_give_the_same_answers(monkeypatch):
     sites = shapely.box(c[:, 0], c[:, 1], c[:, 0] + 40, c[:, 1] + 30)
     lines = shapely.linestrings(rng.uniform(0, 3000, (10, 5, 2)))
     zones = shapely.buffer(shapely.points(rng.uniform(0, 3000, (20, 2))), 300)
-    monkeypatch.setattr(nearest_mod, "MIN_CHUNK", 50)
-    monkeypatch.setattr(nearest_mod, "THREADS", 4)
+    monkeypatch.setattr(progress_mod, "MIN_CHUNK", 50)
+    monkeypatch.setattr(progress_mod, "THREADS", 4)
     np.testing.assert_allclose(crit.distance_to(sites, lines),
                                shapely.distance(sites[:, None], lines[None, :]).min(axis=1), atol=1e-9)
     np.testing.assert_allclose(crit.covered_area(sites, zones),
@@ -165,9 +166,9 @@ def test_nearest_two_passes_match_brute_force_and_break_ties_by_feature_order(mo
     lines = shapely.linestrings(rng.uniform(0, 2000, (25, 6, 2)))        # dense: many touch
     zones = shapely.buffer(shapely.points(rng.uniform(0, 2000, (8, 2))), 150)
     feats = np.concatenate([lines, zones])
-    monkeypatch.setattr(nearest_mod, "MIN_CHUNK", 40)
-    monkeypatch.setattr(nearest_mod, "CHUNK", 37)
-    monkeypatch.setattr(nearest_mod, "THREADS", 3)
+    monkeypatch.setattr(progress_mod, "MIN_CHUNK", 40)
+    monkeypatch.setattr(progress_mod, "CHUNK", 37)
+    monkeypatch.setattr(progress_mod, "THREADS", 3)
     dist, feat = crit.FeatureIndex(feats).nearest(sites)
     all_d = shapely.distance(sites[:, None], feats[None, :])
     np.testing.assert_allclose(dist, all_d.min(axis=1), atol=1e-9)
@@ -245,9 +246,9 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     tie = shapely.box(-460, -10, -440, 10)
     feats = np.concatenate([twin, lines])
     sites = np.concatenate([sites, [near, tie]])
-    monkeypatch.setattr(nearest_mod, "MIN_CHUNK", 50)
-    monkeypatch.setattr(nearest_mod, "CHUNK", 41)
-    monkeypatch.setattr(nearest_mod, "THREADS", 3)
+    monkeypatch.setattr(progress_mod, "MIN_CHUNK", 50)
+    monkeypatch.setattr(progress_mod, "CHUNK", 41)
+    monkeypatch.setattr(progress_mod, "THREADS", 3)
     all_d = shapely.distance(sites[:, None], feats[None, :])
     best = all_d.min(axis=1)
     lowest = np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1)

@@ -188,7 +188,7 @@ def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(smal
 
 def test_chunked_work_reports_progress_in_order():
     from gis_tool import progress
-    from gis_tool.engine.nearest import in_chunks
+    from gis_tool.progress import in_chunks
 
     seen = []
     with progress.listening(lambda done, total: seen.append((done, total))):

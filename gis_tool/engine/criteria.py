@@ -21,7 +21,8 @@ import pandas as pd
 import shapely
 
 from ..inputs.layers import attribute_text
-from .nearest import THREADS, FeatureIndex, gathered, in_chunks
+from ..progress import THREADS, gathered, in_chunks
+from .nearest import FeatureIndex
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 

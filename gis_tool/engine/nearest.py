@@ -28,56 +28,22 @@ the pass, the method, the chunks or the threads.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from ..progress import advance
+from ..progress import gathered
 
 SEGMENT_M = 250.0  # longest segment used in nearest searches
-THREADS = min(8, os.cpu_count() or 1)  # shapely's array functions release the GIL
-MIN_CHUNK = 5000  # sites per thread below which one thread does it all
-CHUNK = 50_000  # sites per chunk in large runs: progress shows as chunks finish
 CHOOSE_OVER = 20_000  # sites left after the listed parts above which a sample picks the method
 SAMPLE = 1_000        # sites timed with each method
 K_LISTED = 8          # parts listed per site in the second pass, four times more for the
 K_MOST = 128          # sites it leaves, up to this many
 INNER_KEPT = 4        # site arrays whose inner points are kept for the run's other layers
 _inner_kept: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-
-def in_chunks(fn: Callable[[int, int], Any], n: int, min_chunk: int = MIN_CHUNK) -> list[Any]:
-    """Run ``fn(start, stop)`` over ``range(n)`` in chunks on several threads, in order.
-
-    Large inputs go in chunks of about ``CHUNK`` (at most 64), each reported to
-    :func:`gis_tool.progress.advance` as it finishes; the results do not depend on it.
-    """
-    threads = max(1, min(THREADS, n // min_chunk))
-    if threads == 1:
-        return [fn(0, n)]
-    k = max(threads, min(64, n // CHUNK))
-    edges = [int(e) for e in np.linspace(0, n, k + 1)]
-    out = []
-    with ThreadPoolExecutor(threads) as pool:
-        for i, part in enumerate(pool.map(lambda i: fn(edges[i], edges[i + 1]), range(k))):
-            out.append(part)
-            advance(i + 1, k)
-    return out
-
-
-def gathered(fn: Callable[[int, int], tuple[np.ndarray, ...]], n: int, *, min_chunk: int = MIN_CHUNK,
-             threads: bool = True) -> tuple[np.ndarray, ...]:
-    """``fn(start, stop)``, which returns a tuple of arrays, over ``range(n)`` in chunks
-    (:func:`in_chunks`; on this thread alone without ``threads``), each array joined up."""
-    found = in_chunks(fn, n, min_chunk) if threads else [fn(0, n)]
-    return tuple(np.concatenate(arrays) for arrays in zip(*found, strict=True))
 
 
 def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,11 +63,14 @@ def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pxy = np.full((b - a, 2), np.nan)
         at_xy, at = shapely.get_coordinates(inner, return_index=True)   # none for an empty site
         pxy[at] = at_xy
-        xy, of = shapely.get_coordinates(geoms, return_index=True)
+        # each site's vertices lie in one run of the coordinates (no index array needed)
+        count = shapely.get_num_coordinates(geoms)
+        xy = shapely.get_coordinates(geoms)
+        dx, dy = xy[:, 0] - np.repeat(pxy[:, 0], count), xy[:, 1] - np.repeat(pxy[:, 1], count)
         radius = np.full(b - a, np.nan)
-        if len(of):
-            radius[np.unique(of)] = 0.0
-            np.fmax.at(radius, of, np.hypot(*(xy - pxy[of]).T))
+        has = count > 0
+        if has.any():
+            radius[has] = np.sqrt(np.maximum.reduceat(dx * dx + dy * dy, (np.cumsum(count) - count)[has]))
         return pxy, radius
 
     pxy, radius = gathered(chunk, len(sites))

@@ -35,10 +35,10 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from ..errors import InputError
 from ..inputs.layers import attribute_text
 from ..processes import can_fork
+from ..progress import gathered
 from ..spec.network import NetworkSpec
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
-from .nearest import gathered
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after

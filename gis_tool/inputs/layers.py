@@ -22,6 +22,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from ..errors import InputError, Problem, closest, valid_list
+from ..progress import in_chunks
 from .repair import repair_geometries
 from .sources import open_source
 
@@ -76,7 +77,8 @@ class LoadedLayer:
 def check_finite(geoms: np.ndarray, where: str) -> None:
     """Refuse NaN or infinite coordinates, naming the first features that have them."""
     with np.errstate(invalid="ignore"):
-        if np.isfinite(shapely.get_coordinates(geoms)).all():
+        if all(in_chunks(lambda a, b: bool(np.isfinite(shapely.get_coordinates(geoms[a:b])).all()),
+                         len(geoms))):
             return
         coords, idx = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)

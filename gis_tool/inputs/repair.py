@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..progress import in_chunks
+
 
 class LayerReport(Protocol):
     """Where repairs are counted (``layers.LayerReport`` is one)."""
@@ -38,7 +40,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoData
         geoms = shapely.force_2d(geoms)
         report.count("dropped Z coordinates", int(has_z.sum()))
     types = set(shapely.get_type_id(geoms).tolist())
-    invalid = ~shapely.is_valid(geoms)
+    invalid = ~np.concatenate(in_chunks(lambda a, b: shapely.is_valid(geoms[a:b]), len(geoms)))
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         kind = _family(types)
