@@ -72,6 +72,19 @@ def test_csv_bom_coordinates_and_formula_neutralised(capsys, tmp_path, small_wor
     assert inside.all()  # a point inside each site, not just its centroid
 
 
+def test_csv_safe_leaves_the_table_it_is_given_as_it_was():
+    from gis_tool.publish.outputs import csv_safe
+
+    df = pd.DataFrame({"text": pd.array(["=1+1", "ok", None], dtype="string"),
+                       "mixed": ["-2", 3, "@x"], "n": [1.0, 2.0, 3.0]})
+    before = df.copy()
+    safe = csv_safe(df)
+    pd.testing.assert_frame_equal(df, before)
+    assert safe["text"].tolist()[:2] == ["'=1+1", "ok"] and pd.isna(safe["text"][2])
+    assert safe["mixed"].tolist() == ["'-2", 3, "'@x"]
+    assert safe["n"].tolist() == [1.0, 2.0, 3.0]
+
+
 def test_run_json_manifest(capsys, small_world, tmp_path):
     out = tmp_path / "o"
     run(capsys, "run", small_world, "--out", out, "--profile", "cheap")

@@ -55,8 +55,11 @@ def input_paths(result: Result) -> set[Path]:
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Neutralise text cells that a spreadsheet would run as a formula (prefix ``'``)."""
-    out = df.copy()
+    """Neutralise text cells that a spreadsheet would run as a formula (prefix ``'``).
+
+    ``df`` is left as it is: the copy shares its columns, and a column with risky text
+    is replaced in the copy, not changed in place."""
+    out = df.copy(deep=False)
     for c in out.columns:
         col = out[c]
         if pd.api.types.is_string_dtype(col) and col.dtype != object:
