@@ -407,5 +407,6 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     for c in sites.columns:
         if c not in cols and c != sites.geometry.name:
             cols[c] = sites[c].array[order]
-    out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs)
+    # the columns are new arrays: kept as they are, not copied into blocks (0.5 s at 1M)
+    out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs, copy=False)
     return out, order
