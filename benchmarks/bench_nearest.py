@@ -65,7 +65,7 @@ def main(sizes: list[int]) -> None:
                 feats = pyogrio.read_dataframe(gpkg, layer=layer, use_arrow=True)
                 g = feats.geometry.to_numpy()
                 def ours(s, f, method=None):
-                    nearest_mod._inner_kept.clear()    # each time includes the inner points
+                    nearest_mod._kept.clear()    # each time includes the inner points
                     return crit.FeatureIndex(f).nearest(s, method=method)
 
                 (new, _), t_new = timed(ours, sites, g)

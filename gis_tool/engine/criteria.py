@@ -22,7 +22,7 @@ import shapely
 
 from ..inputs.layers import attribute_text
 from ..progress import THREADS, gathered, in_chunks
-from .nearest import FeatureIndex
+from .nearest import FeatureIndex, sites_tree
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 
@@ -106,7 +106,7 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     # are intersected, with small pieces of it.
     parts = shapely.get_parts(union)
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-    tree = shapely.STRtree(sites) if tree is None else tree
+    tree = sites_tree(sites) if tree is None else tree
 
     shapely.prepare(parts)
 
@@ -153,7 +153,7 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         # each level's own union on a thread of its own (GEOS's union is single-threaded)
         with ThreadPoolExecutor(max(1, min(THREADS, len(levels)))) as pool:
             unions = list(pool.map(lambda level: shapely.union_all(features[score == level]), levels))
-        tree = shapely.STRtree(sites)
+        tree = sites_tree(sites)
         total = np.zeros(len(sites))
         better = shapely.Polygon()
         for i, (level, own) in enumerate(zip(levels, unions, strict=True)):

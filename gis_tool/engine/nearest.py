@@ -29,7 +29,9 @@ the pass, the method, the chunks or the threads.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import shapely
@@ -42,21 +44,40 @@ CHOOSE_OVER = 20_000  # sites left after the listed parts above which a sample p
 SAMPLE = 1_000        # sites timed with each method
 K_LISTED = 8          # parts listed per site in the second pass, four times more for the
 K_MOST = 128          # sites it leaves, up to this many
-INNER_KEPT = 4        # site arrays whose inner points are kept for the run's other layers
-_inner_kept: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+KEPT = 8              # answers kept about the run's site arrays (points inside, trees)
+_kept: dict[tuple[int, str], tuple[np.ndarray, Any]] = {}
+
+
+def kept(sites: np.ndarray, what: str, make: Callable[[], Any]) -> Any:
+    """``make()``, made once for the site array ``sites`` and kept for the run's other
+    criteria and constraints, which are asked about the same array (by identity; each
+    array kept is held, so its id is not reused while kept)."""
+    seen = _kept.get((id(sites), what))
+    if seen is not None and seen[0] is sites:
+        return seen[1]
+    value = make()
+    _keep(sites, what, value)
+    return value
+
+
+def _keep(sites: np.ndarray, what: str, value: Any) -> None:
+    if len(_kept) >= KEPT:   # the oldest goes
+        del _kept[next(iter(_kept))]
+    _kept[(id(sites), what)] = (sites, value)
+
+
+def sites_tree(sites: np.ndarray) -> shapely.STRtree:
+    """An STRtree of the sites, made once per site array (:func:`kept`)."""
+    return kept(sites, "tree", lambda: shapely.STRtree(sites))
 
 
 def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A point inside each site (``shapely.point_on_surface``) as x/y, and the site's
     radius about it (its farthest vertex); NaN for a missing or empty site.
 
-    The run's site array is asked again by every nearest criterion: the last few arrays'
-    answers are kept (each array is held, so its id is not reused while kept).
+    The run's site array is asked again by every nearest criterion: made once
+    (:func:`kept`).
     """
-    seen = _inner_kept.get(id(sites))
-    if seen is not None and seen[0] is sites:
-        return seen[1], seen[2]
-
     def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         geoms = sites[a:b]
         inner = shapely.point_on_surface(geoms)
@@ -73,23 +94,17 @@ def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             radius[has] = np.sqrt(np.maximum.reduceat(dx * dx + dy * dy, (np.cumsum(count) - count)[has]))
         return pxy, radius
 
-    pxy, radius = gathered(chunk, len(sites))
-    _keep_inner(sites, pxy, radius)
-    return pxy, radius
+    made: tuple[np.ndarray, np.ndarray] = kept(sites, "inner", lambda: gathered(chunk, len(sites)))
+    return made
 
 
 def share_inner(source: np.ndarray, order: np.ndarray, target: np.ndarray) -> None:
     """``target`` is ``source[order]``: it gets the points inside already made for
     ``source`` (the run's table of sites, best first, for its x/y columns)."""
-    seen = _inner_kept.get(id(source))
+    seen = _kept.get((id(source), "inner"))
     if seen is not None and seen[0] is source:
-        _keep_inner(target, seen[1][order], seen[2][order])
-
-
-def _keep_inner(sites: np.ndarray, pxy: np.ndarray, radius: np.ndarray) -> None:
-    if len(_inner_kept) >= INNER_KEPT:   # the oldest goes
-        del _inner_kept[next(iter(_inner_kept))]
-    _inner_kept[id(sites)] = (sites, pxy, radius)
+        pxy, radius = seen[1]
+        _keep(target, "inner", (pxy[order], radius[order]))
 
 
 def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
