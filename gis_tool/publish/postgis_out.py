@@ -20,7 +20,7 @@ from ..errors import OutputError
 from ..inputs.postgis import database_errors, engine_for, quote_ident
 from ..inputs.repair import as_multi
 from . import strict_json
-from .outputs import ready_to_write
+from .gpkg import ready_to_write
 
 # QGIS's own definition of the table (its PostgreSQL provider creates the same).
 LAYER_STYLES = """CREATE TABLE IF NOT EXISTS public.layer_styles (

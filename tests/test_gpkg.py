@@ -1,0 +1,70 @@
+"""Writing GeoPackages (gis_tool/publish/gpkg.py): the Arrow path writes what pyogrio's
+own writer writes, in the table's row order, whatever order the geometries are encoded
+in; tables the Arrow path does not take go through pyogrio as before."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from shapely import box
+
+from gis_tool.publish.gpkg import ready_to_write, write_layer
+
+CRS = "EPSG:3006"
+
+
+def _table(n: int = 40) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(3)
+    x = rng.uniform(300000, 310000, n)
+    y = rng.uniform(6400000, 6410000, n)
+    return gpd.GeoDataFrame({
+        "site_id": [f"S{i}" for i in range(n)],
+        "score": rng.uniform(0, 100, n).round(3),
+        "rank": pd.array(list(range(1, n)) + [None], dtype="Int64"),
+        "eligible": rng.uniform(size=n) > 0.3,
+        "note": pd.array([None if i % 3 else f"n{i}" for i in range(n)], dtype="string"),
+        "nothing": [None] * n,                                   # no value at all: text
+        "road_raw": np.where(rng.uniform(size=n) > 0.8, np.nan, rng.uniform(0, 2000, n)),
+    }, geometry=shapely.box(x, y, x + rng.uniform(10, 300, n), y + 50), crs=CRS)
+
+
+def _same_as_pyogrio(tmp_path, gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> gpd.GeoDataFrame:
+    ours, theirs = tmp_path / "ours.gpkg", tmp_path / "theirs.gpkg"
+    write_layer(ready_to_write(gdf), ours, "sites", visit)
+    ready_to_write(gdf).to_file(theirs, layer="sites", driver="GPKG", engine="pyogrio", use_arrow=True)
+    a, b = pyogrio.read_info(ours, layer="sites"), pyogrio.read_info(theirs, layer="sites")
+    for key in ("geometry_name", "geometry_type", "crs", "features"):
+        assert a[key] == b[key], key
+    assert list(a["fields"]) == list(b["fields"]) and list(a["dtypes"]) == list(b["dtypes"])
+    got, want = pyogrio.read_dataframe(ours, layer="sites"), pyogrio.read_dataframe(theirs, layer="sites")
+    pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
+                                  pd.DataFrame(want.drop(columns="geometry")))
+    assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all()
+    with sqlite3.connect(ours) as db:       # the spatial index QGIS draws with
+        assert db.execute("select count(*) from rtree_sites_geom").fetchone()[0] == len(gdf)
+    return got
+
+
+def test_geometries_encoded_in_another_order_land_on_their_own_rows(tmp_path):
+    gdf = _table()
+    visit = np.random.default_rng(5).permutation(len(gdf))
+    got = _same_as_pyogrio(tmp_path, gdf, visit)
+    assert list(got["site_id"]) == list(gdf["site_id"])
+    assert shapely.equals_exact(got.geometry.to_numpy(), gdf.geometry.to_numpy(), 0).all()
+    assert got["nothing"].isna().all() and got["rank"].isna().sum() == 1
+
+
+def test_tables_the_arrow_path_does_not_take_are_written_by_pyogrio(tmp_path):
+    gdf = _table(6)
+    gdf["when"] = pd.date_range("2026-01-01", periods=6, freq="D")     # a date column
+    geoms = gdf.geometry.to_numpy().copy()
+    geoms[0] = shapely.multipolygons([box(0, 0, 1, 1), box(2, 2, 3, 3)])   # mixed single and multi
+    mixed = gdf.set_geometry(gpd.GeoSeries(geoms, crs=CRS))
+    for table in (gdf, mixed):
+        got = _same_as_pyogrio(tmp_path, table, np.arange(len(table))[::-1].copy())
+        assert list(got["site_id"]) == list(table["site_id"])
