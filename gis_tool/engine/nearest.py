@@ -237,6 +237,15 @@ class FeatureIndex:
                 other = (dp <= reach[:, None]) & (j != first[:, None]) & done[:, None]
                 s, c = np.nonzero(other)
                 parts = j[s, c]
+                # nor can a part whose box lies farther from the site's box than the bound
+                box = shapely.bounds(sites[ix[s]])
+                e = ends[parts]
+                gap_x = np.maximum(0.0, np.maximum(box[:, 0] - np.maximum(e[:, 0], e[:, 2]),
+                                                   np.minimum(e[:, 0], e[:, 2]) - box[:, 2]))
+                gap_y = np.maximum(0.0, np.maximum(box[:, 1] - np.maximum(e[:, 1], e[:, 3]),
+                                                   np.minimum(e[:, 1], e[:, 3]) - box[:, 3]))
+                near = np.hypot(gap_x, gap_y) <= reach[s] - radius[ix[s]]
+                s, parts = s[near], parts[near]
                 return (np.r_[ix[done], ix[s]], np.r_[first[done], parts],
                         np.r_[upper[done], shapely.distance(sites[ix[s]], self.parts[parts])], ix[~done])
 
