@@ -68,3 +68,57 @@ def test_tables_the_arrow_path_does_not_take_are_written_by_pyogrio(tmp_path):
     for table in (gdf, mixed):
         got = _same_as_pyogrio(tmp_path, table, np.arange(len(table))[::-1].copy())
         assert list(got["site_id"]) == list(table["site_id"])
+
+
+def test_the_sites_layer_follows_the_ranked_table_after_rescoring(tmp_path):
+    """Rows best first with their own geometries, for a run and for the same run scored
+    with other weights (its table keeps the run's row order; the layer is best first)."""
+    from shapely import Point
+
+    from gis_tool import run_analysis
+    from gis_tool.engine.result import best_first
+    from gis_tool.publish.gpkg import write_sites_gpkg
+
+    from .conftest import X0, Y0, sq, write_gpkg, write_toml
+
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(0, 900, 30), rng.uniform(0, 900, 30)
+    parcels = gpd.GeoDataFrame({"pid": [f"P{i:02d}" for i in range(30)]},
+                               geometry=[sq(a, b, 40) for a, b in zip(x, y, strict=True)], crs=CRS)
+    west = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(X0 - 100, Y0 + 450)], crs=CRS)
+    east = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(X0 + 1000, Y0 + 450)], crs=CRS)
+    write_gpkg(tmp_path / "w.gpkg", {"parcels": parcels, "west": west, "east": east})
+    toml = write_toml(tmp_path / "a.toml", """
+        [layers.parcels]
+        path = "w.gpkg"
+        layer = "parcels"
+        [layers.west]
+        path = "w.gpkg"
+        layer = "west"
+        [layers.east]
+        path = "w.gpkg"
+        layer = "east"
+        [sites]
+        layer = "parcels"
+        id = "pid"
+        [criteria.west]
+        kind = "distance"
+        layer = "west"
+        value = { fn = "linear", best = 0, worst = 2000 }
+        weight = 1
+        [criteria.east]
+        kind = "distance"
+        layer = "east"
+        value = { fn = "linear", best = 0, worst = 2000 }
+        weight = 0
+        """)
+    first = run_analysis(toml)
+    other = first.rescore({"west": 0.0, "east": 1.0})   # the order turns round
+    assert list(best_first(other.sites)["site_id"]) != list(first.sites["site_id"])
+    for i, result in enumerate((first, other)):
+        path = tmp_path / f"sites{i}.gpkg"
+        write_sites_gpkg(result, path)
+        got, want = pyogrio.read_dataframe(path, layer="sites"), best_first(result.sites)
+        assert list(got["site_id"]) == list(want["site_id"])
+        assert list(got["rank"].dropna()) == sorted(got["rank"].dropna())
+        assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all()

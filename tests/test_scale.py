@@ -128,7 +128,7 @@ from gis_tool.cli import main
 
 outputs.BESIDE_OVER = 0          # fork even for a small run
 if sys.argv[3] == "broken":
-    def broken(result, path, style=None):
+    def broken(result, path, style=None, prepared=None):
         raise OSError(28, "No space left on device")
     outputs.write_sites_gpkg = broken
 forks = []
@@ -231,7 +231,7 @@ def test_terminal_line_is_redrawn_with_the_share_done():
 def test_a_full_disk_in_the_same_process_is_also_exit_2(small_world, tmp_path, monkeypatch, capsys):
     from gis_tool.publish import outputs
 
-    def broken(result, path, style=None):
+    def broken(result, path, style=None, prepared=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(outputs, "write_sites_gpkg", broken)    # a small run: written inline

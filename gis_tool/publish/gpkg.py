@@ -50,9 +50,26 @@ def _unjournalled_sqlite() -> Iterator[None]:
         yield
 
 
-def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None
-                     ) -> dict[str, str]:
+def prepare_sites(result: Result) -> tuple[gpd.GeoDataFrame, pa.Table | None]:
+    """The ``sites`` layer as it is written: the table best first, and that table as
+    Arrow with its geometry encoded (None when pyogrio's own writer is to write it).
+
+    A large run encodes it before the writing process forks: beside sites.csv, which is
+    written at the same time, the encoding would take turns with it for the processor.
+    """
+    table = ready_to_write(best_first(result.sites))
+    cache = result.score_cache
+    visit = None
+    if cache is not None and len(cache.positions) == len(table) and best_first(result.sites) is result.sites:
+        visit = np.argsort(cache.positions, kind="stable")   # rows in the order the sites were built
+    return table, _as_arrow(table, visit)
+
+
+def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None,
+                     prepared: tuple[gpd.GeoDataFrame, pa.Table | None] | None = None) -> dict[str, str]:
     """Write the ``sites`` layer, the input layers the map needs, and the QGIS style.
+
+    ``prepared`` is :func:`prepare_sites` of ``result``, when already made.
 
     Returns
     -------
@@ -60,13 +77,9 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
         Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
     """
     stored = {}
-    table = best_first(result.sites)
-    cache = result.score_cache
-    visit = None
-    if table is result.sites and cache is not None and len(cache.positions) == len(table):
-        visit = np.argsort(cache.positions, kind="stable")   # rows in the order the sites were built
+    table, arrow = prepare_sites(result) if prepared is None else prepared
     with _unjournalled_sqlite():
-        write_layer(ready_to_write(table), path, "sites", visit)
+        write_layer(table, path, "sites", arrow=arrow)
         for name, gdf in map_data(result).layers.items():
             stored[name] = f"input_{name}"
             write_layer(ready_to_write(gdf), path, stored[name])
@@ -78,14 +91,16 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
     return stored
 
 
-def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray | None = None) -> None:
+def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray | None = None, *,
+                arrow: pa.Table | None = None) -> None:
     """Write ``gdf`` (a plain index, as :func:`ready_to_write` makes it) as ``layer`` of
     the GeoPackage ``path`` (created, or added to).
 
     ``visit`` is an order of the rows to encode the geometries in (the order they lie in
-    memory); the rows are written in the table's order either way.
+    memory); the rows are written in the table's order either way. ``arrow`` is the
+    table already encoded (:func:`prepare_sites`).
     """
-    table = _as_arrow(gdf, visit)
+    table = _as_arrow(gdf, visit) if arrow is None else arrow
     if table is None:
         gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
         return

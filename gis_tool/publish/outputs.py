@@ -37,7 +37,7 @@ from ..text import area, decimal, number, trimmed, words
 from . import strict_json
 from .charts import readiness_chart, save_chart, supply_chart
 from .folders import staged
-from .gpkg import ready_to_write, write_sites_gpkg
+from .gpkg import prepare_sites, ready_to_write, write_sites_gpkg
 from .map_data import map_data, map_manifest, map_scale
 from .xlsx import column_labels, write_xlsx
 
@@ -281,8 +281,10 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
             parquet = pool.submit(best_first(result.sites).to_parquet, tmp / "sites.parquet", index=False)
             pool.shutdown(wait=False)
             gpkg = Beside(0, dict)
-        else:  # a large GeoPackage is written by a second process while this one goes on
-            gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style)
+        else:  # a large GeoPackage is written by a second process while this one goes on,
+            # its sites encoded here first (beside the CSV the encoding would take turns with it)
+            gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style,
+                          prepare_sites(result))
         try:
             table = sites_table(result)
             write_csv(table, tmp / "sites.csv")
