@@ -34,10 +34,15 @@ class _Alias(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec: Any) -> ModuleType:
-        return importlib.import_module(self.target)
+        module = importlib.import_module(self.target)
+        self.own_spec = module.__spec__
+        return module
 
     def exec_module(self, module: ModuleType) -> None:
-        """The module is already executed at its new place."""
+        """The module is already executed at its new place. It keeps its own spec, which
+        the import system has just replaced with the old name's: with the old one, its
+        relative imports would look in the wrong package."""
+        module.__spec__ = self.own_spec
 
 
 class _Finder(importlib.abc.MetaPathFinder):

@@ -129,12 +129,12 @@ def test_failed_run_leaves_previous_outputs(capsys, small_world, tmp_path, monke
     out = tmp_path / "o"
     assert run(capsys, "run", small_world, "--out", out)[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import gis_tool.products.run as run_product
+    import gis_tool.publish.maps as maps  # the run loads it when it draws
 
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(run_product, "save_map", boom)
+    monkeypatch.setattr(maps, "save_map", boom)
     code, _, err = run(capsys, "run", small_world, "--out", out, "--overwrite")
     assert code == 1 and "internal failure" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -31,7 +31,7 @@ from ..products.run import publish_run, redraw_map
 from ..products.sensitivity import write_sensitivity
 from ..products.serve import serve
 from ..publish import strict_json
-from ..publish.charts import supply_report
+from ..publish.supply import supply_report
 from ..spec.urls import is_postgres
 from .logs import setup_logging
 

@@ -8,8 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from ..engine.pipeline import run_analysis
-from ..publish.charts import bump_chart, save_chart
-from ..publish.maps import compare_map, save_map
 from ..publish.outputs import write_files, write_table
 from ..studies.sensitivity import compare
 
@@ -26,6 +24,9 @@ def write_compare(analysis: str | Path, out: str | Path, *, profiles: list[str] 
                   top: int = 10, lang: str = "sv", overwrite: bool = False) -> CompareOutput:
     """Rank the sites under the base weights and each profile (measured once) and write
     the comparison into ``out`` (``gis-tool compare``)."""
+    from ..publish.charts import bump_chart, save_chart
+    from ..publish.maps import compare_map, save_map
+
     result = run_analysis(analysis, lang=lang)
     cmp = compare(result, profiles=profiles, top=top)
     files = write_files(out, {

@@ -7,9 +7,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..publish.maps import inquiry_map, save_map
 from ..publish.outputs import write_inquiry
-from ..publish.report import meeting_pack
 from ..spec.analysis import Analysis
 from ..studies.inquiry import InquiryResult, inquiry
 
@@ -28,6 +26,9 @@ def answer_inquiry(request: str | Path | dict, analysis: str | Path | Analysis, 
                    lang: str = "sv", overwrite: bool = False) -> InquiryOutput:
     """Answer ``request`` from ``analysis`` and write the whole answer into ``out``
     (``gis-tool inquiry``); the folder is replaced as a whole, user files kept."""
+    from ..publish.maps import inquiry_map, save_map
+    from ..publish.report import meeting_pack
+
     inq = inquiry(request, analysis, lang=lang)
 
     def draw(res: InquiryResult, path: Path) -> None:

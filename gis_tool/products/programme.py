@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.pipeline import Result, run_analysis
-from ..publish.charts import save_chart
 from ..publish.outputs import run_manifest, write_files, write_json, write_table
-from ..publish.programme_chart import programme_chart
 from ..studies.programme import Programme, programme
 
 log = logging.getLogger(__name__)
@@ -30,6 +28,9 @@ def write_programme(analysis: str | Path, out: str | Path, *, start: int, until:
                     target_ha: float | None = None, lang: str = "sv", overwrite: bool = False) -> ProgrammeOutput:
     """Run the analysis, choose the land programme and write it into ``out``
     (``gis-tool programme``)."""
+    from ..publish.charts import save_chart
+    from ..publish.programme_chart import programme_chart
+
     result = run_analysis(analysis, lang=lang)
     log.info("choosing the programme %d-%d ...", start, until)
     p = programme(result, start=start, until=until, budget_sek_per_year=budget_sek_per_year,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ..engine.pipeline import Result, run_analysis
 from ..errors import InputError
-from ..publish.maps import load_result, save_map, site_map
 from ..publish.outputs import run_manifest, write_outputs
 from ..publish.postgis_out import split_target, write_postgis
 from ..publish.qgis_style import add_qgis_style, site_styles
@@ -66,6 +65,8 @@ def publish_run(analysis: str | Path | Analysis, out: str | Path, *, profile: st
     live = result.analysis.live_weights if live_weights is None else live_weights
 
     def draw(res: Result, path: Path) -> None:
+        from ..publish.maps import save_map, site_map  # folium: loaded only to draw
+
         log.info("drawing map ...")
         save_map(site_map(res, lang=lang, top=top, live_weights=live), path)
 
@@ -99,5 +100,7 @@ def redraw_map(out_dir: str | Path, *, out_file: str | Path | None = None, lang:
                title: str | None = None) -> Path:
     """Draw the map of an earlier run again from its outputs, without recomputing
     (``gis-tool map``)."""
+    from ..publish.maps import load_result, save_map, site_map
+
     result = load_result(Path(out_dir))
     return save_map(site_map(result, lang=lang, top=top, title=title), Path(out_file or Path(out_dir) / "map.html"))

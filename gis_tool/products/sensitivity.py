@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.pipeline import run_analysis
-from ..publish.charts import save_chart, stability_chart
 from ..publish.outputs import write_files, write_json, write_table
 from ..studies.sensitivity import Sensitivity, sensitivity
 
@@ -28,6 +27,8 @@ def write_sensitivity(analysis: str | Path, out: str | Path, *, runs: int = 1000
                       lang: str = "sv", overwrite: bool = False) -> SensitivityOutput:
     """Run the analysis once, draw ``runs`` weight sets around its weights and write the
     stability of every eligible site's rank into ``out`` (``gis-tool sensitivity``)."""
+    from ..publish.charts import save_chart, stability_chart
+
     result = run_analysis(analysis, profile=profile, lang=lang)
     log.info("drawing %d weight sets ...", runs)
     sens = sensitivity(result, runs=runs, top=top, seed=seed, concentration=concentration)

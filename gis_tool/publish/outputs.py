@@ -35,7 +35,6 @@ from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
 from . import strict_json
-from .charts import readiness_chart, save_chart, supply_chart
 from .folders import staged
 from .gpkg import prepare_sites, ready_to_write, write_sites_gpkg
 from .map_data import map_data, map_manifest, map_scale
@@ -174,6 +173,8 @@ def _jsonable(v: Any) -> Any:
 
 def write_readiness(result: Result, folder: Path) -> None:
     """supply.csv, priorities.csv, supply.png and readiness.png of a run with readiness."""
+    from .charts import readiness_chart, save_chart, supply_chart
+
     sup, prio = result.supply(), result.priorities()
     assert sup is not None and prio is not None
     write_csv(sup, folder / "supply.csv")
