@@ -75,9 +75,12 @@ def run_cli(toml: Path, out: Path) -> tuple[float, float, dict]:
     proc = subprocess.Popen([str(CLI), "-q", "run", str(toml), "--out", str(out), "--overwrite",
                              "--no-map"], stdout=subprocess.DEVNULL)
     peak_pss = 0.0
-    while proc.poll() is None:
-        peak_pss = max(peak_pss, _tree_pss_mb(proc.pid))
-        time.sleep(0.5)
+    while True:   # sample memory every 0.5 s; the wait ends the moment the process does
+        try:
+            proc.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            peak_pss = max(peak_pss, _tree_pss_mb(proc.pid))
     secs = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"gis-tool run failed with exit status {proc.returncode}")
