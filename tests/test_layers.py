@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely import LineString, Point, Polygon
@@ -153,6 +154,30 @@ def test_exact_duplicates_reported_and_dropped(tmp_path):
     lyr = read_layer(p)
     assert lyr.report.repairs["dropped exact duplicate feature"] == 1
     assert sorted(lyr.gdf["name"]) == ["x", "y"]
+
+
+def test_exact_duplicates_match_a_full_comparison():
+    """Rows repeat a geometry with other attributes, or both (exact duplicates, one of
+    them three times), among many distinct rows; later copies are marked, as a full
+    comparison of every row's text and WKB marks them."""
+    from gis_tool.inputs.repair import _duplicates
+
+    rng = np.random.default_rng(4)
+    n = 400
+    geoms = [sq(float(x), float(y), 5) for x, y in rng.uniform(0, 900, (n, 2))]
+    names = [f"n{i}" for i in range(n)]
+    for i, j in ((10, 3), (20, 3), (30, 31), (40, 41), (50, 51)):   # same geometry
+        geoms[i] = geoms[j]
+    for i, j in ((20, 3), (40, 41)):                               # and the same name
+        names[i] = names[j]
+    layer = gpd.GeoDataFrame({"name": names, "v": np.arange(n) % 7}, geometry=geoms, crs=CRS)
+    layer.loc[40, "v"] = layer.loc[41, "v"]
+    layer.loc[20, "v"] = layer.loc[3, "v"]
+    want = pd.concat([layer[["name", "v"]].astype(str).reset_index(drop=True),
+                      pd.Series(shapely.to_wkb(layer.geometry.to_numpy()), name="wkb")], axis=1).duplicated()
+    got = _duplicates(layer)
+    assert list(np.flatnonzero(got)) == list(np.flatnonzero(want.to_numpy())) == [20, 41]
+    assert not _duplicates(layer.iloc[:9]).any()
 
 
 NAME = "Övre Kärrtorp – Åby"

@@ -108,20 +108,27 @@ def _normalise_multi(geoms: np.ndarray, report: LayerReport) -> np.ndarray:
 def _duplicates(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """Exact duplicates (same geometry, same attributes), later copies marked.
 
-    A cheap 64-bit key first (each geometry's type, bounding box and vertex count, and
-    the attributes), then the few rows whose keys collide are compared in full, so a
-    million features cost a fraction of a second.
+    A cheap 64-bit key first: each geometry's type, bounding box and vertex count, and
+    for the rows whose geometry keys collide, their attributes too (rows with a geometry
+    of their own cannot be duplicates, so most layers need no attribute hashing); the few
+    rows whose keys still collide are compared in full, so a million features cost a
+    fraction of a second.
     """
     geoms = gdf.geometry.to_numpy()
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    out = np.zeros(len(gdf), bool)
     h = _geometry_key(geoms)
+    same = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy())
+    if not len(same):
+        return out
+    h = h[same]
     if cols:
         try:
-            h = h ^ pd.util.hash_pandas_object(gdf[cols], index=False).to_numpy()
+            h = h ^ pd.util.hash_pandas_object(gdf[cols].iloc[same], index=False).to_numpy()
         except TypeError:  # unhashable cells (lists): hash their text
-            h = h ^ pd.util.hash_pandas_object(gdf[cols].astype(str), index=False).to_numpy()
-    cand = pd.Series(h).duplicated(keep=False).to_numpy()
-    out = np.zeros(len(gdf), bool)
+            h = h ^ pd.util.hash_pandas_object(gdf[cols].iloc[same].astype(str), index=False).to_numpy()
+    cand = np.zeros(len(gdf), bool)
+    cand[same] = pd.Series(h).duplicated(keep=False).to_numpy()
     if cand.any():
         idx = np.flatnonzero(cand)
         sub = gdf.iloc[idx]
