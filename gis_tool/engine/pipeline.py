@@ -6,8 +6,9 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from pyproj import CRS
 from ..errors import InputError, Problem, closest, valid_list
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..processes import collector_paused
-from ..progress import advance
+from ..progress import advance, in_chunks
 from ..spec.analysis import Analysis, ConstraintSpec, load_analysis
 from ..spec.network import RINGS_LAYER
 from ..spec.urls import is_web
@@ -384,29 +385,43 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     rk = rank.to_numpy(dtype=float, na_value=np.inf)
     order = np.lexsort((key, rk))
     index = pd.Index(sites.index.astype("str"))[order]
-    cols: dict[str, Any] = {
-        "site_id": index.array,
-        "score": score.to_numpy()[order],
-        "rank": rank.array[order],
-        "eligible": ~excluded[order],
-        "excluded_by": reason_text(reasons, len(sites))[order],
+    # each column is made by one call, in the table's order; the calls run on threads
+    # (numpy lets go of Python's lock while it gathers and rounds: 0.5 s to 0.2 s at 1M)
+    make: dict[str, Callable[[], Any]] = {
+        "site_id": lambda: index.array,
+        "score": partial(_ordered, score.to_numpy(), order),
+        "rank": partial(_ordered, rank.array, order),
+        "eligible": partial(_ordered, ~excluded, order),
+        "excluded_by": lambda: reason_text(reasons, len(sites))[order],
     }
     for name in a.criteria:
         r = raw[name]
         digits = 6 if unit_of(a.criteria[name]) == "min" else 4   # times to 1e-6 minutes
-        cols[f"{name}_raw"] = (r if r.dtype == object else np.round(r.astype(float), digits))[order]
-        cols[f"{name}_value"] = np.round(values[name].to_numpy(), 6)[order]
-        cols[f"{name}_points"] = points[name].to_numpy()[order]
+        make[f"{name}_raw"] = (partial(_ordered, r, order) if r.dtype == object
+                               else partial(_rounded, r.astype(float), digits, order))
+        make[f"{name}_value"] = partial(_rounded, values[name].to_numpy(), 6, order)
+        make[f"{name}_points"] = partial(_ordered, points[name].to_numpy(), order)
         if notes and name in notes:
-            cols[f"{name}_note"] = notes[name][order]
-    geoms = sites.geometry.to_numpy()[order]
-    cols["area_m2"] = np.round(area[order], 1)
+            make[f"{name}_note"] = partial(_ordered, notes[name], order)
+    make["area_m2"] = partial(_rounded, area, 1, order)
     for k, v in (extra or {}).items():
         v = v.array if isinstance(v, pd.Series) else v
-        cols[k] = v[order] if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v)[order]
+        make[k] = partial(_ordered, v if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v), order)
     for c in sites.columns:
-        if c not in cols and c != sites.geometry.name:
-            cols[c] = sites[c].array[order]
+        if c not in make and c != sites.geometry.name:
+            make[c] = partial(_ordered, sites[c].array, order)
+    names = list(make)
+    made = in_chunks(lambda i, j: [make[c]() for c in names[i:j]], len(names), min_chunk=1)
+    cols = dict(zip(names, (col for part in made for col in part), strict=True))
+    geoms = sites.geometry.to_numpy()[order]
     # the columns are new arrays: kept as they are, not copied into blocks (0.5 s at 1M)
     out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs, copy=False)
     return out, order
+
+
+def _ordered(values: Any, order: np.ndarray) -> Any:
+    return values[order]
+
+
+def _rounded(values: np.ndarray, digits: int, order: np.ndarray) -> np.ndarray:
+    return np.round(values[order], digits)
