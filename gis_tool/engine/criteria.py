@@ -150,10 +150,13 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         score = pd.Series(labels).reset_index(drop=True).map(
             lambda v: classes.get(attribute_text(v) or "", 0.0)).to_numpy(dtype=float)
         levels = sorted({s for s in score if s > 0}, reverse=True)
-        # each level's own union on a thread of its own (GEOS's union is single-threaded)
-        with ThreadPoolExecutor(max(1, min(THREADS, len(levels)))) as pool:
-            unions = list(pool.map(lambda level: shapely.union_all(features[score == level]), levels))
-        tree = sites_tree(sites)
+        # each level's own union, and the tree of the sites, on threads of their own
+        # (GEOS makes each on one thread)
+        with ThreadPoolExecutor(max(1, min(THREADS, len(levels) + 1))) as pool:
+            made = [pool.submit(shapely.union_all, features[score == level]) for level in levels]
+            planted = pool.submit(sites_tree, sites)
+            unions = [m.result() for m in made]
+            tree = planted.result()
         total = np.zeros(len(sites))
         better = shapely.Polygon()
         for i, (level, own) in enumerate(zip(levels, unions, strict=True)):
