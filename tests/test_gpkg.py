@@ -122,3 +122,17 @@ def test_the_sites_layer_follows_the_ranked_table_after_rescoring(tmp_path):
         assert list(got["site_id"]) == list(want["site_id"])
         assert list(got["rank"].dropna()) == sorted(got["rank"].dropna())
         assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all()
+
+
+def test_sqlite_settings_hold_while_writing_and_are_restored():
+    """The journal, sync and page-cache settings apply inside the writing block only
+    (other GDAL work in the process keeps its own)."""
+    from gis_tool.publish.gpkg import SQLITE_CACHE_MB, _unjournalled_sqlite
+
+    keys = ("OGR_SQLITE_JOURNAL", "OGR_SQLITE_SYNCHRONOUS", "OGR_SQLITE_CACHE")
+    before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
+    with _unjournalled_sqlite():
+        now = {k: pyogrio.get_gdal_config_option(k) for k in keys}
+    journal, sync, cache = (str(v).upper() for v in now.values())   # pyogrio reads OFF as False
+    assert journal in ("OFF", "FALSE") and sync in ("OFF", "FALSE") and cache == str(SQLITE_CACHE_MB)
+    assert {k: pyogrio.get_gdal_config_option(k) for k in keys} == before

@@ -40,13 +40,19 @@ def ready_to_write(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+SQLITE_CACHE_MB = 256   # SQLite's page cache while writing (its default is 2 MB)
+
+
 @contextmanager
 def _unjournalled_sqlite() -> Iterator[None]:
     """GDAL writes GeoPackages without SQLite's rollback journal and syncs inside the
-    block. Safe here: the file is new, in the run's temporary folder, and is only moved
-    into place once complete; a crash leaves a temporary file that the next run removes.
-    About 12 % faster for the sites layer of a million sites (measured here)."""
-    with gdal_config({"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}):
+    block, with a larger page cache. Safe here: the file is new, in the run's temporary
+    folder, and is only moved into place once complete; a crash leaves a temporary file
+    that the next run removes. Measured on the sites layer of a million sites: no journal
+    about 12 % faster; the cache (filled only as the file grows) 4.6 s to 3.6 s, all of it
+    in building the R-tree index (1.9 s to 1.0 s)."""
+    with gdal_config({"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF",
+                      "OGR_SQLITE_CACHE": str(SQLITE_CACHE_MB)}):
         yield
 
 
