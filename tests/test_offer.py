@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -93,6 +94,26 @@ def test_xlsx_has_labels_numbers_and_a_frozen_header(row_world, tmp_path, capsys
     head = [c.value for c in ws[1]]
     assert "Distance to interchange (m)" in head and "Can be offered now" in head and "motorway_raw" not in head
     assert ws.max_row == 5
+
+
+def test_xlsx_cells_keep_their_kind_and_leave_missing_values_empty(tmp_path):
+    from gis_tool.publish.xlsx import write_xlsx
+
+    df = pd.DataFrame({
+        "x": [1.5, np.nan, np.inf, -2.0],
+        "n": pd.array([3, None, 5, 6], dtype="Int64"),
+        "ok": pd.array([True, None, False, True], dtype="boolean"),
+        "flag": np.array([True, False, True, False]),
+        "mixed": ["=1+1", 7, None, True],
+        "text": pd.array(["a", None, "c", "d"], dtype="string"),
+    })
+    assert write_xlsx(df, tmp_path / "t.xlsx", headers=list(df.columns), sheet="t")
+    rows = [[c.value for c in r] for r in load_workbook(tmp_path / "t.xlsx").active.iter_rows(min_row=2)]
+    assert rows == [[1.5, 3, True, True, "=1+1", "a"],
+                    [None, None, None, False, 7, None],
+                    [None, 5, False, True, None, "c"],
+                    [-2, 6, True, False, True, "d"]]
+    assert isinstance(rows[0][1], (int, float)) and not isinstance(rows[0][1], bool)
 
 
 def test_map_popup_says_what_can_be_offered(row_world, small_world):

@@ -61,10 +61,12 @@ def write_xlsx(df: pd.DataFrame, path: Path, *, headers: list[str], sheet: str) 
         ws.write_string(0, j, h, head)
     ws.freeze_panes(1, 0)
     ws.set_row(0, 30)
-    columns = [df[c].to_numpy(dtype=object) for c in df.columns]
+    columns = [_column(ws, df[c]) for c in df.columns]
     for i in range(len(df)):
-        for j, col in enumerate(columns):
-            _cell(ws, i + 1, j, col[i])
+        for j, (write, values) in enumerate(columns):
+            v = values[i]
+            if v is not None:
+                write(i + 1, j, v)
     ws.autofilter(0, 0, len(df), len(df.columns) - 1)
     wb.close()
     return True
@@ -73,6 +75,21 @@ def write_xlsx(df: pd.DataFrame, path: Path, *, headers: list[str], sheet: str) 
 def _longest(col: pd.Series) -> float:
     sample = col.head(200).astype(str)
     return float(sample.str.len().max()) if len(sample) else 0.0
+
+
+def _column(ws: Any, col: pd.Series) -> tuple[Any, list[Any]]:
+    """How to write one column's cells, and its values (None: an empty cell). Booleans
+    and numbers are sorted out once for the whole column; other columns cell by cell."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        flags = col.to_numpy(dtype=object, na_value=None)
+        return ws.write_boolean, [None if v is None else bool(v) for v in flags]
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        numbers = col.to_numpy(dtype=float, na_value=np.nan)
+        values = numbers.tolist()
+        for i in np.flatnonzero(~np.isfinite(numbers)):
+            values[i] = None
+        return ws.write_number, values
+    return (lambda i, j, v: _cell(ws, i, j, v)), col.to_numpy(dtype=object).tolist()
 
 
 def _cell(ws: Any, i: int, j: int, v: Any) -> None:
