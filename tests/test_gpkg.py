@@ -65,7 +65,9 @@ def test_tables_the_arrow_path_does_not_take_are_written_by_pyogrio(tmp_path):
     geoms = gdf.geometry.to_numpy().copy()
     geoms[0] = shapely.multipolygons([box(0, 0, 1, 1), box(2, 2, 3, 3)])   # mixed single and multi
     mixed = gdf.set_geometry(gpd.GeoSeries(geoms, crs=CRS))
-    for table in (gdf, mixed):
+    raised = _table(6).set_geometry(gpd.GeoSeries(shapely.force_3d(_table(6).geometry.to_numpy(), 12.5),
+                                                  crs=CRS))                     # with Z
+    for table in (gdf, mixed, raised):
         got = _same_as_pyogrio(tmp_path, table, np.arange(len(table))[::-1].copy())
         assert list(got["site_id"]) == list(table["site_id"])
 

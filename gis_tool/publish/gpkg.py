@@ -63,10 +63,11 @@ def prepare_sites(result: Result) -> tuple[gpd.GeoDataFrame, pa.Table | None]:
     A large run encodes it before the writing process forks: beside sites.csv, which is
     written at the same time, the encoding would take turns with it for the processor.
     """
-    table = ready_to_write(best_first(result.sites))
+    ranked = best_first(result.sites)
+    table = ready_to_write(ranked)
     cache = result.score_cache
     visit = None
-    if cache is not None and len(cache.positions) == len(table) and best_first(result.sites) is result.sites:
+    if cache is not None and len(cache.positions) == len(table) and ranked is result.sites:
         visit = np.argsort(cache.positions, kind="stable")   # rows in the order the sites were built
     return table, _as_arrow(table, visit)
 
@@ -107,27 +108,35 @@ def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray
     table already encoded (:func:`prepare_sites`).
     """
     table = _as_arrow(gdf, visit) if arrow is None else arrow
-    if table is None:
+    kind = _one_type(gdf.geometry.to_numpy())
+    if table is None or kind is None:
         gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
         return
-    types = np.unique(shapely.get_type_id(gdf.geometry.to_numpy()))
-    kind = GEOMETRY_TYPES.get(int(types[types >= 0][0])) if (types >= 0).sum() == 1 else None
     epsg = gdf.crs.to_epsg() if gdf.crs is not None else None
     crs = f"EPSG:{epsg}" if epsg else (gdf.crs.to_wkt("WKT1_GDAL") if gdf.crs is not None else None)
     pyogrio.write_arrow(table, path, layer=layer, driver="GPKG", geometry_name="geometry",
-                        geometry_type=kind or "Unknown", crs=crs)
+                        geometry_type=kind, crs=crs)
+
+
+def _one_type(geoms: np.ndarray) -> str | None:
+    """The geometries' one type as GDAL names it; None when they mix types, have Z
+    coordinates or are all missing (pyogrio's writer knows what to declare then)."""
+    types = np.unique(shapely.get_type_id(geoms))
+    types = types[types >= 0]
+    if len(types) != 1 or shapely.has_z(geoms).any():
+        return None
+    return GEOMETRY_TYPES.get(int(types[0]))
 
 
 def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.Table | None:
     """The table with its geometry as WKB, or None when a column needs pyogrio's own
-    handling (dates, Python objects), or the geometries mix types."""
+    handling (dates, Python objects) or the geometries have no one type (:func:`_one_type`)."""
     geom = gdf.geometry.name
     attrs = pd.DataFrame({c: gdf[c] for c in gdf.columns if c != geom}, copy=False)
     plain = all(pd.api.types.is_bool_dtype(t) or pd.api.types.is_numeric_dtype(t)
                 or pd.api.types.is_string_dtype(t) for t in attrs.dtypes)
     geoms = gdf.geometry.to_numpy()
-    types = np.unique(shapely.get_type_id(geoms))
-    if not plain or (types >= 0).sum() != 1 or int(types[types >= 0][0]) not in GEOMETRY_TYPES:
+    if not plain or _one_type(geoms) is None:
         return None
     try:
         table = pa.Table.from_pandas(attrs, preserve_index=False)
