@@ -150,6 +150,8 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         score = pd.Series(labels).reset_index(drop=True).map(
             lambda v: classes.get(attribute_text(v) or "", 0.0)).to_numpy(dtype=float)
         levels = sorted({s for s in score if s > 0}, reverse=True)
+        if not levels:   # no feature of a class that scores
+            return np.zeros(len(sites))
         # each level's own union, and the tree of the sites, on threads of their own
         # (GEOS makes each on one thread)
         with ThreadPoolExecutor(max(1, min(THREADS, len(levels) + 1))) as pool:
