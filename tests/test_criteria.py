@@ -290,3 +290,21 @@ def test_empty_and_missing_sites_have_no_distance_by_any_method():
         np.testing.assert_array_equal(feat, [0, -1, -1, 0], err_msg=method)
     xy, radius = nearest_mod.inner_points(sites)
     assert np.isnan(xy[1:3]).all() and np.isnan(radius[1:3]).all() and np.isfinite(xy[[0, 3]]).all()
+
+
+def test_answers_per_array_are_made_once_per_array_and_the_oldest_goes():
+    from gis_tool.engine.per_array import PerArray
+
+    store, made = PerArray(2), []
+
+    def make(tag):
+        return lambda: made.append(tag) or tag
+
+    a, b, c = np.arange(3), np.arange(3), np.arange(4)
+    assert store.get(a, "x", make("a")) == "a" and store.get(a, "x", make("again")) == "a"
+    assert store.get(b, "x", make("b")) == "b"          # an equal array is another array
+    assert store.get(a, "y", make("ay")) == "ay"         # another question about a: a's x goes
+    assert store.seen(a, "x") is None and store.seen(a, "y") == "ay"
+    store.put(c, "x", "c")
+    assert store.seen(b, "x") is None and store.seen(c, "x") == "c"
+    assert made == ["a", "b", "ay"]

@@ -38,6 +38,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ..progress import gathered
+from .per_array import PerArray
 
 SEGMENT_M = 250.0  # longest segment used in nearest searches
 CHOOSE_OVER = 20_000  # sites left after the listed parts above which a sample picks the method
@@ -45,25 +46,13 @@ SAMPLE = 1_000        # sites timed with each method
 K_LISTED = 8          # parts listed per site in the second pass, four times more for the
 K_MOST = 128          # sites it leaves, up to this many
 KEPT = 8              # answers kept about the run's site arrays (points inside, trees)
-_kept: dict[tuple[int, str], tuple[np.ndarray, Any]] = {}
+_kept = PerArray(KEPT)
 
 
 def kept(sites: np.ndarray, what: str, make: Callable[[], Any]) -> Any:
     """``make()``, made once for the site array ``sites`` and kept for the run's other
-    criteria and constraints, which are asked about the same array (by identity; each
-    array kept is held, so its id is not reused while kept)."""
-    seen = _kept.get((id(sites), what))
-    if seen is not None and seen[0] is sites:
-        return seen[1]
-    value = make()
-    _keep(sites, what, value)
-    return value
-
-
-def _keep(sites: np.ndarray, what: str, value: Any) -> None:
-    if len(_kept) >= KEPT:   # the oldest goes
-        del _kept[next(iter(_kept))]
-    _kept[(id(sites), what)] = (sites, value)
+    criteria and constraints, which are asked about the same array (:class:`PerArray`)."""
+    return _kept.get(sites, what, make)
 
 
 def sites_tree(sites: np.ndarray) -> shapely.STRtree:
@@ -101,10 +90,10 @@ def inner_points(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def share_inner(source: np.ndarray, order: np.ndarray, target: np.ndarray) -> None:
     """``target`` is ``source[order]``: it gets the points inside already made for
     ``source`` (the run's table of sites, best first, for its x/y columns)."""
-    seen = _kept.get((id(source), "inner"))
-    if seen is not None and seen[0] is source:
-        pxy, radius = seen[1]
-        _keep(target, "inner", (pxy[order], radius[order]))
+    seen = _kept.seen(source, "inner")
+    if seen is not None:
+        pxy, radius = seen
+        _kept.put(target, "inner", (pxy[order], radius[order]))
 
 
 def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,6 +39,7 @@ from ..progress import gathered
 from ..spec.network import NetworkSpec
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
+from .per_array import PerArray
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after
@@ -47,7 +48,7 @@ BLOCK_FLOATS = 8_000_000  # search results held at once per process (64 MB)
 PROCESSES = min(8, os.cpu_count() or 1)
 PARALLEL_OVER = 2e7       # node visits (sources x nodes) above which searches run in processes
 OK, TOO_FAR, NO_FEATURE = 0, 1, 2
-SNAPS_KEPT = 8            # arrays whose snapping is kept for the next caller
+SNAPS_KEPT = 8            # arrays whose snapping is kept (a Dask worker sees many partitions)
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Network:
     part: np.ndarray                # weakly connected part of each node
     joinable: np.ndarray            # nodes sites and features may join, ascending
     _target_times: dict = field(default_factory=dict, repr=False)
-    _snaps: dict = field(default_factory=dict, repr=False)   # id -> (the array, its Snap)
+    _snaps: PerArray = field(default_factory=lambda: PerArray(SNAPS_KEPT), repr=False)
 
     @property
     def n(self) -> int:
@@ -118,13 +119,7 @@ class Network:
     def snap(self, geoms: np.ndarray) -> Snap:
         """The nearest node of each geometry (see :class:`Snap`). An array snapped before
         (the run's sites, asked again by each criterion and condition) is not snapped again."""
-        seen = self._snaps.get(id(geoms))
-        if seen is not None and seen[0] is geoms:   # the array is held, so its id is not reused
-            return seen[1]
-        snapped = self._snap(geoms)
-        if len(self._snaps) >= SNAPS_KEPT:   # the oldest goes (a Dask worker sees many partitions)
-            del self._snaps[next(iter(self._snaps))]
-        self._snaps[id(geoms)] = (geoms, snapped)
+        snapped: Snap = self._snaps.get(geoms, "snap", lambda: self._snap(geoms))
         return snapped
 
     def _snap(self, geoms: np.ndarray) -> Snap:
