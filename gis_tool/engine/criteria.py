@@ -86,11 +86,10 @@ def subdivide(geom: shapely.Geometry | np.ndarray, max_vertices: int = MAX_VERTI
     return out[shapely.area(out) > 0]
 
 
-def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None,
-                 tree: shapely.STRtree | None = None) -> np.ndarray:
+def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None) -> np.ndarray:
     """Area of each site covered by the union of ``features`` (overlaps counted once;
-    ``union``, when given, is that union already made; ``tree``, an STRtree of ``sites``
-    when one is at hand).
+    ``union``, when given, is that union already made). The tree of the sites is made
+    once per site array (:func:`~gis_tool.engine.nearest.sites_tree`).
 
     Sites wholly inside the union are decided by prepared containment tests; only sites
     that cross its edge are intersected, with small pieces of the union.
@@ -106,7 +105,7 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     # are intersected, with small pieces of it.
     parts = shapely.get_parts(union)
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-    tree = sites_tree(sites) if tree is None else tree
+    tree = sites_tree(sites)
 
     shapely.prepare(parts)
 
@@ -156,16 +155,15 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
         # (GEOS makes each on one thread)
         with ThreadPoolExecutor(max(1, min(THREADS, len(levels) + 1))) as pool:
             made = [pool.submit(shapely.union_all, features[score == level]) for level in levels]
-            planted = pool.submit(sites_tree, sites)
+            pool.submit(sites_tree, sites)   # kept for covered_area below
             unions = [m.result() for m in made]
-            tree = planted.result()
         total = np.zeros(len(sites))
-        better = shapely.Polygon()
+        better = unions[0]   # the union of the levels done so far
         for i, (level, own) in enumerate(zip(levels, unions, strict=True)):
             region = own if i == 0 else shapely.difference(own, better)
-            if i + 1 < len(levels):
-                better = own if i == 0 else shapely.union(better, own)
-            total += level * np.clip(covered_area(sites, features, region, tree) / site_area, 0.0, 1.0)
+            if 0 < i < len(levels) - 1:
+                better = shapely.union(better, own)
+            total += level * np.clip(covered_area(sites, features, region) / site_area, 0.0, 1.0)
         return np.clip(total, 0.0, 1.0)
 
 
