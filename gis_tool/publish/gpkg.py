@@ -107,8 +107,8 @@ def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray
     memory); the rows are written in the table's order either way. ``arrow`` is the
     table already encoded (:func:`prepare_sites`).
     """
-    table = _as_arrow(gdf, visit) if arrow is None else arrow
     kind = _one_type(gdf.geometry.to_numpy())
+    table = None if kind is None else _as_arrow(gdf, visit) if arrow is None else arrow
     if table is None or kind is None:
         gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
         return
@@ -130,13 +130,14 @@ def _one_type(geoms: np.ndarray) -> str | None:
 
 def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.Table | None:
     """The table with its geometry as WKB, or None when a column needs pyogrio's own
-    handling (dates, Python objects) or the geometries have no one type (:func:`_one_type`)."""
+    handling (dates, Python objects). Whether the geometries have one type GDAL can be
+    told of is :func:`write_layer`'s question."""
     geom = gdf.geometry.name
     attrs = pd.DataFrame({c: gdf[c] for c in gdf.columns if c != geom}, copy=False)
     plain = all(pd.api.types.is_bool_dtype(t) or pd.api.types.is_numeric_dtype(t)
                 or pd.api.types.is_string_dtype(t) for t in attrs.dtypes)
     geoms = gdf.geometry.to_numpy()
-    if not plain or _one_type(geoms) is None:
+    if not plain:
         return None
     try:
         table = pa.Table.from_pandas(attrs, preserve_index=False)
