@@ -36,7 +36,7 @@ from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
 from . import strict_json
 from .folders import staged
-from .gpkg import prepare_sites, ready_to_write, write_sites_gpkg
+from .gpkg import prepare_sites, ready_to_write, write_layer, write_sites_gpkg
 from .map_data import map_data, map_manifest, map_scale
 from .xlsx import column_labels, write_xlsx
 
@@ -391,9 +391,8 @@ def write_inquiry(inq: Any, out: str | Path, *, overwrite: bool = False,
         write_xlsx(table, tmp / "matches.xlsx", headers=column_labels(list(table.columns), inq.result, inq.lang),
                    sheet="matches")
         write_csv(pd.DataFrame(inq.near_misses.drop(columns="geometry")), tmp / "near_misses.csv")
-        ready_to_write(m).to_file(tmp / "matches.gpkg", layer="matches", driver="GPKG", engine="pyogrio")
-        ready_to_write(inq.near_misses).to_file(tmp / "matches.gpkg", layer="near_misses", driver="GPKG",
-                                             engine="pyogrio")
+        write_layer(ready_to_write(m), tmp / "matches.gpkg", "matches")
+        write_layer(ready_to_write(inq.near_misses), tmp / "matches.gpkg", "near_misses")
         _kml(m, tmp / "matches.kml", inq.lang, inq.result.layers.get(RINGS_LAYER))
         if make_map is not None:
             make_map(inq, tmp / "map.html")
