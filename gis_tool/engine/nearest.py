@@ -45,7 +45,7 @@ CHOOSE_OVER = 20_000  # sites left after the listed parts above which a sample p
 SAMPLE = 1_000        # sites timed with each method
 K_LISTED = 8          # parts listed per site in the second pass, four times more for the
 K_MOST = 128          # sites it leaves, up to this many
-KEPT = 8              # answers kept about the run's site arrays (points inside, trees)
+KEPT = 8              # answers kept about the run's site arrays (points inside, boxes, trees)
 _kept = PerArray(KEPT)
 
 
@@ -202,6 +202,7 @@ class FeatureIndex:
         them: they have no point inside)."""
         ends, half, kd = self._ends
         pxy, radius = inner_points(sites)
+        boxes = kept(sites, "bounds", lambda: shapely.bounds(sites))
         found: list[tuple[np.ndarray, ...]] = []
         k = K_LISTED
         missing = ~np.isfinite(pxy[idx]).all(axis=1)   # no point inside (an empty site): left as is
@@ -227,7 +228,7 @@ class FeatureIndex:
                 s, c = np.nonzero(other)
                 parts = j[s, c]
                 # nor can a part whose box lies farther from the site's box than the bound
-                box = shapely.bounds(sites[ix[s]])
+                box = boxes[ix[s]]
                 e = ends[parts]
                 gap_x = np.maximum(0.0, np.maximum(box[:, 0] - np.maximum(e[:, 0], e[:, 2]),
                                                    np.minimum(e[:, 0], e[:, 2]) - box[:, 2]))
