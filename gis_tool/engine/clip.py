@@ -35,7 +35,8 @@ def convex_sites(sites: np.ndarray) -> np.ndarray:
     only (collinear vertices allowed) and has at most ``MAX_SIDES`` sides."""
     sites = np.asarray(sites, dtype=object)
     ok = (shapely.get_type_id(sites) == 3) & (shapely.get_num_interior_rings(sites) == 0)
-    ok &= shapely.get_num_coordinates(sites) <= MAX_SIDES + 1
+    n = shapely.get_num_coordinates(sites)
+    ok &= (n >= 4) & (n <= MAX_SIDES + 1)          # a ring of three sides at least
     idx = np.flatnonzero(ok)
     if not len(idx):
         return ok

@@ -6,8 +6,10 @@ STRtree queries, array functions and ``np.bincount`` aggregation, with no per-si
 Python loops. Nearest features and counts within a radius come from
 :mod:`gis_tool.engine.nearest`; for overlap shares, polygon layers are dissolved, their
 parts tested against a tree of the sites (settling the sites wholly inside) and cut into
-small pieces for the sites that cross their edges. Large inputs are
-split into chunks on several threads (shapely lets go of the GIL), reporting progress.
+small pieces for the sites that cross their edges, whose share of each piece is measured
+by clipping (:mod:`gis_tool.engine.clip`, convex sites) or by GEOS (other sites). Large
+inputs are split into chunks on several threads (shapely and numpy let go of the GIL),
+reporting progress.
 """
 
 from __future__ import annotations
