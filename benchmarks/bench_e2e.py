@@ -6,7 +6,8 @@ constraint), in one process run:
 - **gis-tool end to end**: ``gis-tool run ANALYSIS --out DIR --no-map`` as a separate
   process, timed from start to exit: start-up, reading and checking every layer, the
   criteria, constraint and score, and writing sites.gpkg (with the input layers and QGIS
-  styles), sites.csv and run.json. Peak memory is the process's maximum resident set.
+  styles), sites.csv and run.json. Peak memory (the process and its forked writer,
+  sampled) is measured in a second run: sampling a large process's memory slows it.
 - **geopandas baseline, compute only**: the same criteria the idiomatic geopandas way
   (``sjoin_nearest``, ``sjoin`` + ``dwithin``, ``dissolve`` + ``explode`` + ``overlay``),
   from layers already in memory, writing nothing (``bench_engine.baseline``).
@@ -64,23 +65,27 @@ def _tree_pss_mb(pid: int) -> float:
     return total / 1024
 
 
-def run_cli(toml: Path, out: Path) -> tuple[float, float, dict]:
+def run_cli(toml: Path, out: Path, memory: bool = False) -> tuple[float, float, dict]:
     """Seconds and peak MB of the whole ``gis-tool run`` process, and its run.json.
 
-    Peak memory is sampled every 0.5 s as the summed PSS of the process and its children
-    (the forked GeoPackage writer), where /proc has it; else the largest resident set.
+    With ``memory``, peak memory is sampled every 0.5 s as the summed PSS of the process
+    and its children (the forked GeoPackage writer), where /proc has it; else it is the
+    largest resident set. Reading a large process's memory map stalls it (1-2 s of a
+    million-site run), so :func:`run` times one run without sampling and measures memory
+    in another.
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(CLI), "-q", "run", str(toml), "--out", str(out), "--overwrite",
                              "--no-map"], stdout=subprocess.DEVNULL)
     peak_pss = 0.0
-    while True:   # sample memory every 0.5 s; the wait ends the moment the process does
+    while memory:   # sample memory every 0.5 s; the wait ends the moment the process does
         try:
             proc.wait(timeout=0.5)
             break
         except subprocess.TimeoutExpired:
             peak_pss = max(peak_pss, _tree_pss_mb(proc.pid))
+    proc.wait()
     secs = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"gis-tool run failed with exit status {proc.returncode}")
@@ -100,7 +105,8 @@ def run(n: int, with_baseline: bool = True, character: str = "dense") -> dict:
     DATA.mkdir(exist_ok=True)
     toml = write_synthetic(DATA, n, character)
     out = DATA / f"out_{character}_{n}"
-    secs, peak_mb, manifest = run_cli(toml, out)
+    _, peak_mb, _ = run_cli(toml, out, memory=True)
+    secs, _, manifest = run_cli(toml, out)
     t_base = float("nan")
     mine = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", index_col="site_id",
                        dtype={"excluded_by": str})
