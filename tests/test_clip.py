@@ -116,3 +116,17 @@ def test_covered_area_mixes_convex_and_other_sites():
     assert convex.sum() > 1000 and (~convex).sum() > 1000
     crossing = (want > 0) & (want < shapely.area(sites) - 1e-6)
     assert (crossing & convex).sum() > 50 and (crossing & ~convex).sum() > 50
+
+
+def test_dissolved_is_the_union():
+    # clusters apart, one blob of overlapping discs, and touching squares: the same
+    # region as a plain union, whichever way GEOS groups them
+    rng = np.random.default_rng(3)
+    apart = shapely.buffer(shapely.points(rng.uniform(0, 50_000, (300, 2)) + (X0, Y0)), 200, quad_segs=4)
+    blob = shapely.buffer(shapely.points(rng.uniform(0, 500, (200, 2)) + (X0, Y0)), 60, quad_segs=4)
+    grid = shapely.box(X0 + np.arange(20) * 10.0, Y0, X0 + np.arange(20) * 10.0 + 10, Y0 + 10)
+    for polys in (apart, blob, grid, np.concatenate([apart, blob, grid])):
+        got, want = criteria.dissolved(polys), shapely.union_all(polys)
+        assert got.area == pytest.approx(want.area, rel=1e-12)
+        assert shapely.symmetric_difference(got, want).area < 1e-6
+    assert criteria.dissolved(grid).area == pytest.approx(200 * 10.0, rel=1e-12)   # by hand
