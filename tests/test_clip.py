@@ -90,10 +90,10 @@ def test_convex_sites():
     holed = box(0, 0, 4, 4).difference(box(1, 1, 2, 2))
     multi = MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])
     many = shapely.buffer(shapely.Point(0, 0), 10, quad_segs=16)   # 64 sides
-    empty = Polygon()
-    got = convex_sites(np.array([square, tri.reverse(), ell, collinear, holed, multi, many, empty, square],
-                                dtype=object))
-    assert got.tolist() == [True, True, False, True, False, False, False, False, True]
+    empty, flat = Polygon(), Polygon([(0, 0), (1, 1), (2, 2)])
+    got = convex_sites(np.array([square, tri.reverse(), ell, collinear, holed, multi, many, empty, flat,
+                                 square], dtype=object))
+    assert got.tolist() == [True, True, False, True, False, False, False, False, False, True]
     assert shapely.get_num_coordinates(many) - 1 > MAX_SIDES
 
 

@@ -31,12 +31,15 @@ MAX_SIDES = 32   # sites with more sides go to GEOS: the clipping walks every si
 
 
 def convex_sites(sites: np.ndarray) -> np.ndarray:
-    """True for each site that is one polygon, without holes, whose shell turns one way
-    only (collinear vertices allowed) and has at most ``MAX_SIDES`` sides."""
+    """True for each site that is one polygon of some area, without holes, whose shell
+    turns one way only (collinear vertices allowed) and has at most ``MAX_SIDES`` sides.
+    The sites are valid polygons (as loaded and repaired), so a shell that turns one way
+    does not cross itself."""
     sites = np.asarray(sites, dtype=object)
     ok = (shapely.get_type_id(sites) == 3) & (shapely.get_num_interior_rings(sites) == 0)
     n = shapely.get_num_coordinates(sites)
     ok &= (n >= 4) & (n <= MAX_SIDES + 1)          # a ring of three sides at least
+    ok &= shapely.area(sites) > 0                  # no inside to clip to: left to GEOS
     idx = np.flatnonzero(ok)
     if not len(idx):
         return ok
