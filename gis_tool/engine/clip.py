@@ -66,8 +66,9 @@ def convex_sites(sites: np.ndarray) -> np.ndarray:
 def clipped_area(sites: np.ndarray, pieces: np.ndarray, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """Area of ``sites[si[k]] ∩ pieces[pi[k]]`` for each pair ``k``.
 
-    Every site must be convex (:func:`convex_sites`); the pieces may be any polygons or
-    multipolygons, with holes. Each geometry's coordinates are read once, however many
+    Every site in a pair (``sites[si]``) must be convex (:func:`convex_sites`); the
+    other sites are not looked at beyond reading their coordinates. The pieces may be
+    any polygons or multipolygons, with holes. Each geometry's coordinates are read once, however many
     pairs it is in; the pairs are clipped in chunks on several threads (numpy lets go of
     Python's lock).
     """
