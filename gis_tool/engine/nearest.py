@@ -31,14 +31,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from ..progress import gathered
 from .per_array import PerArray
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 SEGMENT_M = 250.0  # longest segment used in nearest searches
 CHOOSE_OVER = 20_000  # sites left after the listed parts above which a sample picks the method
@@ -182,6 +184,8 @@ class FeatureIndex:
     def _ends(self) -> tuple[np.ndarray, float, cKDTree]:
         """Each part's two ends as x, y, x, y (a point's twice), the longest half-part and
         a k-d tree of the parts' midpoints."""
+        from scipy.spatial import cKDTree  # here: loading scipy.spatial is 0.15 s of every start-up
+
         xy, of = shapely.get_coordinates(self.parts, return_index=True)
         first = np.searchsorted(of, np.arange(len(self.parts)))
         last = np.searchsorted(of, np.arange(len(self.parts)), side="right") - 1

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from ..engine.kinds import unit_of
 from ..text import UNITS, in_language, words
@@ -51,6 +50,8 @@ def write_xlsx(df: pd.DataFrame, path: Path, *, headers: list[str], sheet: str) 
     if len(df) > MAX_ROWS:
         log.info("%s: %d rows, more than a workbook is for (%d); skipped", path.name, len(df), MAX_ROWS)
         return False
+    import xlsxwriter  # here: it is only needed for small runs, and loading it costs every start-up
+
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     ws = wb.add_worksheet(sheet[:31])

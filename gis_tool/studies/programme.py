@@ -20,15 +20,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ..engine.result import Result
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from scipy.optimize import LinearConstraint
 
 TIME_LIMIT_S = 60.0   # per solve; the best programme found by then is used (its gap is reported)
 
@@ -148,6 +150,14 @@ def _problem(result: Result, start: int, until: int, budget: float | None, deman
                     target=float(target), budget=budget, demand=float(demand or 0.0))
 
 
+def _optimize() -> Any:
+    """``scipy.optimize``, loaded when a programme is first solved: loading it costs 0.1 s,
+    which every gis-tool command would otherwise pay at start-up."""
+    import scipy.optimize
+
+    return scipy.optimize
+
+
 def _solve(p: _Problem, budget: float | None) -> tuple[np.ndarray, np.ndarray]:
     """x (n x T, 0/1) and the shortfall per year: least shortfall first, then least cost."""
     n, T = len(p.ids), len(p.years)
@@ -157,7 +167,7 @@ def _solve(p: _Problem, budget: float | None) -> tuple[np.ndarray, np.ndarray]:
     best = float(r1.fun)
     # stage 2: the least cost among programmes with that shortfall
     c2 = np.concatenate([np.tile(p.cost[:, None], (1, T)).ravel(), np.zeros(T)])
-    keep = LinearConstraint(c1[None, :], -np.inf, best + 1e-6 + 1e-9 * abs(best))
+    keep = _optimize().LinearConstraint(c1[None, :], -np.inf, best + 1e-6 + 1e-9 * abs(best))
     r2 = _milp(c2, [cons, keep], nx, T, TIME_LIMIT_S)
     x = np.round(r2.x[:nx]).reshape(n, T) if n else np.zeros((0, T))
     return _as_late_as_possible(p, x, budget), np.maximum(r2.x[nx:], 0.0)
@@ -175,15 +185,16 @@ def _least_shortfall(p: _Problem, budget: float | None) -> tuple[LinearConstrain
         rows.append(sparse.hstack([_spend(p), sparse.csr_array((T, T))]))
         lo.append(np.full(T, -np.inf))
         hi.append(np.full(T, budget))
-    cons = LinearConstraint(sparse.vstack(rows).tocsr(), np.concatenate(lo), np.concatenate(hi))
+    cons = _optimize().LinearConstraint(sparse.vstack(rows).tocsr(), np.concatenate(lo), np.concatenate(hi))
     return cons, np.concatenate([np.zeros(n * T), np.ones(T)])
 
 
 def _milp(c: np.ndarray, constraints: Any, nx: int, n_cont: int, time_limit: float) -> Any:
     """HiGHS over nx binaries then n_cont continuous variables >= 0."""
-    r = milp(c, constraints=constraints, integrality=np.concatenate([np.ones(nx), np.zeros(n_cont)]),
-             bounds=Bounds(np.zeros(nx + n_cont), np.concatenate([np.ones(nx), np.full(n_cont, np.inf)])),
-             options={"time_limit": time_limit})
+    opt = _optimize()
+    r = opt.milp(c, constraints=constraints, integrality=np.concatenate([np.ones(nx), np.zeros(n_cont)]),
+                 bounds=opt.Bounds(np.zeros(nx + n_cont), np.concatenate([np.ones(nx), np.full(n_cont, np.inf)])),
+                 options={"time_limit": time_limit})
     if r.x is None:
         raise RuntimeError(f"programme: the solver failed ({r.message})")
     return r
@@ -248,14 +259,16 @@ def _budget_needed(p: _Problem) -> float | None:
     if _milp(c1, cons, nx, T, TIME_LIMIT_S).fun > 1e-6:
         return None
     # variables: x, then B (the budget); minimise B
-    cons = [LinearConstraint(sparse.hstack([_cover(p), sparse.csr_array((T, 1))]).tocsr(), p.target - p.base, np.inf),
-            LinearConstraint(sparse.hstack([_spend(p), -np.ones((T, 1))]).tocsr(), -np.inf, 0.0),
-            LinearConstraint(sparse.hstack([_once(n, T), sparse.csr_array((n, 1))]).tocsr(), 0.0, 1.0)]
+    opt = _optimize()
+    cons = [opt.LinearConstraint(sparse.hstack([_cover(p), sparse.csr_array((T, 1))]).tocsr(),
+                                 p.target - p.base, np.inf),
+            opt.LinearConstraint(sparse.hstack([_spend(p), -np.ones((T, 1))]).tocsr(), -np.inf, 0.0),
+            opt.LinearConstraint(sparse.hstack([_once(n, T), sparse.csr_array((n, 1))]).tocsr(), 0.0, 1.0)]
     c = np.zeros(nx + 1)
     c[nx] = 1.0
-    r = milp(c, constraints=cons, integrality=np.concatenate([np.ones(nx), [0]]),
-             bounds=Bounds(np.zeros(nx + 1), np.concatenate([np.ones(nx), [np.inf]])),
-             options={"time_limit": TIME_LIMIT_S / 2})
+    r = opt.milp(c, constraints=cons, integrality=np.concatenate([np.ones(nx), [0]]),
+                 bounds=opt.Bounds(np.zeros(nx + 1), np.concatenate([np.ones(nx), [np.inf]])),
+                 options={"time_limit": TIME_LIMIT_S / 2})
     return round(float(r.x[nx])) if r.x is not None else None   # at the time limit: a budget that suffices
 
 
