@@ -67,14 +67,15 @@ def clipped_area(sites: np.ndarray, pieces: np.ndarray, si: np.ndarray, pi: np.n
     """Area of ``sites[si[k]] ∩ pieces[pi[k]]`` for each pair ``k``.
 
     Every site in a pair (``sites[si]``) must be convex (:func:`convex_sites`); the
-    other sites are not looked at beyond reading their coordinates. The pieces may be
-    any polygons or multipolygons, with holes. Each geometry's coordinates are read once, however many
-    pairs it is in; the pairs are clipped in chunks on several threads (numpy lets go of
-    Python's lock).
+    pieces may be any polygons or multipolygons, with holes. Only the geometries in pairs
+    are read, each once however many pairs it is in; the pairs are clipped in chunks on
+    several threads (numpy lets go of Python's lock).
     """
     if len(si) == 0:
         return np.zeros(0)
-    prepared = _Prepared(sites, pieces)
+    used_sites, si = np.unique(si, return_inverse=True)
+    used_pieces, pi = np.unique(pi, return_inverse=True)
+    prepared = _Prepared(sites[used_sites], pieces[used_pieces])
     return np.concatenate(in_chunks(lambda a, b: prepared.area(si[a:b], pi[a:b]), len(si)))
 
 
