@@ -249,6 +249,7 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     monkeypatch.setattr(progress_mod, "MIN_CHUNK", 50)
     monkeypatch.setattr(progress_mod, "CHUNK", 41)
     monkeypatch.setattr(progress_mod, "THREADS", 3)
+    monkeypatch.setattr(nearest_mod, "BLOCK", 7)      # a chunk's sites in several blocks
     all_d = shapely.distance(sites[:, None], feats[None, :])
     best = all_d.min(axis=1)
     lowest = np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1)
@@ -278,6 +279,39 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     assert 0 < dist[-2] < 0.01                                          # nearly touching, not touching
     touching = (dist == 0).mean()
     assert {"dense": touching > 0.6, "sparse": touching < 0.5, "far": touching == 0}[character]
+
+
+def test_listed_nearest_points_equals_brute_force_with_ties_and_blocks(monkeypatch):
+    """A layer of points starts from its two nearest points (``K_POINTS``): sites among a
+    tight cluster, where two do not settle them, list more; a site halfway between two
+    points takes the first; many chunks and blocks on threads."""
+    rng = np.random.default_rng(9)
+    spread = rng.uniform(0, 5000, (40, 2))
+    cluster = rng.normal(2500, 3, (30, 2))                   # 30 points within metres
+    pts = shapely.points(np.concatenate([[[-1000, 0], [-1000, 200]], spread, cluster]))
+    c = rng.uniform(0, 5000, (700, 2))
+    w = rng.uniform(5, 300, 700)
+    sites = np.concatenate([shapely.box(c[:, 0], c[:, 1], c[:, 0] + w, c[:, 1] + w / 5),
+                            [shapely.box(-1010, 90, -990, 110)]])   # halfway between the first two
+    monkeypatch.setattr(progress_mod, "MIN_CHUNK", 50)
+    monkeypatch.setattr(progress_mod, "CHUNK", 43)
+    monkeypatch.setattr(progress_mod, "THREADS", 3)
+    monkeypatch.setattr(nearest_mod, "BLOCK", 5)
+    all_d = shapely.distance(sites[:, None], pts[None, :])
+    best = all_d.min(axis=1)
+    lowest = np.argmax(np.isclose(all_d, best[:, None], rtol=0, atol=1e-9), axis=1)
+    index = crit.FeatureIndex(pts)
+    assert index._ends[1] == 0                               # points: no half-part to allow for
+    apart = np.flatnonzero(best > 0)
+    s, _, _, left = index._listed(sites, apart, force=True)
+    assert not len(left) and np.isin(apart, s).all()
+    dist, feat = index.nearest(sites)
+    np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(feat, lowest)
+    assert feat[-1] == 0 and dist[-1] == pytest.approx(90.0)
+    # the cluster needs more than two listed points for the sites beside it
+    monkeypatch.setattr(nearest_mod, "K_MOST", nearest_mod.K_POINTS)
+    assert len(index._listed(sites, apart)[3]) > 0
 
 
 def test_empty_and_missing_sites_have_no_distance_by_any_method():
