@@ -72,11 +72,12 @@ def test_tables_the_arrow_path_does_not_take_are_written_by_pyogrio(tmp_path):
         assert list(got["site_id"]) == list(table["site_id"])
 
 
-def test_the_sites_layer_follows_the_ranked_table_after_rescoring(tmp_path):
+def test_the_sites_layer_follows_the_ranked_table_after_rescoring(tmp_path, monkeypatch):
     """Rows best first with their own geometries, for a run and for the same run scored
     with other weights (its table keeps the run's row order; the layer is best first)."""
     from shapely import Point
 
+    import gis_tool.publish.gpkg as gpkg_mod
     from gis_tool import run_analysis
     from gis_tool.engine.result import best_first
     from gis_tool.publish.gpkg import write_sites_gpkg
@@ -119,11 +120,18 @@ def test_the_sites_layer_follows_the_ranked_table_after_rescoring(tmp_path):
     assert list(best_first(other.sites)["site_id"]) != list(first.sites["site_id"])
     for i, result in enumerate((first, other)):
         path = tmp_path / f"sites{i}.gpkg"
+        if i == 1:   # as a large run's: SQLite's largest pages
+            monkeypatch.setattr(gpkg_mod, "LARGE_PAGES_OVER", 10)
         write_sites_gpkg(result, path)
         got, want = pyogrio.read_dataframe(path, layer="sites"), best_first(result.sites)
         assert list(got["site_id"]) == list(want["site_id"])
         assert list(got["rank"].dropna()) == sorted(got["rank"].dropna())
         assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all()
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA page_size").fetchone()[0] == (65536 if i == 1 else 4096)
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert db.execute("SELECT count(*) FROM rtree_sites_geom").fetchone()[0] == 30
+        assert {n for n, _ in pyogrio.list_layers(path)} >= {"sites", "input_west", "input_east"}
 
 
 def test_sqlite_settings_hold_while_writing_and_are_restored():

@@ -41,18 +41,28 @@ def ready_to_write(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 SQLITE_CACHE_MB = 256   # SQLite's page cache while writing (its default is 2 MB)
+LARGE_PAGES_OVER = 100_000   # sites; above this the file gets SQLite's largest pages
+LARGE_PAGE = 65536           # bytes (SQLite's default is 4,096)
 
 
 @contextmanager
-def _unjournalled_sqlite() -> Iterator[None]:
+def _unjournalled_sqlite(large: bool = False) -> Iterator[None]:
     """GDAL writes GeoPackages without SQLite's rollback journal and syncs inside the
     block, with a larger page cache. Safe here: the file is new, in the run's temporary
     folder, and is only moved into place once complete; a crash leaves a temporary file
     that the next run removes. Measured on the sites layer of a million sites: no journal
     about 12 % faster; the cache (filled only as the file grows) 4.6 s to 3.6 s, all of it
-    in building the R-tree index (1.9 s to 1.0 s)."""
-    with gdal_config({"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF",
-                      "OGR_SQLITE_CACHE": str(SQLITE_CACHE_MB)}):
+    in building the R-tree index (1.9 s to 1.0 s).
+
+    With ``large``, the new file gets 64 KB pages: a million sites go to disk in 7,000
+    writes instead of 108,000, 3.6 s to 3.3 s and 3 % smaller. Every SQLite reader
+    (QGIS, GDAL, sqlite3) takes any page size; a small file keeps the default, as each
+    table and index takes at least one page (about 60 of them here)."""
+    config = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF",
+              "OGR_SQLITE_CACHE": str(SQLITE_CACHE_MB)}
+    if large:
+        config["OGR_SQLITE_PRAGMA"] = f"page_size={LARGE_PAGE}"
+    with gdal_config(config):
         yield
 
 
@@ -85,7 +95,7 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
     """
     stored = {}
     table, arrow = prepare_sites(result) if prepared is None else prepared
-    with _unjournalled_sqlite():
+    with _unjournalled_sqlite(large=len(table) > LARGE_PAGES_OVER):
         write_layer(table, path, "sites", arrow=arrow)
         for name, gdf in map_data(result).layers.items():
             stored[name] = f"input_{name}"
