@@ -97,6 +97,27 @@ def test_convex_sites():
     assert shapely.get_num_coordinates(many) - 1 > MAX_SIDES
 
 
+def test_convex_sites_agree_with_their_hulls_on_random_polygons():
+    """Convex hulls of random points (some with extra points along their sides), random
+    star shapes that bend inwards, in mixed order with a bent one first and last: a site
+    is convex when its convex hull adds no area."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    c = rng.uniform(0, 5000, (n, 2)) + (X0, Y0)
+    hulls = shapely.convex_hull(shapely.multipoints(c[:, None, :] + rng.uniform(-50, 50, (n, 7, 2))))
+    lined = shapely.segmentize(hulls, 30.0)                      # collinear points on the sides
+    angle = np.sort(rng.uniform(0, 2 * np.pi, (n, 7)), axis=1)
+    radius = rng.uniform(5, 60, (n, 7))
+    stars = shapely.polygons(c[:, None, :] + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=2))
+    stars = stars[shapely.is_valid(stars)]
+    sites = np.concatenate([stars[:1], rng.permutation(np.concatenate([hulls, lined, stars[1:-1]])), stars[-1:]])
+    got = convex_sites(sites)
+    few = shapely.get_num_coordinates(sites) <= MAX_SIDES + 1
+    want = few & (shapely.area(shapely.convex_hull(sites)) - shapely.area(sites) <= 1e-9 * shapely.area(sites))
+    np.testing.assert_array_equal(got, want)
+    assert want.sum() > 2000 and (~want & few).sum() > 1000 and not got[0] and not got[-1]
+
+
 def test_covered_area_mixes_convex_and_other_sites():
     # sites of every shape against a union with holes: the same as GEOS's intersection
     rng = np.random.default_rng(7)

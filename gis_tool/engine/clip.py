@@ -43,24 +43,42 @@ def convex_sites(sites: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(ok)
     if not len(idx):
         return ok
-    xy, of = shapely.get_coordinates(sites[idx], return_index=True)   # no holes: the shell
-    count = np.bincount(of, minlength=len(idx))
-    # each edge (from each point but the closing one) and the edge after it in its ring
-    e = np.diff(xy, axis=0)
-    start = np.cumsum(count) - count
-    last = start + count - 1                        # the closing point: no edge starts there
-    nxt = np.arange(1, len(e) + 1)
-    nxt[np.maximum(last - 1, 0)] = start            # the ring's last edge turns into its first
-    nxt = np.minimum(nxt, len(e) - 1)
-    cross = e[:, 0] * e[nxt, 1] - e[:, 1] * e[nxt, 0]
-    tol = 1e-9 * np.hypot(e[:, 0], e[:, 1]) * np.hypot(e[nxt, 0], e[nxt, 1])
-    edge = np.ones(len(e), bool)
-    edge[last[last < len(e)]] = False               # from a ring's closing point to the next ring
-    ring = of[:len(e)]
-    left = np.bincount(ring[edge & (cross > tol)], minlength=len(idx)) > 0
-    right = np.bincount(ring[edge & (cross < -tol)], minlength=len(idx)) > 0
-    ok[idx] = ~(left & right)
+    # in chunks on threads: a chunk's arrays are reused from memory already in the
+    # process, where a million sites' would be fresh pages (1.3 s to 0.4 s at 1M)
+    ok[idx] = np.concatenate(in_chunks(lambda a, b: _one_way(sites[idx[a:b]], n[idx[a:b]]), len(idx)))
     return ok
+
+
+def _one_way(sites: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Whether each polygon's shell (``count`` points; no holes) turns one way only."""
+    if not len(sites):
+        return np.zeros(0, bool)
+    xy = shapely.get_coordinates(sites)                # the shells, one run per site
+    start = np.cumsum(count) - count
+    # edge k runs from point k to point k + 1; the one from a ring's closing point to the
+    # next ring's first is no edge. Each edge is paired with the next in its ring, the
+    # ring's last with its first (shifted arrays: no gather over every edge)
+    ex, ey = np.diff(xy[:, 0]), np.diff(xy[:, 1])
+    nx, ny = np.empty_like(ex), np.empty_like(ey)
+    nx[:-1], ny[:-1] = ex[1:], ey[1:]
+    last = start + count - 2                         # each ring's last edge
+    nx[last], ny[last] = ex[start], ey[start]
+    cross = ex * ny
+    cross -= ey * nx
+    # a turn counts when its sine is above 1e-9: |cross| > 1e-9 |e| |e next|
+    tol = ex * ex
+    tol += ey * ey
+    nx *= nx
+    ny *= ny
+    nx += ny
+    tol *= nx
+    np.sqrt(tol, out=tol)
+    tol *= 1e-9
+    left, right = cross > tol, cross < -tol
+    left[last[:-1] + 1] = right[last[:-1] + 1] = False   # between rings
+    left = np.logical_or.reduceat(left, start)
+    right = np.logical_or.reduceat(right, start)
+    return ~(left & right)
 
 
 def clipped_area(sites: np.ndarray, pieces: np.ndarray, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
