@@ -19,6 +19,7 @@ import shapely
 from pyproj import CRS
 
 from ..errors import InputError, Problem, closest, valid_list
+from ..inputs import encoded
 from ..inputs.layers import LoadedLayer, geometry_family, read_layer
 from ..processes import collector_paused
 from ..progress import advance, in_chunks
@@ -95,6 +96,7 @@ def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | Non
     study area is read first), through the local cache unless ``refresh``."""
     problems: list[Problem] = []
     loaded: dict[str, LoadedLayer] = {}
+    encoded.forget()   # the WKB kept from an earlier run's layers
     needs = fields_needed(analysis, constraints)
     order = sorted(analysis.layers.items(), key=lambda kv: kv[0] != analysis.study_area)
     bbox = None

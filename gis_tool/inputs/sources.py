@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import pyogrio
 
 from ..errors import InputError, closest, valid_list
+from .encoded import plain_layer, read_keeping_wkb
 from .postgis import PostgisSource
 from .web import WebSource
 
@@ -210,12 +211,14 @@ def detect_encoding(path: Path, encoding: str | None) -> str | None:
 def _read_raw(path: Path, layer: str | None, encoding: str | None,
               where: str | None = None) -> gpd.GeoDataFrame:
     try:
-        kw: dict[str, Any] = {"use_arrow": True}
+        kw: dict[str, Any] = {}
         if encoding:
             kw["encoding"] = encoding
         if where:
             kw["where"] = where
-        return pyogrio.read_dataframe(path, layer=layer, **kw)
+        if plain_layer(path, layer):   # its WKB kept for writing the sites again
+            return read_keeping_wkb(path, layer, **kw)
+        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True, **kw)
     except LookupError as exc:
         raise InputError(f"{path}: unknown text encoding '{encoding}' ({exc}); use e.g. "
                          "'UTF-8' or 'cp1252'") from None

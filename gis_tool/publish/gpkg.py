@@ -1,9 +1,11 @@
 """Writing GeoPackages: the run's ``sites`` layer quickly, and any table as GDAL takes it.
 
-The sites layer of a large run is the slowest file to write. Its geometries are encoded
-to WKB in the order they lie in memory (the order the sites were built), not in the
-table's best-first order, which jumps all over memory and makes encoding a million
-sites twice as slow; the encoded column is then put in the table's order by Arrow. The
+The sites layer of a large run is the slowest file to write. Geometries read from a
+GeoPackage and unchanged since keep the WKB they were read from
+(:mod:`gis_tool.inputs.encoded`); others are encoded to WKB in the order they lie in
+memory (the order the sites were built), not in the table's best-first order, which
+jumps all over memory and makes encoding a million sites twice as slow; the encoded
+column is then put in the table's order by Arrow. The
 table goes to GDAL as Arrow (:func:`pyogrio.write_arrow`), as pyogrio's own
 ``write_dataframe(use_arrow=True)`` would send it. Tables with columns the Arrow path
 does not take as they are (dates, mixed types) go through ``write_dataframe``.
@@ -23,6 +25,7 @@ import pyogrio
 import shapely
 
 from ..engine.pipeline import Result, best_first
+from ..inputs.encoded import wkb_of
 from ..inputs.gdal_config import gdal_config
 from .map_data import map_data
 
@@ -156,9 +159,10 @@ def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.Table | Non
     for i, f in enumerate(table.schema):     # GDAL takes no Arrow null type: text instead
         if pa.types.is_null(f.type):
             table = table.set_column(i, f.with_type(pa.string()), table[i].cast(pa.string()))
-    if visit is None:
+    wkb = wkb_of(geoms)   # the WKB the geometries were read from, where they were
+    if wkb is None and visit is None:
         wkb = pa.array(shapely.to_wkb(geoms), pa.binary())
-    else:
+    elif wkb is None and visit is not None:
         rank = np.empty(len(visit), dtype=np.int64)
         rank[visit] = np.arange(len(visit))
         wkb = pa.array(shapely.to_wkb(geoms[visit]), pa.binary()).take(pa.array(rank))

@@ -1,0 +1,133 @@
+"""Geometries kept with the WKB they were read from (gis_tool/inputs/encoded.py): the
+reader gives what pyogrio's gives, and a table written later reuses the WKB of exactly
+the geometries read, in its own order, and encodes the rest."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from gis_tool.inputs import encoded
+
+from .conftest import CRS, X0, Y0, write_gpkg
+
+
+@pytest.fixture
+def kept_always(monkeypatch):
+    """Every layer kept, however small; nothing left from another test."""
+    monkeypatch.setattr(encoded, "KEEP_OVER", 0)
+    encoded.forget()
+    yield
+    encoded.forget()
+
+
+def _layer(n: int, seed: int = 1) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(0, 5000, (n, 2)) + (X0, Y0)
+    geoms = shapely.buffer(shapely.points(c), rng.uniform(5, 50, n), quad_segs=2)
+    geoms[::7] = shapely.difference(geoms[::7], shapely.buffer(shapely.points(c[::7]), 2.0))  # holes
+    return gpd.GeoDataFrame({"pid": [f"P{i:04d}" if i % 11 else None for i in range(n)],
+                             "n": np.arange(n, dtype=np.int64), "price": rng.uniform(0, 100, n),
+                             "owned": rng.random(n) < 0.5}, geometry=geoms, crs=CRS)
+
+
+def test_the_reader_gives_what_pyogrio_gives(tmp_path, kept_always):
+    path = write_gpkg(tmp_path / "l.gpkg", {"parcels": _layer(300)})
+    assert encoded.plain_layer(path, "parcels")
+    for where in (None, "price > 50"):
+        kw = {"where": where} if where else {}
+        got = encoded.read_keeping_wkb(path, "parcels", **kw)
+        want = pyogrio.read_dataframe(path, layer="parcels", use_arrow=True, **kw)
+        assert list(got.columns) == list(want.columns) and got.crs == want.crs
+        assert (got.dtypes == want.dtypes).all()
+        pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
+                                      pd.DataFrame(want.drop(columns="geometry")))
+        assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all()
+        assert len(got) == (300 if where is None else (want["price"] > 50).sum())
+
+
+def test_layers_the_reader_leaves_to_pyogrio(tmp_path):
+    dated = _layer(5).assign(when=pd.date_range("2026-01-01", periods=5, freq="D"))
+    path = write_gpkg(tmp_path / "d.gpkg", {"dated": dated, "plain": _layer(5)})
+    assert str(pyogrio.read_info(path, layer="dated")["dtypes"][-1]).startswith("datetime")
+    pyogrio.write_dataframe(pd.DataFrame({"a": [1, 2]}), path, layer="table")   # no geometry
+    _layer(5).to_file(tmp_path / "p.geojson")
+    assert encoded.plain_layer(path, "plain")
+    assert not encoded.plain_layer(path, "dated")
+    assert not encoded.plain_layer(path, "table")
+    assert not encoded.plain_layer(tmp_path / "p.geojson", None)
+
+
+def test_written_tables_reuse_the_wkb_of_the_geometries_read(tmp_path, kept_always):
+    path = write_gpkg(tmp_path / "l.gpkg", {"parcels": _layer(400)})
+    read = encoded.read_keeping_wkb(path, "parcels").geometry.to_numpy()
+    order = np.random.default_rng(2).permutation(400)[:250]
+    subset = read[order]                                  # some of them, in another order
+    got = encoded.wkb_of(subset)
+    assert got is not None and got.to_pylist() == list(shapely.to_wkb(subset))
+    # geometries made since (a repaired or moved site) are encoded; the rest reused
+    moved = shapely.transform(read[:30], lambda xy: xy + 1.0)
+    mixed = np.concatenate([read[300:330], moved, read[::-9]])
+    got = encoded.wkb_of(mixed)
+    assert got is not None and got.to_pylist() == list(shapely.to_wkb(mixed))
+    assert encoded.wkb_of(moved) is None                  # none of them was read
+    assert encoded.wkb_of(read[:0]) is None
+    encoded.forget()
+    assert encoded.wkb_of(subset) is None
+
+
+def test_ids_are_read_from_the_array_as_python_gives_them():
+    geoms = shapely.points(np.arange(20.0), np.zeros(20))
+    for arr in (geoms, geoms[::3], geoms[::-1]):
+        np.testing.assert_array_equal(encoded._ids(arr), [id(g) for g in arr])
+
+
+def test_only_the_newest_layers_are_kept(tmp_path, kept_always, monkeypatch):
+    monkeypatch.setattr(encoded, "KEPT", 2)
+    path = write_gpkg(tmp_path / "l.gpkg", {f"l{i}": _layer(20, seed=i) for i in range(3)})
+    layers = [encoded.read_keeping_wkb(path, f"l{i}").geometry.to_numpy() for i in range(3)]
+    assert encoded.wkb_of(layers[0]) is None
+    for g in layers[1:]:
+        assert encoded.wkb_of(g).to_pylist() == list(shapely.to_wkb(g))
+
+
+def test_a_run_writes_the_sites_it_read_exactly(tmp_path, kept_always):
+    """The sites layer of sites.gpkg holds each site's own geometry, best first, when
+    every site's WKB is reused from the input."""
+    from gis_tool import run_analysis
+    from gis_tool.engine.result import best_first
+    from gis_tool.publish.outputs import write_outputs
+
+    from .conftest import write_toml
+
+    parcels = _layer(200)
+    parcels["pid"] = [f"P{i:04d}" for i in range(200)]
+    roads = gpd.GeoDataFrame({"k": [1]}, geometry=[shapely.LineString([(X0, Y0), (X0 + 5000, Y0 + 5000)])],
+                             crs=CRS)
+    write_gpkg(tmp_path / "w.gpkg", {"parcels": parcels, "roads": roads})
+    toml = write_toml(tmp_path / "a.toml", """
+        [layers.parcels]
+        path = "w.gpkg"
+        layer = "parcels"
+        [layers.roads]
+        path = "w.gpkg"
+        layer = "roads"
+        [sites]
+        layer = "parcels"
+        id = "pid"
+        [criteria.road]
+        kind = "distance"
+        layer = "roads"
+        value = { fn = "linear", best = 0, worst = 3000 }
+        """)
+    result = run_analysis(toml)
+    assert encoded.wkb_of(result.sites.geometry.to_numpy()) is not None
+    write_outputs(result, tmp_path / "out")
+    got = pyogrio.read_dataframe(tmp_path / "out" / "sites.gpkg", layer="sites")
+    assert list(got["site_id"]) == list(best_first(result.sites)["site_id"])
+    want = parcels.set_index("pid").geometry.loc[got["site_id"]].to_numpy()
+    assert shapely.equals_exact(got.geometry.to_numpy(), want, 0).all()
