@@ -69,9 +69,13 @@ def _unjournalled_sqlite(large: bool = False) -> Iterator[None]:
         yield
 
 
-def prepare_sites(result: Result) -> tuple[gpd.GeoDataFrame, pa.Table | None]:
-    """The ``sites`` layer as it is written: the table best first, and that table as
-    Arrow with its geometry encoded (None when pyogrio's own writer is to write it).
+Prepared = tuple[gpd.GeoDataFrame, "pa.Table | None", "np.ndarray | None"]
+
+
+def prepare_sites(result: Result) -> Prepared:
+    """The ``sites`` layer as it is written: the table best first, that table as Arrow
+    with its geometry encoded (None when pyogrio's own writer is to write it), and the
+    order of its rows as the sites lie in memory (None when unknown).
 
     A large run encodes it before the writing process forks: beside sites.csv, which is
     written at the same time, the encoding would take turns with it for the processor.
@@ -82,11 +86,11 @@ def prepare_sites(result: Result) -> tuple[gpd.GeoDataFrame, pa.Table | None]:
     visit = None
     if cache is not None and len(cache.positions) == len(table) and ranked is result.sites:
         visit = np.argsort(cache.positions, kind="stable")   # rows in the order the sites were built
-    return table, _as_arrow(table, visit)
+    return table, _as_arrow(table, visit), visit
 
 
 def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None,
-                     prepared: tuple[gpd.GeoDataFrame, pa.Table | None] | None = None) -> dict[str, str]:
+                     prepared: Prepared | None = None) -> dict[str, str]:
     """Write the ``sites`` layer, the input layers the map needs, and the QGIS style.
 
     ``prepared`` is :func:`prepare_sites` of ``result``, when already made.
@@ -97,9 +101,9 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
         Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
     """
     stored = {}
-    table, arrow = prepare_sites(result) if prepared is None else prepared
+    table, arrow, visit = prepare_sites(result) if prepared is None else prepared
     with _unjournalled_sqlite(large=len(table) > LARGE_PAGES_OVER):
-        write_layer(table, path, "sites", arrow=arrow)
+        write_layer(table, path, "sites", visit, arrow=arrow)
         for name, gdf in map_data(result).layers.items():
             stored[name] = f"input_{name}"
             write_layer(ready_to_write(gdf), path, stored[name])
@@ -120,7 +124,8 @@ def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray
     memory); the rows are written in the table's order either way. ``arrow`` is the
     table already encoded (:func:`prepare_sites`).
     """
-    kind = _one_type(gdf.geometry.to_numpy())
+    geoms = gdf.geometry.to_numpy()
+    kind = _one_type(geoms if visit is None else geoms[visit])   # in memory order: 4x quicker
     table = None if kind is None else _as_arrow(gdf, visit) if arrow is None else arrow
     if table is None or kind is None:
         gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
