@@ -126,3 +126,17 @@ def test_grid_example_analysis():
     assert (r.sites.geometry.area >= 50000).all()
     top = r.top(5)
     assert (top["motorway_raw"] < 3000).all() and (top["power_raw"] >= 10).all()
+
+
+def test_top_equals_the_table_sorted_by_rank(demo_result):
+    """``top(n)`` partitions the ranks instead of sorting a copy of the table: the same
+    rows in the same order as sorting the ranked sites, for a run and a re-scored run
+    (whose table keeps the run's row order), for every n up to more than the sites."""
+    other = demo_result.rescore({"zoning": 0.0})
+    for r in (demo_result, other):
+        ranked = r.sites.dropna(subset=["rank"]).sort_values("rank", kind="stable")
+        for n in (0, 1, 7, 100, len(ranked), len(r.sites) + 5):
+            got = r.top(n)
+            assert got.index.tolist() == ranked.head(n).index.tolist()
+            assert list(got.columns) == list(r.sites.columns)
+    assert other.top(10).index.tolist() != demo_result.top(10).index.tolist()

@@ -259,8 +259,16 @@ class Result:
         return Explanation(sid, score, rank, eligible, excl, rows, to_next, to_top, rd)
 
     def top(self, n: int = 10) -> gpd.GeoDataFrame:
-        """The ``n`` best eligible sites, best first."""
-        return self.sites.dropna(subset=["rank"]).sort_values("rank").head(n)
+        """The ``n`` best eligible sites, best first.
+
+        Only the ranks are sorted, and only as far as ``n`` (a copy of a million-row
+        table to sort it would take 0.4 s)."""
+        rank = self.sites["rank"].to_numpy(dtype=float, na_value=np.nan)
+        ranked = np.flatnonzero(~np.isnan(rank))
+        n = max(n, 0)
+        if n < len(ranked):
+            ranked = ranked[np.argpartition(rank[ranked], n)[:n]]
+        return self.sites.iloc[ranked[np.argsort(rank[ranked], kind="stable")]]
 
     def best_first(self) -> gpd.GeoDataFrame:
         """All sites by rank, then the excluded ones by id (the order of the outputs)."""
