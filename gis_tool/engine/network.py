@@ -23,14 +23,12 @@ import multiprocessing
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import InputError
 from ..inputs.layers import attribute_text
@@ -40,6 +38,9 @@ from ..spec.network import NetworkSpec
 from ..text import metres, trimmed, words
 from ..text import minutes as text_minutes
 from .per_array import PerArray
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 KMH_TO_M_PER_MIN = 1000.0 / 60.0
 OFFSET = 1.0            # added to the virtual node's edges (no zero weights), taken off after
@@ -149,6 +150,9 @@ class Network:
         tn, ta = ts.node[ok], ts.minutes[ok] + OFFSET
         keep = _first_of_each(np.lexsort((ta, tn)), tn)   # a node joined by several: the quickest
         tn, ta = tn[keep], ta[keep]
+        import scipy.sparse as sp  # here: loading scipy.sparse is 0.07 s of every start-up
+        from scipy.sparse.csgraph import dijkstra
+
         rev = self.reverse
         aug = sp.csr_matrix((np.r_[rev.data, ta], np.r_[rev.indices, tn],
                              np.r_[rev.indptr, rev.indptr[-1] + len(tn)]), shape=(self.n + 1, self.n + 1))
@@ -295,6 +299,8 @@ class _SumJob:
 
     def block(self, a: int) -> np.ndarray:
         """Block ``a``'s contribution to every connected site's sum."""
+        from scipy.sparse.csgraph import dijkstra
+
         d = dijkstra(self.graph, directed=True, indices=self.src[a:a + self.step],
                      limit=self.minutes + TIME_TOL)[:, self.dst]
         if self.forward:     # rows: feature nodes a..; columns: site nodes
@@ -432,6 +438,9 @@ def build_network(spec: NetworkSpec, roads: gpd.GeoDataFrame, where: str = "netw
     fwd, back = ow[feat] >= 0, ow[feat] <= 0
     src, dst, wt = np.r_[a[fwd], b[back]], np.r_[b[fwd], a[back]], np.r_[w[fwd], w[back]]
     first = _first_of_each(np.lexsort((wt, dst, src)), src, dst)   # parallel edges: keep the quickest
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
     graph = sp.csr_matrix((wt[first], (src[first], dst[first])), shape=(n, n))
     nparts, part = connected_components(graph, directed=True, connection="weak")
     km_part = np.bincount(part[a], weights=length, minlength=nparts) / 1000 if n else np.zeros(0)
