@@ -165,10 +165,15 @@ def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.Table | Non
         if pa.types.is_null(f.type):
             table = table.set_column(i, f.with_type(pa.string()), table[i].cast(pa.string()))
     wkb = wkb_of(geoms)   # the WKB the geometries were read from, where they were
-    if wkb is None and visit is None:
-        wkb = pa.array(shapely.to_wkb(geoms), pa.binary())
-    elif wkb is None and visit is not None:
-        rank = np.empty(len(visit), dtype=np.int64)
-        rank[visit] = np.arange(len(visit))
-        wkb = pa.array(shapely.to_wkb(geoms[visit]), pa.binary()).take(pa.array(rank))
+    if wkb is None:
+        wkb = _encoded(geoms, visit)
     return table.append_column(pa.field("geometry", pa.binary()), wkb)
+
+
+def _encoded(geoms: np.ndarray, visit: np.ndarray | None) -> pa.Array:
+    """The geometries as WKB, encoded in the order ``visit`` (as they lie in memory)."""
+    if visit is None:
+        return pa.array(shapely.to_wkb(geoms), pa.binary())
+    rank = np.empty(len(visit), dtype=np.int64)
+    rank[visit] = np.arange(len(visit))
+    return pa.array(shapely.to_wkb(geoms[visit]), pa.binary()).take(pa.array(rank))
