@@ -127,41 +127,42 @@ from gis_tool.publish import outputs
 from gis_tool.cli import main
 
 outputs.BESIDE_OVER = 0          # fork even for a small run
-if sys.argv[3] == "broken":
-    def broken(result, path, style=None, prepared=None):
+if sys.argv[3] == "broken":      # the disk fills while the second process writes sites.csv
+    def broken(df, path):
         raise OSError(28, "No space left on device")
-    outputs.write_sites_gpkg = broken
+    outputs.write_csv = broken
 forks = []
 real = outputs.Beside.__init__
-def spy(self, n, fn, *args):
-    real(self, n, fn, *args)
+def spy(self, n, where, fn):
+    real(self, n, where, fn)
     forks.append(self.proc is not None)
 outputs.Beside.__init__ = spy
-code = main(["-q", "run", sys.argv[1], "--out", sys.argv[2], "--no-map", "--overwrite"])
+code = main(["-q", "run", sys.argv[1], "--out", sys.argv[2], "--overwrite", *sys.argv[4:]])
 print("forked" if forks == [True] else "inline")
 sys.exit(code)
 """
 
 
-def _forked_run(analysis, out, mode="ok"):
+def _forked_run(analysis, out, mode="ok", *more):
     """A run in a fresh interpreter (only its main thread: fork is allowed) with
-    ``BESIDE_OVER = 0``, so that sites.gpkg is written by a forked process."""
+    ``BESIDE_OVER = 0``, so that sites.csv and the map are written by a forked process."""
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-c", FORKED_RUN, str(analysis), str(out), mode],
+    return subprocess.run([sys.executable, "-c", FORKED_RUN, str(analysis), str(out), mode, *more],
                           capture_output=True, text=True, timeout=120)
 
 
-def test_geopackage_written_by_a_second_process_is_the_same(small_world, tmp_path):
-    """Above BESIDE_OVER sites a forked process writes sites.gpkg while the CSV is written."""
+def test_outputs_written_beside_by_a_second_process_are_the_same(small_world, tmp_path):
+    """Above BESIDE_OVER sites a forked process writes sites.csv and the map while this
+    one writes sites.gpkg."""
     import sqlite3
 
     import pyogrio
 
     a, b = tmp_path / "inline", tmp_path / "forked"
-    assert main(["-q", "run", str(small_world), "--out", str(a), "--no-map"]) == 0
-    done = _forked_run(small_world, b)
+    assert main(["-q", "run", str(small_world), "--out", str(a), "--lang", "en"]) == 0
+    done = _forked_run(small_world, b, "ok", "--lang", "en")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("forked")
     assert [list(x) for x in pyogrio.list_layers(a / "sites.gpkg")] == \
@@ -172,18 +173,43 @@ def test_geopackage_written_by_a_second_process_is_the_same(small_world, tmp_pat
     with sqlite3.connect(b / "sites.gpkg") as con:   # the QGIS styles came along
         assert {r[0] for r in con.execute("select styleName from layer_styles")} >= {"gis-tool score"}
     assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
+    assert (b / "map.html").stat().st_size > 10_000      # drawn by the second process
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
 
 
 def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(small_world, tmp_path):
     out = tmp_path / "o"
     assert main(["-q", "run", str(small_world), "--out", str(out), "--no-map"]) == 0
-    before = (out / "sites.gpkg").read_bytes()
-    done = _forked_run(small_world, out, "broken")
+    before = (out / "sites.csv").read_bytes()
+    done = _forked_run(small_world, out, "broken", "--no-map")
     assert done.returncode == 2
     assert done.stderr.startswith("error:") and "No space left on device" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert (out / "sites.gpkg").read_bytes() == before
+    assert "sites.csv" in done.stderr and "Traceback" not in done.stderr
+    assert (out / "sites.csv").read_bytes() == before
     assert not list(out.glob(".tmp-*"))
+
+
+def test_an_error_of_its_own_in_the_writing_process_keeps_its_message(monkeypatch):
+    """An InputError raised while the second process draws the map reaches the user as
+    it is (exit status 2), not as an internal failure."""
+    import pytest
+
+    from gis_tool.errors import InputError
+    from gis_tool.publish import outputs
+
+    def bad_map() -> None:
+        raise InputError("map.toml: key 'basemap': no such basemap")
+
+    monkeypatch.setattr(outputs, "BESIDE_OVER", 0)
+    monkeypatch.setattr(outputs, "can_fork", lambda: True)
+    job = outputs.Beside(1, "map.html", bad_map)
+    assert job.proc is not None
+    with pytest.raises(InputError, match="no such basemap"):
+        job.result()
+    job = outputs.Beside(1, "x.csv", lambda: 1 / 0)
+    with pytest.raises(RuntimeError, match="x.csv: ZeroDivisionError"):
+        job.result()
+    assert outputs.Beside(1, "x.csv", lambda: 7).result() == 7
 
 
 def test_chunked_work_reports_progress_in_order():
@@ -231,10 +257,10 @@ def test_terminal_line_is_redrawn_with_the_share_done():
 def test_a_full_disk_in_the_same_process_is_also_exit_2(small_world, tmp_path, monkeypatch, capsys):
     from gis_tool.publish import outputs
 
-    def broken(result, path, style=None, prepared=None):
+    def broken(result, path, style=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(outputs, "write_sites_gpkg", broken)    # a small run: written inline
+    monkeypatch.setattr(outputs, "write_sites_gpkg", broken)    # always written by this process
     assert main(["-q", "run", str(small_world), "--out", str(tmp_path / "o"), "--no-map"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "No space left on device" in err

@@ -69,17 +69,10 @@ def _unjournalled_sqlite(large: bool = False) -> Iterator[None]:
         yield
 
 
-Prepared = tuple[gpd.GeoDataFrame, "pa.Table | None", "np.ndarray | None"]
-
-
-def prepare_sites(result: Result) -> Prepared:
+def _prepared(result: Result) -> tuple[gpd.GeoDataFrame, pa.Table | None, np.ndarray | None]:
     """The ``sites`` layer as it is written: the table best first, that table as Arrow
     with its geometry encoded (None when pyogrio's own writer is to write it), and the
-    order of its rows as the sites lie in memory (None when unknown).
-
-    A large run encodes it before the writing process forks: beside sites.csv, which is
-    written at the same time, the encoding would take turns with it for the processor.
-    """
+    order of its rows as the sites lie in memory (None when unknown)."""
     ranked = best_first(result.sites)
     table = ready_to_write(ranked)
     cache = result.score_cache
@@ -89,11 +82,8 @@ def prepare_sites(result: Result) -> Prepared:
     return table, _as_arrow(table, visit), visit
 
 
-def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None,
-                     prepared: Prepared | None = None) -> dict[str, str]:
+def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None) -> dict[str, str]:
     """Write the ``sites`` layer, the input layers the map needs, and the QGIS style.
-
-    ``prepared`` is :func:`prepare_sites` of ``result``, when already made.
 
     Returns
     -------
@@ -101,7 +91,7 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
         Analysis layer name to the GeoPackage layer that holds it (``input_<name>``).
     """
     stored = {}
-    table, arrow, visit = prepare_sites(result) if prepared is None else prepared
+    table, arrow, visit = _prepared(result)
     with _unjournalled_sqlite(large=len(table) > LARGE_PAGES_OVER):
         write_layer(table, path, "sites", visit, arrow=arrow)
         for name, gdf in map_data(result).layers.items():
@@ -122,7 +112,7 @@ def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray
 
     ``visit`` is an order of the rows to encode the geometries in (the order they lie in
     memory); the rows are written in the table's order either way. ``arrow`` is the
-    table already encoded (:func:`prepare_sites`).
+    table already encoded (as :func:`write_sites_gpkg` does).
     """
     geoms = gdf.geometry.to_numpy()
     kind = _one_type(geoms if visit is None else geoms[visit])   # in memory order: 4x quicker

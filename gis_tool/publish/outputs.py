@@ -10,8 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import platform
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,14 @@ import shapely
 from .._version import __version__
 from ..engine.nearest import inner_points
 from ..engine.pipeline import Result, best_first
-from ..errors import OutputError
+from ..errors import GisToolError, OutputError
 from ..processes import can_fork, collector_paused
 from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
 from . import strict_json
 from .folders import staged
-from .gpkg import prepare_sites, ready_to_write, write_layer, write_sites_gpkg
+from .gpkg import ready_to_write, write_layer, write_sites_gpkg
 from .map_data import map_data, map_manifest, map_scale
 from .xlsx import column_labels, write_xlsx
 
@@ -186,39 +186,61 @@ def write_readiness(result: Result, folder: Path) -> None:
     save_chart(readiness_chart(result), folder / "readiness.png")
 
 
-BESIDE_OVER = 100_000  # sites; above this the GeoPackage is written by a forked process
+BESIDE_OVER = 100_000  # sites; above this sites.csv and the map are written by a forked process
+
+
+def _failed(where: str, why: str) -> OutputError:
+    return OutputError(f"{where}: writing failed ({why}); check the free disk space "
+                       "and that the folder is writable, then run again")
+
+
+@contextmanager
+def writing(where: str) -> Iterator[None]:
+    """A failure to write inside the block (``OSError``: a full disk, a folder gone) is
+    raised as an :class:`~gis_tool.errors.OutputError` naming ``where``."""
+    try:
+        yield
+    except OSError as exc:
+        raise _failed(where, f"{type(exc).__name__}: {exc}") from None
 
 
 class Beside:
-    """``fn(*args)`` started beside the caller's own work; :meth:`result` waits for it.
+    """``fn()`` started beside the caller's own work; :meth:`result` waits for it.
 
-    GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap it
-    with the CSV; a forked process can, and shares the results without copying them.
-    Above ``BESIDE_OVER`` sites, where a fork is safe (:func:`gis_tool.processes.can_fork`), ``fn`` runs in
-    a child process; otherwise here and now. Either way a failure to write (``OSError``:
-    a full disk, a folder gone) is raised as an :class:`OutputError` (by :meth:`result`
-    for the child), and any other failure as what it is; :meth:`cancel` stops a child
+    GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap
+    other Python work with it; a forked process can, and shares the results without
+    copying them. Above ``BESIDE_OVER`` sites, where a fork is safe
+    (:func:`gis_tool.processes.can_fork`), ``fn`` runs in a child process; otherwise here
+    and now. The child is given the work that allocates little (the CSV is formatted a
+    batch at a time): memory the child writes to is copied from the parent page by page,
+    which made the GeoPackage in a child 1.5 times slower than in the parent.
+
+    Either way a failure to write (``OSError``) is raised as an :class:`OutputError`
+    naming ``where`` (by :meth:`result` for the child), an error of gis-tool's own as
+    itself, and any other failure as a ``RuntimeError``; :meth:`cancel` stops a child
     whose output is not wanted.
     """
 
-    def __init__(self, n_sites: int, fn: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, n_sites: int, where: str, fn: Callable[[], Any]) -> None:
         self.proc: Any = None
-        self.where = str(args[1]) if len(args) > 1 else fn.__name__
+        self.where = where
         if n_sites <= BESIDE_OVER or not can_fork():
-            try:
-                self.value = fn(*args)
-            except OSError as exc:
-                raise self._failed(f"{type(exc).__name__}: {exc}") from None
+            with writing(where):
+                self.value = fn()
             return
         ctx = multiprocessing.get_context("fork")
         self.receive, send = ctx.Pipe(duplex=False)
 
         def child() -> None:
             try:
-                send.send(("ok", fn(*args)))
+                send.send(("ok", fn()))
             except BaseException as exc:  # reported to the parent, which raises it
-                kind = "oserror" if isinstance(exc, OSError) else "bug"
-                send.send((kind, f"{type(exc).__name__}: {exc}"))
+                if isinstance(exc, OSError):
+                    send.send(("oserror", f"{type(exc).__name__}: {exc}"))
+                elif isinstance(exc, GisToolError):
+                    send.send(("own", exc))
+                else:
+                    send.send(("bug", f"{type(exc).__name__}: {exc}"))
 
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
             stream.flush()
@@ -234,15 +256,13 @@ class Beside:
         except EOFError:
             status, value = "oserror", "the writing process ended without a result"
         self.proc.join()
+        if status == "own":
+            raise value
         if status == "bug":
             raise RuntimeError(f"{self.where}: {value}")
         if status != "ok" or self.proc.exitcode != 0:
-            raise self._failed(f"{value}; exit status {self.proc.exitcode}")
+            raise _failed(self.where, f"{value}; exit status {self.proc.exitcode}")
         return value
-
-    def _failed(self, why: str) -> OutputError:
-        return OutputError(f"{self.where}: writing failed ({why}); check the free disk space "
-                           "and that the folder is writable, then run again")
 
     def cancel(self) -> None:
         if self.proc is not None and self.proc.is_alive():
@@ -254,7 +274,10 @@ class Beside:
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                   make_map: Callable[[Result, Path], None] | None = None,
                   style: Callable[[Path], None] | None = None, fmt: str = "gpkg") -> dict[str, Path]:
-    """Write sites.gpkg, sites.csv, run.json and (with ``make_map``) map.html into ``out``.
+    """Write sites.gpkg, sites.csv, run.json (and with ``make_map``) map.html into ``out``.
+
+    A large run writes sites.csv and the map in a second process while this one writes
+    the GeoPackage (:class:`Beside`).
 
     Parameters
     ----------
@@ -279,32 +302,30 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     """
     out = Path(out)
     with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
-        parquet = None
-        if fmt == "parquet":   # on a thread beside the CSV: Arrow and shapely let go of the GIL
-            pool = ThreadPoolExecutor(1)
-            parquet = pool.submit(best_first(result.sites).to_parquet, tmp / "sites.parquet", index=False)
-            pool.shutdown(wait=False)
-            gpkg = Beside(0, dict)
-        else:  # a large GeoPackage is written by a second process while this one goes on,
-            # its sites encoded here first (beside the CSV the encoding would take turns with it)
-            gpkg = Beside(len(result.sites), write_sites_gpkg, result, tmp / "sites.gpkg", style,
-                          prepare_sites(result))
-        try:
-            table = sites_table(result)
+        table = sites_table(result)
+
+        def tables_and_map() -> None:
             write_csv(table, tmp / "sites.csv")
             write_xlsx(table, tmp / "sites.xlsx", headers=column_labels(list(table.columns), result, result.lang),
                        sheet="sites")
-            if result.readiness is not None:
-                write_readiness(result, tmp)
             if make_map is not None:
                 make_map(result, tmp / "map.html")
-            stored: dict[str, str] = gpkg.result()
-            if parquet is not None:
-                parquet.result()
+
+        beside = Beside(len(result.sites), f"{out} (sites.csv{', map.html' if make_map else ''})",
+                        tables_and_map)
+        try:
+            stored: dict[str, str] = {}
+            if fmt == "parquet":
+                with writing(str(out / "sites.parquet")):
+                    best_first(result.sites).to_parquet(tmp / "sites.parquet", index=False)
+            else:
+                with writing(str(out / "sites.gpkg")):
+                    stored = write_sites_gpkg(result, tmp / "sites.gpkg", style)
+            if result.readiness is not None:
+                write_readiness(result, tmp)
+            beside.result()
         finally:
-            gpkg.cancel()
-            if parquet is not None:
-                wait([parquet])   # never leave it writing into a folder that is being removed
+            beside.cancel()
         manifest = run_manifest(result, {
             "outputs": sorted(p.name for p in tmp.iterdir()) + ["run.json"],
             "map": {**map_manifest(map_data(result), stored),
