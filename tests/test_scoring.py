@@ -102,3 +102,24 @@ def test_attribute_constraints():
     price = attribute_constraint(ConstraintSpec(name="p", field="price", max=500.0),
                                  pd.Series([100.0, 900.0, np.nan]))
     assert price.excluded.tolist() == [False, True, True]
+
+
+def test_best_first_orders_ranked_sites_then_excluded_ones_by_id():
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from gis_tool.engine.result import best_first
+
+    def table(ids, ranks):
+        return gpd.GeoDataFrame({"site_id": ids, "rank": pd.array(ranks, dtype="Int64")},
+                                geometry=[shapely.Point(i, 0) for i in range(len(ids))])
+
+    done = table(["c", "a", "b", "d"], [1, 2, None, None])      # already in order
+    assert best_first(done) is done
+    tail = table(["c", "a", "d", "b"], [1, 2, None, None])      # excluded tail out of id order
+    assert best_first(tail)["site_id"].tolist() == ["c", "a", "b", "d"]
+    mixed = table(["c", "a", "d", "b"], [2, None, 1, None])
+    assert best_first(mixed)["site_id"].tolist() == ["d", "c", "a", "b"]
+    none = table(["b", "a"], [None, None])                         # every site excluded
+    assert best_first(none)["site_id"].tolist() == ["a", "b"]

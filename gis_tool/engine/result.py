@@ -302,8 +302,8 @@ def _num(v: Any) -> Any:
 def best_first(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Sites by rank, excluded sites after them by id; returned as is when already so."""
     r = sites["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
-    if np.all(r[1:] >= r[:-1]):
-        tail = sites["site_id"].to_numpy(dtype=str)[np.isinf(r)]
+    if np.all(r[1:] >= r[:-1]):   # ranked in order; then the excluded sites, a tail of them
+        tail = sites["site_id"].iloc[int(np.searchsorted(r, np.inf)):].to_numpy(dtype=str)
         if np.all(tail[1:] >= tail[:-1]):
             return sites
     return sites.iloc[np.lexsort((sites["site_id"].to_numpy(dtype=str), r))]

@@ -7,6 +7,8 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from ..errors import InputError, closest, valid_list
@@ -47,7 +49,7 @@ def sites_from_layer(gdf: gpd.GeoDataFrame, id_field: str, *, where: str) -> gpd
         raise InputError(f"{where}: {n} feature(s) have no value in id field '{id_field}'; "
                          "give every site an id")
     sid = attribute_texts(ids)
-    dup = sid[sid.duplicated(keep=False)]
+    dup = sid[:0] if _all_distinct(sid) else sid[sid.duplicated(keep=False)]
     if len(dup):
         names = ", ".join(f"'{v}'" for v in dup.unique()[:5])
         more = dup.nunique() - 5
@@ -58,6 +60,13 @@ def sites_from_layer(gdf: gpd.GeoDataFrame, id_field: str, *, where: str) -> gpd
     out = out.assign(site_id=sid.to_numpy()).set_index("site_id", drop=False)
     out.index.name = None
     return out
+
+
+def _all_distinct(texts: pd.Series) -> bool:
+    """No text appears twice: Arrow's hash of the texts, a third of the time of pandas'
+    ``duplicated`` on a million ids (which is left for naming the ones that repeat)."""
+    arr = pa.array(texts, from_pandas=True)
+    return len(pc.unique(arr)) == len(arr)
 
 
 def grid_sites(area: shapely.Geometry, spec: GridSpec, crs: object) -> gpd.GeoDataFrame:
