@@ -322,8 +322,35 @@ def test_empty_and_missing_sites_have_no_distance_by_any_method():
         dist, feat = crit.FeatureIndex(feats).nearest(sites, method=method)
         np.testing.assert_array_equal(dist, [9.0, np.inf, np.inf, 40.0], err_msg=method)
         np.testing.assert_array_equal(feat, [0, -1, -1, 0], err_msg=method)
-    xy, radius = nearest_mod.inner_points(sites)
+    xy = nearest_mod.inner_points(sites)
+    assert np.isnan(xy[1:3]).all() and np.isfinite(xy[[0, 3]]).all()
+    xy, radius = nearest_mod.anchors(sites)
     assert np.isnan(xy[1:3]).all() and np.isnan(radius[1:3]).all() and np.isfinite(xy[[0, 3]]).all()
+
+
+def test_every_point_of_a_site_lies_within_its_radius_of_its_anchor():
+    """The nearest search's lower bound (distance from the anchor less the radius) holds
+    for any shape: L-shapes whose box centre lies outside them, holes, multi-parts."""
+    import shapely
+
+    rng = np.random.default_rng(5)
+    ell = Polygon([(0, 0), (10, 0), (10, 1), (1, 1), (1, 10), (0, 10)])
+    ring = box(0, 0, 10, 10).difference(box(2, 2, 8, 8))
+    multi = shapely.MultiPolygon([box(0, 0, 1, 1), box(20, 5, 21, 6)])
+    hull = shapely.convex_hull(shapely.multipoints(rng.normal(size=(40, 2)) * 50))
+    sites = arr(ell, ring, multi, hull)
+    xy, radius = nearest_mod.anchors(sites)
+    np.testing.assert_allclose(xy, [[5, 5], [5, 5], [10.5, 3], shapely.centroid(shapely.envelope(hull)).coords[0]])
+    assert not shapely.contains_xy(ell, 5, 5)          # an anchor outside its site
+    far = shapely.hausdorff_distance(shapely.points(xy), sites)   # the farthest point of each site
+    np.testing.assert_allclose(radius, far, rtol=1e-12)
+    np.testing.assert_allclose(radius[:3], [np.hypot(5, 5), np.hypot(5, 5), np.hypot(10.5, 3)])
+    # and the distances from them agree with GEOS for the L-shape's nook
+    feats = arr(LineString([(4, 4), (9, 9)]), LineString([(3, 30), (4, 30)]))
+    for method in ("listed", "bound"):
+        dist, feat = crit.FeatureIndex(feats).nearest(sites, method=method)
+        np.testing.assert_allclose(dist, shapely.distance(sites[:, None], feats[None, :]).min(axis=1),
+                                   rtol=0, atol=1e-12, err_msg=method)
 
 
 def test_answers_per_array_are_made_once_per_array_and_the_oldest_goes():

@@ -145,7 +145,7 @@ def overview_cells(sites: gpd.GeoDataFrame, cells: int = OVERVIEW_CELLS) -> gpd.
     x0, y0, x1, y1 = sites.total_bounds
     size = max(50.0, float(np.sqrt((x1 - x0) * (y1 - y0) / cells)))
     hexes = grid_sites(shapely.box(x0, y0, x1, y1), GridSpec(cell_m=size, shape="hex"), sites.crs)
-    pts = shapely.points(inner_points(sites.geometry.to_numpy())[0])   # a run's, made once
+    pts = shapely.points(inner_points(sites.geometry.to_numpy()))   # made once per table
     p, h = shapely.STRtree(hexes.geometry.to_numpy()).query(pts, predicate="intersects")
     p, first = np.unique(p, return_index=True)   # a point on an edge counts once
     h = h[first]

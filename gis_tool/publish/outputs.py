@@ -91,7 +91,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def sites_table(result: Result) -> pd.DataFrame:
     """The sites without geometry, plus ``x``/``y`` of a point inside each site."""
     s = best_first(result.sites)
-    xy, _ = inner_points(s.geometry.to_numpy())   # made once in a run, for its nearest criteria
+    xy = inner_points(s.geometry.to_numpy())
     df = pd.DataFrame({c: s[c] for c in s.columns if c != s.geometry.name}, index=s.index,
                       copy=False)   # drop() would copy every column (1 s at 1M sites)
     df["x"] = np.round(xy[:, 0], 2)
@@ -302,9 +302,8 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     """
     out = Path(out)
     with staged(out, overwrite=overwrite, inputs=input_paths(result), names=OUTPUT_FILES) as tmp:
-        table = sites_table(result)
-
         def tables_and_map() -> None:
+            table = sites_table(result)
             write_csv(table, tmp / "sites.csv")
             write_xlsx(table, tmp / "sites.xlsx", headers=column_labels(list(table.columns), result, result.lang),
                        sheet="sites")
