@@ -210,6 +210,9 @@ def test_an_error_of_its_own_in_the_writing_process_keeps_its_message(monkeypatc
     with pytest.raises(RuntimeError, match="x.csv: ZeroDivisionError"):
         job.result()
     assert outputs.Beside(1, "x.csv", lambda: 7).result() == 7
+    # the second process yields the processor to this one (os.nice(0) reads the niceness)
+    import os
+    assert outputs.Beside(1, "x.csv", lambda: os.nice(0)).result() == min(19, os.nice(0) + outputs.BESIDE_NICE)
 
 
 def test_chunked_work_reports_progress_in_order():
