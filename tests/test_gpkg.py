@@ -120,13 +120,15 @@ def test_the_sites_layer_follows_the_ranked_table_after_rescoring(tmp_path, monk
     assert list(best_first(other.sites)["site_id"]) != list(first.sites["site_id"])
     for i, result in enumerate((first, other)):
         path = tmp_path / f"sites{i}.gpkg"
-        if i == 1:   # as a large run's: SQLite's largest pages
+        if i == 1:   # as a large run's: SQLite's largest pages, many batches (the last short)
             monkeypatch.setattr(gpkg_mod, "LARGE_PAGES_OVER", 10)
+            monkeypatch.setattr(gpkg_mod, "BATCH", 7)
         write_sites_gpkg(result, path)
         got, want = pyogrio.read_dataframe(path, layer="sites"), best_first(result.sites)
         assert list(got["site_id"]) == list(want["site_id"])
         assert list(got["rank"].dropna()) == sorted(got["rank"].dropna())
         assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all()
+        np.testing.assert_array_equal(got["score"].to_numpy(dtype=float), want["score"].to_numpy(dtype=float))
         with sqlite3.connect(path) as db:
             assert db.execute("PRAGMA page_size").fetchone()[0] == (65536 if i == 1 else 4096)
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

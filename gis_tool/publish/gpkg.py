@@ -5,8 +5,8 @@ GeoPackage and unchanged since keep the WKB they were read from
 (:mod:`gis_tool.inputs.encoded`); others are encoded to WKB in the order they lie in
 memory (the order the sites were built), not in the table's best-first order, which
 jumps all over memory and makes encoding a million sites twice as slow; the encoded
-column is then put in the table's order by Arrow. The
-table goes to GDAL as Arrow (:func:`pyogrio.write_arrow`), as pyogrio's own
+values are then put in the table's order by Arrow, a batch at a time as GDAL asks for
+it. The table goes to GDAL as Arrow (:func:`pyogrio.write_arrow`), as pyogrio's own
 ``write_dataframe(use_arrow=True)`` would send it. Tables with columns the Arrow path
 does not take as they are (dates, mixed types) go through ``write_dataframe``.
 """
@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from ..engine.pipeline import Result, best_first
-from ..inputs.encoded import wkb_of
+from ..inputs.encoded import wkb_source
 from ..inputs.gdal_config import gdal_config
 from .map_data import map_data
 
@@ -69,9 +69,9 @@ def _unjournalled_sqlite(large: bool = False) -> Iterator[None]:
         yield
 
 
-def _prepared(result: Result) -> tuple[gpd.GeoDataFrame, pa.Table | None, np.ndarray | None]:
+def _prepared(result: Result) -> tuple[gpd.GeoDataFrame, pa.RecordBatchReader | None, np.ndarray | None]:
     """The ``sites`` layer as it is written: the table best first, that table as Arrow
-    with its geometry encoded (None when pyogrio's own writer is to write it), and the
+    batches with its geometry as WKB (None when pyogrio's own writer is to write it), the
     order of its rows as the sites lie in memory (None when unknown)."""
     ranked = best_first(result.sites)
     table = ready_to_write(ranked)
@@ -106,13 +106,13 @@ def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] |
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, visit: np.ndarray | None = None, *,
-                arrow: pa.Table | None = None) -> None:
+                arrow: pa.RecordBatchReader | None = None) -> None:
     """Write ``gdf`` (a plain index, as :func:`ready_to_write` makes it) as ``layer`` of
     the GeoPackage ``path`` (created, or added to).
 
     ``visit`` is an order of the rows to encode the geometries in (the order they lie in
     memory); the rows are written in the table's order either way. ``arrow`` is the
-    table already encoded (as :func:`write_sites_gpkg` does).
+    table already made into Arrow batches (as :func:`write_sites_gpkg` does).
     """
     geoms = gdf.geometry.to_numpy()
     kind = _one_type(geoms if visit is None else geoms[visit])   # in memory order: 4x quicker
@@ -136,15 +136,21 @@ def _one_type(geoms: np.ndarray) -> str | None:
     return GEOMETRY_TYPES.get(int(types[0]))
 
 
-def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.Table | None:
-    """The table with its geometry as WKB, or None when a column needs pyogrio's own
-    handling (dates, Python objects). Whether the geometries have one type GDAL can be
-    told of is :func:`write_layer`'s question."""
+BATCH = 65_536   # rows handed to GDAL at a time
+
+
+def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.RecordBatchReader | None:
+    """The table with its geometry as WKB, as a stream of record batches; None when a
+    column needs pyogrio's own handling (dates, Python objects). Whether the geometries
+    have one type GDAL can be told of is :func:`write_layer`'s question.
+
+    Each batch's WKB is taken from the WKB read or encoded (:func:`_wkb`) as GDAL asks
+    for the batch, into memory the batch before it gave back.
+    """
     geom = gdf.geometry.name
     attrs = pd.DataFrame({c: gdf[c] for c in gdf.columns if c != geom}, copy=False)
     plain = all(pd.api.types.is_bool_dtype(t) or pd.api.types.is_numeric_dtype(t)
                 or pd.api.types.is_string_dtype(t) for t in attrs.dtypes)
-    geoms = gdf.geometry.to_numpy()
     if not plain:
         return None
     try:
@@ -154,16 +160,27 @@ def _as_arrow(gdf: gpd.GeoDataFrame, visit: np.ndarray | None) -> pa.Table | Non
     for i, f in enumerate(table.schema):     # GDAL takes no Arrow null type: text instead
         if pa.types.is_null(f.type):
             table = table.set_column(i, f.with_type(pa.string()), table[i].cast(pa.string()))
-    wkb = wkb_of(geoms)   # the WKB the geometries were read from, where they were
-    if wkb is None:
-        wkb = _encoded(geoms, visit)
-    return table.append_column(pa.field("geometry", pa.binary()), wkb)
+    values, index = _wkb(gdf.geometry.to_numpy(), visit)
+    schema = table.schema.append(pa.field("geometry", pa.binary()))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for a in range(0, len(table), BATCH):
+            part = table.slice(a, BATCH)
+            wkb = values.take(pa.array(index[a:a + BATCH]))
+            yield pa.RecordBatch.from_arrays([c.combine_chunks() for c in part.columns] + [wkb], schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def _encoded(geoms: np.ndarray, visit: np.ndarray | None) -> pa.Array:
-    """The geometries as WKB, encoded in the order ``visit`` (as they lie in memory)."""
+def _wkb(geoms: np.ndarray, visit: np.ndarray | None) -> tuple[pa.Array, np.ndarray]:
+    """WKB values and the index that puts them in the order of ``geoms``: the WKB the
+    geometries were read from where they were (:func:`wkb_source`), else encoded in the
+    order ``visit`` (as they lie in memory: twice as quick as the table's order)."""
+    found = wkb_source(geoms, visit)
+    if found is not None:
+        return found
     if visit is None:
-        return pa.array(shapely.to_wkb(geoms), pa.binary())
+        return pa.array(shapely.to_wkb(geoms), pa.binary()), np.arange(len(geoms))
     rank = np.empty(len(visit), dtype=np.int64)
     rank[visit] = np.arange(len(visit))
-    return pa.array(shapely.to_wkb(geoms[visit]), pa.binary()).take(pa.array(rank))
+    return pa.array(shapely.to_wkb(geoms[visit]), pa.binary()), rank
