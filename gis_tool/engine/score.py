@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..progress import in_chunks
+
 
 def _total(points: np.ndarray) -> np.ndarray:
     """The sum over criteria (axis 1), criterion by criterion in order: the same additions,
@@ -29,10 +31,16 @@ def score_arrays(values: np.ndarray, weights: np.ndarray, eligible: np.ndarray
 
     Excluded sites (``eligible`` False) get NaN points and score.
     """
-    points = np.round(values * weights * 100.0, 6)
-    points[~eligible] = np.nan
-    score = np.clip(np.round(_total(points), 6), 0.0, 100.0)
-    score[~eligible] = np.nan
+    points = np.empty(values.shape)
+    score = np.empty(len(values))
+
+    def rows(a: int, b: int) -> None:   # in chunks on threads (numpy lets go of Python's lock)
+        points[a:b] = np.round(values[a:b] * weights * 100.0, 6)
+        points[a:b][~eligible[a:b]] = np.nan
+        score[a:b] = np.clip(np.round(_total(points[a:b]), 6), 0.0, 100.0)
+        score[a:b][~eligible[a:b]] = np.nan
+
+    in_chunks(rows, len(values))
     return points, score
 
 
