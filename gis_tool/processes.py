@@ -1,13 +1,20 @@
-"""How a run uses its process: whether work may be forked into child processes, and
-pausing Python's garbage collector over a run."""
+"""How a run uses its process: whether work may be forked into child processes, work
+run beside the caller's in a forked process (:class:`Beside`), and pausing Python's
+garbage collector over a run."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import multiprocessing
+import os
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from .errors import GisToolError
 
 
 def can_fork() -> bool:
@@ -34,3 +41,85 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+def _trim() -> None:
+    """Give the C heap's free pages back to the system (glibc), so that neither process
+    copies them page by page when it next writes there after a fork."""
+    with suppress(AttributeError, OSError):   # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+class Beside:
+    """``fn()`` run beside the caller's own work; :meth:`result` waits for its value.
+
+    With ``fork`` (and where a fork is safe, :func:`can_fork`) ``fn`` runs in a forked
+    child process, which shares the caller's data without copying it and takes no turns
+    with it for Python's lock; otherwise here and now. Memory either process writes to
+    after the fork is copied page by page, so the child should get the work that
+    allocates less. ``nice`` lowers the child's priority when the caller's own work is
+    the longer.
+
+    Failures reach the caller as themselves where they can: an error of gis-tool's own
+    (:class:`~gis_tool.errors.GisToolError`) as it was raised, an ``OSError`` as
+    ``failed(why)`` when ``failed`` is given (inline too), anything else as a
+    ``RuntimeError`` naming ``where``. :meth:`cancel` stops a child whose value is not
+    wanted.
+    """
+
+    def __init__(self, fork: bool, where: str, fn: Callable[[], Any], *, nice: int = 0,
+                 failed: Callable[[str], Exception] | None = None) -> None:
+        self.proc: Any = None
+        self.where, self.failed = where, failed
+        if not fork or not can_fork():
+            try:
+                self.value = fn()
+            except OSError as exc:
+                if failed is None:
+                    raise
+                raise failed(f"{type(exc).__name__}: {exc}") from None
+            return
+        ctx = multiprocessing.get_context("fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+
+        def child() -> None:
+            if nice:
+                os.nice(nice)
+            try:
+                send.send(("ok", fn()))
+            except BaseException as exc:  # reported to the parent, which raises it
+                if isinstance(exc, GisToolError):
+                    send.send(("own", exc))
+                elif isinstance(exc, OSError):
+                    send.send(("oserror", f"{type(exc).__name__}: {exc}"))
+                else:
+                    send.send(("bug", f"{type(exc).__name__}: {exc}"))
+
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+            stream.flush()
+        _trim()
+        self.proc = ctx.Process(target=child, daemon=True)
+        self.proc.start()
+        send.close()
+
+    def result(self) -> Any:
+        if self.proc is None:
+            return self.value
+        try:
+            status, value = self.receive.recv()
+        except EOFError:
+            status, value = "oserror", "the process ended without a result"
+        self.proc.join()
+        if status == "own":
+            raise value
+        if status == "bug":
+            raise RuntimeError(f"{self.where}: {value}")
+        if status != "ok" or self.proc.exitcode != 0:
+            why = f"{value}; exit status {self.proc.exitcode}"
+            raise self.failed(why) if self.failed is not None else RuntimeError(f"{self.where}: {why}")
+        return value
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()

@@ -133,8 +133,8 @@ if sys.argv[3] == "broken":      # the disk fills while the second process write
     outputs.write_csv = broken
 forks = []
 real = outputs.Beside.__init__
-def spy(self, n, where, fn):
-    real(self, n, where, fn)
+def spy(self, fork, where, fn, **kw):
+    real(self, fork, where, fn, **kw)
     forks.append(self.proc is not None)
 outputs.Beside.__init__ = spy
 code = main(["-q", "run", sys.argv[1], "--out", sys.argv[2], "--overwrite", *sys.argv[4:]])
@@ -189,30 +189,38 @@ def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(smal
     assert not list(out.glob(".tmp-*"))
 
 
-def test_an_error_of_its_own_in_the_writing_process_keeps_its_message(monkeypatch):
-    """An InputError raised while the second process draws the map reaches the user as
-    it is (exit status 2), not as an internal failure."""
+def test_an_error_of_its_own_in_the_second_process_keeps_its_message(monkeypatch):
+    """An InputError raised in the second process (drawing the map, measuring a
+    criterion) reaches the user as it is (exit status 2), not as an internal failure."""
+    import os
+
     import pytest
 
-    from gis_tool.errors import InputError
-    from gis_tool.publish import outputs
+    from gis_tool import processes
+    from gis_tool.errors import InputError, OutputError
+    from gis_tool.processes import Beside
 
     def bad_map() -> None:
         raise InputError("map.toml: key 'basemap': no such basemap")
 
-    monkeypatch.setattr(outputs, "BESIDE_OVER", 0)
-    monkeypatch.setattr(outputs, "can_fork", lambda: True)
-    job = outputs.Beside(1, "map.html", bad_map)
+    def full() -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(processes, "can_fork", lambda: True)
+    job = Beside(True, "map.html", bad_map)
     assert job.proc is not None
     with pytest.raises(InputError, match="no such basemap"):
         job.result()
-    job = outputs.Beside(1, "x.csv", lambda: 1 / 0)
     with pytest.raises(RuntimeError, match="x.csv: ZeroDivisionError"):
-        job.result()
-    assert outputs.Beside(1, "x.csv", lambda: 7).result() == 7
-    # the second process yields the processor to this one (os.nice(0) reads the niceness)
-    import os
-    assert outputs.Beside(1, "x.csv", lambda: os.nice(0)).result() == min(19, os.nice(0) + outputs.BESIDE_NICE)
+        Beside(True, "x.csv", lambda: 1 / 0).result()
+    with pytest.raises(OutputError, match="disk: OSError: .*No space left"):
+        Beside(True, "x.csv", full, failed=lambda why: OutputError(f"disk: {why}")).result()
+    with pytest.raises(OutputError, match="disk: OSError: .*No space left"):   # the same here and now
+        Beside(False, "x.csv", full, failed=lambda why: OutputError(f"disk: {why}"))
+    assert Beside(True, "x.csv", lambda: 7).result() == 7
+    assert Beside(False, "x.csv", lambda: 7).proc is None
+    # the second process may yield the processor to this one (os.nice(0) reads the niceness)
+    assert Beside(True, "x.csv", lambda: os.nice(0), nice=10).result() == min(19, os.nice(0) + 10)
 
 
 def test_chunked_work_reports_progress_in_order():

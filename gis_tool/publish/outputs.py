@@ -7,8 +7,6 @@ were, never a mix of two runs.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import platform
 import sys
 from collections.abc import Callable, Iterator
@@ -30,8 +28,8 @@ import shapely
 from .._version import __version__
 from ..engine.nearest import inner_points
 from ..engine.pipeline import Result, best_first
-from ..errors import GisToolError, OutputError
-from ..processes import can_fork, collector_paused
+from ..errors import OutputError
+from ..processes import Beside, collector_paused
 from ..spec.network import RINGS_LAYER
 from ..studies.inquiry import request_summary
 from ..text import area, decimal, number, trimmed, words
@@ -188,6 +186,10 @@ def write_readiness(result: Result, folder: Path) -> None:
 
 
 BESIDE_OVER = 100_000  # sites; above this sites.csv and the map are written by a forked process
+# (:class:`~gis_tool.processes.Beside`) while this one writes the GeoPackage: GDAL holds
+# Python's lock while it writes, so a thread could not overlap it, and its writer
+# allocates much more than the CSV's, which formats a batch at a time (the GeoPackage
+# in the child was 1.5 times slower: each page it wrote was first copied)
 BESIDE_NICE = 10      # the second process yields the processor to this one, which is on the
 # critical path (GDAL's GeoPackage writer takes longer than the CSV and the map): with
 # both busy on two cores, the sites layer 5.2-5.7 s to 4.5-4.9 s at 1M
@@ -208,73 +210,6 @@ def writing(where: str) -> Iterator[None]:
         raise _failed(where, f"{type(exc).__name__}: {exc}") from None
 
 
-class Beside:
-    """``fn()`` started beside the caller's own work; :meth:`result` waits for it.
-
-    GDAL holds Python's lock while it writes a GeoPackage, so a thread cannot overlap
-    other Python work with it; a forked process can, and shares the results without
-    copying them. Above ``BESIDE_OVER`` sites, where a fork is safe
-    (:func:`gis_tool.processes.can_fork`), ``fn`` runs in a child process; otherwise here
-    and now. The child is given the work that allocates little (the CSV is formatted a
-    batch at a time): memory the child writes to is copied from the parent page by page,
-    which made the GeoPackage in a child 1.5 times slower than in the parent.
-
-    Either way a failure to write (``OSError``) is raised as an :class:`OutputError`
-    naming ``where`` (by :meth:`result` for the child), an error of gis-tool's own as
-    itself, and any other failure as a ``RuntimeError``; :meth:`cancel` stops a child
-    whose output is not wanted.
-    """
-
-    def __init__(self, n_sites: int, where: str, fn: Callable[[], Any]) -> None:
-        self.proc: Any = None
-        self.where = where
-        if n_sites <= BESIDE_OVER or not can_fork():
-            with writing(where):
-                self.value = fn()
-            return
-        ctx = multiprocessing.get_context("fork")
-        self.receive, send = ctx.Pipe(duplex=False)
-
-        def child() -> None:
-            os.nice(BESIDE_NICE)
-            try:
-                send.send(("ok", fn()))
-            except BaseException as exc:  # reported to the parent, which raises it
-                if isinstance(exc, OSError):
-                    send.send(("oserror", f"{type(exc).__name__}: {exc}"))
-                elif isinstance(exc, GisToolError):
-                    send.send(("own", exc))
-                else:
-                    send.send(("bug", f"{type(exc).__name__}: {exc}"))
-
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
-            stream.flush()
-        self.proc = ctx.Process(target=child, daemon=True)
-        self.proc.start()
-        send.close()
-
-    def result(self) -> Any:
-        if self.proc is None:
-            return self.value
-        try:
-            status, value = self.receive.recv()
-        except EOFError:
-            status, value = "oserror", "the writing process ended without a result"
-        self.proc.join()
-        if status == "own":
-            raise value
-        if status == "bug":
-            raise RuntimeError(f"{self.where}: {value}")
-        if status != "ok" or self.proc.exitcode != 0:
-            raise _failed(self.where, f"{value}; exit status {self.proc.exitcode}")
-        return value
-
-    def cancel(self) -> None:
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join()
-
-
 @collector_paused()
 def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                   make_map: Callable[[Result, Path], None] | None = None,
@@ -282,7 +217,7 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
     """Write sites.gpkg, sites.csv, run.json (and with ``make_map``) map.html into ``out``.
 
     A large run writes sites.csv and the map in a second process while this one writes
-    the GeoPackage (:class:`Beside`).
+    the GeoPackage (``BESIDE_OVER``).
 
     Parameters
     ----------
@@ -315,8 +250,9 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
             if make_map is not None:
                 make_map(result, tmp / "map.html")
 
-        beside = Beside(len(result.sites), f"{out} (sites.csv{', map.html' if make_map else ''})",
-                        tables_and_map)
+        where = f"{out} (sites.csv{', map.html' if make_map else ''})"
+        beside = Beside(len(result.sites) > BESIDE_OVER, where, tables_and_map, nice=BESIDE_NICE,
+                        failed=lambda why: _failed(where, why))
         try:
             stored: dict[str, str] = {}
             if fmt == "parquet":
