@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from .errors import GisToolError
-
 
 def can_fork() -> bool:
     """Forking is safe: Linux (macOS's system libraries do not survive a fork, which is
@@ -60,10 +58,10 @@ class Beside:
     allocates less. ``nice`` lowers the child's priority when the caller's own work is
     the longer.
 
-    Failures reach the caller as themselves where they can: an error of gis-tool's own
-    (:class:`~gis_tool.errors.GisToolError`) as it was raised, an ``OSError`` as
-    ``failed(why)`` when ``failed`` is given (inline too), anything else as a
-    ``RuntimeError`` naming ``where``. :meth:`cancel` stops a child whose value is not
+    Failures reach the caller as they were raised (an error of gis-tool's own keeps its
+    message and exit status), except an ``OSError``, which is raised as ``failed(why)``
+    when ``failed`` is given (inline too), and an exception that cannot be sent between
+    processes, raised as a ``RuntimeError`` naming ``where``. :meth:`cancel` stops a child whose value is not
     wanted.
     """
 
@@ -88,11 +86,12 @@ class Beside:
             try:
                 send.send(("ok", fn()))
             except BaseException as exc:  # reported to the parent, which raises it
-                if isinstance(exc, GisToolError):
-                    send.send(("own", exc))
-                elif isinstance(exc, OSError):
+                if isinstance(exc, OSError):
                     send.send(("oserror", f"{type(exc).__name__}: {exc}"))
-                else:
+                    return
+                try:
+                    send.send(("raise", exc))
+                except Exception:   # an exception that cannot be pickled: its text
                     send.send(("bug", f"{type(exc).__name__}: {exc}"))
 
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
@@ -110,7 +109,7 @@ class Beside:
         except EOFError:
             status, value = "oserror", "the process ended without a result"
         self.proc.join()
-        if status == "own":
+        if status == "raise":
             raise value
         if status == "bug":
             raise RuntimeError(f"{self.where}: {value}")

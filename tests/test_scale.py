@@ -211,8 +211,17 @@ def test_an_error_of_its_own_in_the_second_process_keeps_its_message(monkeypatch
     assert job.proc is not None
     with pytest.raises(InputError, match="no such basemap"):
         job.result()
-    with pytest.raises(RuntimeError, match="x.csv: ZeroDivisionError"):
+    with pytest.raises(ZeroDivisionError):
         Beside(True, "x.csv", lambda: 1 / 0).result()
+
+    class UnsentError(Exception):   # a local class cannot be pickled
+        pass
+
+    def unsent() -> None:
+        raise UnsentError("lost")
+
+    with pytest.raises(RuntimeError, match="x.csv: UnsentError: lost"):
+        Beside(True, "x.csv", unsent).result()
     with pytest.raises(OutputError, match="disk: OSError: .*No space left"):
         Beside(True, "x.csv", full, failed=lambda why: OutputError(f"disk: {why}")).result()
     with pytest.raises(OutputError, match="disk: OSError: .*No space left"):   # the same here and now
