@@ -131,6 +131,15 @@ if sys.argv[3] == "broken":      # the disk fills while the second process write
     def broken(df, path):
         raise OSError(28, "No space left on device")
     outputs.write_csv = broken
+if sys.argv[3].startswith("aside"):   # shares of polygon layers measured by a second process
+    from gis_tool.engine import measures
+    measures.ASIDE_OVER = 0
+if sys.argv[3] == "aside-broken":
+    from gis_tool.errors import InputError
+    from gis_tool.engine.kinds import overlap
+    def refused(*args):
+        raise InputError("layers.plans: refused while measuring aside")
+    overlap.overlap_share = refused
 forks = []
 real = outputs.Beside.__init__
 def spy(self, fork, where, fn, **kw):
@@ -175,6 +184,31 @@ def test_outputs_written_beside_by_a_second_process_are_the_same(small_world, tm
     assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
     assert (b / "map.html").stat().st_size > 10_000      # drawn by the second process
     assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+
+
+def test_shares_measured_by_a_second_process_equal_those_measured_here(small_world, tmp_path):
+    """Above ASIDE_OVER sites the overlap criteria are measured by a forked process while
+    this one measures the distances: the same results, the steps in the analysis's order."""
+    import json
+
+    a, b = tmp_path / "here", tmp_path / "aside"
+    assert main(["-q", "run", str(small_world), "--out", str(a), "--no-map"]) == 0
+    done = _forked_run(small_world, b, "aside", "--no-map")
+    assert done.returncode == 0, done.stderr
+    took = json.loads((b / "run.json").read_text(encoding="utf-8"))["timings_s"]
+    assert "waiting for the second process" in took          # it was measured aside
+    assert [k for k in took if k.startswith("criterion")] == ["criterion motorway", "criterion zoning"]
+    here = json.loads((a / "run.json").read_text(encoding="utf-8"))["timings_s"]
+    assert "waiting for the second process" not in here
+    assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
+    assert (a / "sites.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+
+
+def test_an_error_in_a_criterion_measured_aside_is_the_users_error(small_world, tmp_path):
+    done = _forked_run(small_world, tmp_path / "o", "aside-broken", "--no-map")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: layers.plans: refused while measuring aside")
+    assert "Traceback" not in done.stderr and not (tmp_path / "o" / "sites.csv").exists()
 
 
 def test_a_failure_in_the_writing_process_is_an_error_and_keeps_old_outputs(small_world, tmp_path):

@@ -7,7 +7,10 @@ the policy for sites without a value.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import logging
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import geopandas as gpd
@@ -15,10 +18,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..processes import Beside, can_fork
+from ..progress import set_listener
 from ..spec.analysis import CriterionSpec
 from .kinds import kind_of, need_polygons, unit_of  # noqa: F401  (importable from here too)
 from .network import Network, Reached
 from .values import apply_value
+
+log = logging.getLogger(__name__)
 
 
 def measure(spec: CriterionSpec, sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
@@ -71,3 +78,57 @@ def apply_missing(spec: CriterionSpec, values: np.ndarray, ids: pd.Index,
             reasons[i].append(f"{spec.name}: no value (missing = exclude)")
     values[miss] = 0.0
     return info
+
+
+ASIDE_OVER = 100_000   # sites; above this the shares of polygon layers are measured aside
+Step = Callable[[str, int], AbstractContextManager[None]]
+
+
+def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
+                network: Network | None, step: Step, timings: dict[str, float]
+                ) -> dict[str, tuple[np.ndarray, Reached | None]]:
+    """Every criterion's raw measure, and for one along the road network why some sites
+    have none. ``step(name, k)`` times and reports the ``k``-th criterion's step into
+    ``timings``.
+
+    Above ``ASIDE_OVER`` sites, where a fork is safe, the criteria that measure shares of
+    polygon layers (overlap; the heaviest kind, sharing no index with the distances) are
+    measured by a second process (:class:`~gis_tool.processes.Beside`) while this one
+    measures the others: the two take no turns for Python's lock, and the second core,
+    idle for much of a distance criterion, does their work. The values are the same
+    functions' on the same data, so they equal a run measured here alone.
+    """
+    aside = [n for n, spec in specs.items() if kind_of(spec).polygon_layer] if len(sites) > ASIDE_OVER else []
+    if len(aside) == len(specs) or not can_fork():
+        aside = []
+    job = None
+    if aside:
+        def measure_aside() -> dict[str, tuple[np.ndarray, float]]:
+            set_listener(None)   # the progress bar on the terminal is the first process's
+            took = {}
+            for name in aside:
+                t0 = time.perf_counter()
+                took[name] = (measure_noted(specs[name], sites, layers, network)[0],
+                              round(time.perf_counter() - t0, 3))
+            return took
+
+        log.info("criteria %s: measured beside the others, in a second process", ", ".join(aside))
+        job = Beside(True, "criteria " + ", ".join(aside), measure_aside)
+    out: dict[str, tuple[np.ndarray, Reached | None]] = {}
+    try:
+        for k, (name, spec) in enumerate(specs.items()):
+            if name in aside:
+                timings[f"criterion {name}"] = 0.0   # its place among the steps; its time below
+                continue
+            with step(f"criterion {name}", k):
+                out[name] = measure_noted(spec, sites, layers, network)
+        if job is not None:
+            t0 = time.perf_counter()
+            for name, (raw, took) in job.result().items():
+                out[name] = (raw, None)
+                timings[f"criterion {name}"] = took
+            timings["waiting for the second process"] = round(time.perf_counter() - t0, 3)
+    finally:
+        if job is not None:
+            job.cancel()
+    return out

@@ -32,7 +32,7 @@ from .conditions import SiteMeasures, all_hold, evaluate
 from .constraints import Reasons, add_exclusions, constraint_result, reason_text  # noqa: F401
 from .distributed import measure_on_cluster
 from .kinds import kind_of
-from .measures import apply_missing, measure_noted, need_polygons, to_values, unit_of
+from .measures import apply_missing, measure_all, need_polygons, to_values, unit_of
 from .nearest import share_inner
 from .network import build_network, note_text, ring_bands
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
@@ -258,16 +258,17 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler, network)
     n_steps = len(a.criteria) + len(cons) + 1
     label_of = {k: v.label for k, v in a.layers.items() if v.label}   # for notes and readiness words
-    for k, (name, spec) in enumerate(a.criteria.items()):
-        with _step(timings, f"criterion {name}", (k, n_steps)):
-            raw, reached = measure_noted(spec, sites, layers, network) if on_cluster is None else on_cluster[name]
-            vals = np.array(to_values(spec, raw), dtype=float)
-            missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
-            if reached is not None:
-                notes[name] = note_text(reached, in_language(label_of.get(spec.layer), lang, spec.layer or ""),
-                                        lang)
-                missing[name] |= reached.counts()
-            raw_cols[name], val_cols[name] = raw, vals
+    measured = on_cluster if on_cluster is not None else measure_all(
+        a.criteria, sites, layers, network, lambda name, k: _step(timings, name, (k, n_steps)), timings)
+    for name, spec in a.criteria.items():
+        raw, reached = measured[name]
+        vals = np.array(to_values(spec, raw), dtype=float)
+        missing[name] = apply_missing(spec, vals, sites.index, excluded, reasons)
+        if reached is not None:
+            notes[name] = note_text(reached, in_language(label_of.get(spec.layer), lang, spec.layer or ""),
+                                    lang)
+            missing[name] |= reached.counts()
+        raw_cols[name], val_cols[name] = raw, vals
     missing_excluded = excluded.copy()
     missing_reasons: Reasons = defaultdict(list, {i: list(r) for i, r in reasons.items()})
     columns = pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(drop=True)
