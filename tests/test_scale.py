@@ -132,8 +132,13 @@ if sys.argv[3] == "broken":      # the disk fills while the second process write
         raise OSError(28, "No space left on device")
     outputs.write_csv = broken
 if sys.argv[3].startswith("aside"):   # shares of polygon layers measured by a second process
-    from gis_tool.engine import measures
+    from gis_tool.engine import conditions, measures
     measures.ASIDE_OVER = 0
+    share_here = conditions.overlap_share
+    def counted(*args):
+        print("a share measured by the first process", file=sys.stderr)
+        return share_here(*args)
+    conditions.overlap_share = counted
 if sys.argv[3] == "aside-broken":
     from gis_tool.errors import InputError
     from gis_tool.engine.kinds import overlap
@@ -202,6 +207,8 @@ def test_shares_measured_by_a_second_process_equal_those_measured_here(small_wor
     assert "waiting for the second process" not in here
     assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
     assert (a / "sites.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    assert "excluded_by" in (a / "sites.csv").read_text(encoding="utf-8-sig")
+    assert "a share measured by the first process" not in done.stderr   # the flood share too
 
 
 def test_an_error_in_a_criterion_measured_aside_is_the_users_error(small_world, tmp_path):

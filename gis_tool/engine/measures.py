@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Mapping, MutableMapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..inputs.layers import geometry_family
 from ..processes import Beside, can_fork
 from ..progress import set_listener
 from ..spec.analysis import CriterionSpec
+from .criteria import overlap_share
 from .kinds import kind_of, need_polygons, unit_of  # noqa: F401  (importable from here too)
 from .network import Network, Reached
 from .values import apply_value
@@ -85,36 +87,43 @@ Step = Callable[[str, int], AbstractContextManager[None]]
 
 
 def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
-                network: Network | None, step: Step, timings: dict[str, float]
-                ) -> dict[str, tuple[np.ndarray, Reached | None]]:
+                network: Network | None, step: Step, timings: dict[str, float], shares: Collection[str] = ()
+                ) -> tuple[dict[str, tuple[np.ndarray, Reached | None]], dict[str, np.ndarray]]:
     """Every criterion's raw measure, and for one along the road network why some sites
-    have none. ``step(name, k)`` times and reports the ``k``-th criterion's step into
-    ``timings``.
+    have none; and the share of each site covered by each polygon layer of ``shares``
+    (the constraints' and readiness conditions'), where measured aside (below).
+    ``step(name, k)`` times and reports the ``k``-th criterion's step into ``timings``.
 
     Above ``ASIDE_OVER`` sites, where a fork is safe, the criteria that measure shares of
     polygon layers (overlap; the heaviest kind, sharing no index with the distances) are
     measured by a second process (:class:`~gis_tool.processes.Beside`) while this one
     measures the others: the two take no turns for Python's lock, and the second core,
-    idle for much of a distance criterion, does their work. The values are the same
-    functions' on the same data, so they equal a run measured here alone.
+    idle for much of a distance criterion, does their work. That process also measures
+    the ``shares`` (the same kind of work, with the tree of the sites it has made). The
+    values are the same functions' on the same data, so they equal a run measured here
+    alone.
     """
     aside = [n for n, spec in specs.items() if kind_of(spec).polygon_layer] if len(sites) > ASIDE_OVER else []
     if len(aside) == len(specs) or not can_fork():
         aside = []
     job = None
     if aside:
-        def measure_aside() -> dict[str, tuple[np.ndarray, float]]:
+        polygons = [n for n in dict.fromkeys(shares) if n in layers and geometry_family(layers[n]) == "polygon"]
+
+        def measure_aside() -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, np.ndarray]]:
             set_listener(None)   # the progress bar on the terminal is the first process's
             took = {}
             for name in aside:
                 t0 = time.perf_counter()
                 took[name] = (measure_noted(specs[name], sites, layers, network)[0],
                               round(time.perf_counter() - t0, 3))
-            return took
+            geoms = sites.geometry.to_numpy()
+            return took, {n: overlap_share(geoms, layers[n].geometry.to_numpy()) for n in polygons}
 
         log.info("criteria %s: measured beside the others, in a second process", ", ".join(aside))
         job = Beside(True, "criteria " + ", ".join(aside), measure_aside)
     out: dict[str, tuple[np.ndarray, Reached | None]] = {}
+    found: dict[str, np.ndarray] = {}
     try:
         for k, (name, spec) in enumerate(specs.items()):
             if name in aside:
@@ -124,11 +133,12 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
                 out[name] = measure_noted(spec, sites, layers, network)
         if job is not None:
             t0 = time.perf_counter()
-            for name, (raw, took) in job.result().items():
+            measured, found = job.result()
+            for name, (raw, took) in measured.items():
                 out[name] = (raw, None)
                 timings[f"criterion {name}"] = took
             timings["waiting for the second process"] = round(time.perf_counter() - t0, 3)
     finally:
         if job is not None:
             job.cancel()
-    return out
+    return out, found

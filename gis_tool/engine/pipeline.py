@@ -258,8 +258,10 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             on_cluster = measure_on_cluster(dict(a.criteria), sites, layers, scheduler, network)
     n_steps = len(a.criteria) + len(cons) + 1
     label_of = {k: v.label for k, v in a.layers.items() if v.label}   # for notes and readiness words
-    measured = on_cluster if on_cluster is not None else measure_all(
-        a.criteria, sites, layers, network, lambda name, k: _step(timings, name, (k, n_steps)), timings)
+    conditions = [*cons.values(), *(c for lv in (a.readiness.levels if a.readiness else ()) for c in lv.when)]
+    shares = [c.layer for c in conditions if c.layer and (c.max_share is not None or c.min_share is not None)]
+    measured, found = (on_cluster, {}) if on_cluster is not None else measure_all(
+        a.criteria, sites, layers, network, lambda name, k: _step(timings, name, (k, n_steps)), timings, shares)
     for name, spec in a.criteria.items():
         raw, reached = measured[name]
         vals = np.array(to_values(spec, raw), dtype=float)
@@ -274,7 +276,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     columns = pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(drop=True)
     area = shapely.area(sites.geometry.to_numpy())
     columns = columns.assign(area_m2=area, **{f"{k}_raw": v for k, v in raw_cols.items()})
-    measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns, network)
+    measures = SiteMeasures(sites.geometry.to_numpy(), layers, columns, network, _share=found)
     for k, (name, spec) in enumerate(cons.items(), start=len(a.criteria)):
         with _step(timings, f"constraint {name}", (k, n_steps)):
             _check_condition_layer(spec, layers, f"constraints.{name}", columns, a.path.name)
