@@ -1,7 +1,7 @@
 """Answers about an array kept for the next caller that asks about the same array.
 
 A run asks about its site array again and again: every nearest criterion wants the
-points inside the sites, every overlap and constraint a tree of them, every criterion on
+sites' anchors and radii, every overlap and constraint a tree of them, every criterion on
 the road network the sites' nearest nodes. :class:`PerArray` makes each answer once.
 An array is known by identity: each array kept is held, so its id is not reused while
 kept; the oldest answer goes when the store is full.
