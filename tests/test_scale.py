@@ -150,6 +150,7 @@ real = outputs.Beside.__init__
 def spy(self, fork, where, fn, **kw):
     real(self, fork, where, fn, **kw)
     forks.append(self.proc is not None)
+    print(f"nice {kw.get('nice', 0)}")
 outputs.Beside.__init__ = spy
 code = main(["-q", "run", sys.argv[1], "--out", sys.argv[2], "--overwrite", *sys.argv[4:]])
 print("forked" if forks == [True] else "inline")
@@ -179,6 +180,7 @@ def test_outputs_written_beside_by_a_second_process_are_the_same(small_world, tm
     done = _forked_run(small_world, b, "ok", "--lang", "en")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("forked")
+    assert "nice 0" in done.stdout   # with a map to draw the second process keeps its priority
     assert [list(x) for x in pyogrio.list_layers(a / "sites.gpkg")] == \
         [list(x) for x in pyogrio.list_layers(b / "sites.gpkg")]
     left = pyogrio.read_dataframe(a / "sites.gpkg", layer="sites")
@@ -209,6 +211,8 @@ def test_shares_measured_by_a_second_process_equal_those_measured_here(small_wor
     assert (a / "sites.csv").read_text(encoding="utf-8-sig").count("\n") == 4
     assert "excluded_by" in (a / "sites.csv").read_text(encoding="utf-8-sig")
     assert "a share measured by the first process" not in done.stderr   # the flood share too
+    from gis_tool.publish.outputs import BESIDE_NICE
+    assert f"nice {BESIDE_NICE}" in done.stdout   # no map: sites.csv's process yields to the GeoPackage's
 
 
 def test_an_error_in_a_criterion_measured_aside_is_the_users_error(small_world, tmp_path):

@@ -190,9 +190,10 @@ BESIDE_OVER = 100_000  # sites; above this sites.csv and the map are written by 
 # Python's lock while it writes, so a thread could not overlap it, and its writer
 # allocates much more than the CSV's, which formats a batch at a time (the GeoPackage
 # in the child was 1.5 times slower: each page it wrote was first copied)
-BESIDE_NICE = 10      # the second process yields the processor to this one, which is on the
-# critical path (GDAL's GeoPackage writer takes longer than the CSV and the map): with
-# both busy on two cores, the sites layer 5.2-5.7 s to 4.5-4.9 s at 1M
+BESIDE_NICE = 10      # without a map the second process yields the processor to this one,
+# whose GeoPackage takes longer than the CSV (sparse 1M: 17.9-18.2 s to 17.0-17.1 s); with
+# a map to draw too it is the longer one and keeps its priority (19.8-20.3 s at nice 10,
+# 18.2-18.9 s without)
 
 
 def _failed(where: str, why: str) -> OutputError:
@@ -251,8 +252,8 @@ def write_outputs(result: Result, out: str | Path, *, overwrite: bool = False,
                 make_map(result, tmp / "map.html")
 
         where = f"{out} (sites.csv{', map.html' if make_map else ''})"
-        beside = Beside(len(result.sites) > BESIDE_OVER, where, tables_and_map, nice=BESIDE_NICE,
-                        failed=lambda why: _failed(where, why))
+        beside = Beside(len(result.sites) > BESIDE_OVER, where, tables_and_map,
+                        nice=BESIDE_NICE if make_map is None else 0, failed=lambda why: _failed(where, why))
         try:
             stored: dict[str, str] = {}
             if fmt == "parquet":
