@@ -68,6 +68,12 @@ def sites_tree(sites: np.ndarray) -> shapely.STRtree:
     return kept(sites, "tree", lambda: shapely.STRtree(sites))
 
 
+def site_bounds(sites: np.ndarray) -> np.ndarray:
+    """The sites' boxes (``shapely.bounds``), made once per site array (:func:`kept`)."""
+    boxes: np.ndarray = kept(sites, "bounds", lambda: shapely.bounds(sites))
+    return boxes
+
+
 def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The point each site is measured from in the nearest search (the centre of its
     box) as x/y, and the site's radius about it (its farthest vertex); NaN for a missing
@@ -79,7 +85,7 @@ def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the box costs a tenth of a point inside, which a million sites took 0.6 s to find).
     Made once per site array (:func:`kept`).
     """
-    boxes = kept(sites, "bounds", lambda: shapely.bounds(sites))
+    boxes = site_bounds(sites)
 
     def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         geoms, box = sites[a:b], boxes[a:b]
@@ -262,7 +268,7 @@ class FeatureIndex:
         them: they have no anchor)."""
         kd = self._ends[2]
         pxy, radius = anchors(sites)
-        boxes = kept(sites, "bounds", lambda: shapely.bounds(sites))
+        boxes = site_bounds(sites)
         found: list[tuple[np.ndarray, ...]] = []
         k = K_LISTED if self._ends[1] > 0 else K_POINTS
         missing = ~np.isfinite(pxy[idx]).all(axis=1)   # no anchor (an empty site): left as is
