@@ -61,8 +61,8 @@ class Beside:
     Failures reach the caller as they were raised (an error of gis-tool's own keeps its
     message and exit status), except an ``OSError``, which is raised as ``failed(why)``
     when ``failed`` is given (inline too), and an exception that cannot be sent between
-    processes, raised as a ``RuntimeError`` naming ``where``. :meth:`cancel` stops a child whose value is not
-    wanted.
+    processes, raised as a ``RuntimeError`` naming ``where``. :meth:`cancel` stops a
+    child whose value is not wanted.
     """
 
     def __init__(self, fork: bool, where: str, fn: Callable[[], Any], *, nice: int = 0,

@@ -104,8 +104,8 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
     alone.
     """
     aside = [n for n, spec in specs.items() if kind_of(spec).polygon_layer] if len(sites) > ASIDE_OVER else []
-    if len(aside) == len(specs) or not can_fork():
-        aside = []
+    if len(aside) == len(specs) or not can_fork():   # asked here, not left to Beside: run
+        aside = []   # here and now, the criteria keep their own steps in the loop below
     job = None
     if aside:
         polygons = [n for n in dict.fromkeys(shares) if n in layers and geometry_family(layers[n]) == "polygon"]
