@@ -81,18 +81,22 @@ class Beside:
         self.receive, send = ctx.Pipe(duplex=False)
 
         def child() -> None:
+            # the caller's end closed here: were the caller gone before reading (killed),
+            # sending would fail instead of waiting for ever for a reader
+            self.receive.close()
             if nice:
                 os.nice(nice)
-            try:
-                send.send(("ok", fn()))
-            except BaseException as exc:  # reported to the parent, which raises it
-                if isinstance(exc, OSError):
-                    send.send(("oserror", f"{type(exc).__name__}: {exc}"))
-                    return
+            with suppress(BrokenPipeError):   # the caller is gone: no one to tell
                 try:
-                    send.send(("raise", exc))
-                except Exception:   # an exception that cannot be pickled: its text
-                    send.send(("bug", f"{type(exc).__name__}: {exc}"))
+                    send.send(("ok", fn()))
+                except BaseException as exc:  # reported to the parent, which raises it
+                    if isinstance(exc, OSError):
+                        send.send(("oserror", f"{type(exc).__name__}: {exc}"))
+                        return
+                    try:
+                        send.send(("raise", exc))
+                    except Exception:   # an exception that cannot be pickled: its text
+                        send.send(("bug", f"{type(exc).__name__}: {exc}"))
 
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
             stream.flush()

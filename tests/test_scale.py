@@ -277,6 +277,21 @@ def test_an_error_of_its_own_in_the_second_process_keeps_its_message(monkeypatch
     assert Beside(True, "x.csv", lambda: os.nice(0), nice=10).result() == min(19, os.nice(0) + 10)
 
 
+def test_the_second_process_ends_when_its_caller_is_gone(monkeypatch):
+    """A caller gone without reading the value (killed, say) leaves no process behind
+    waiting for ever to send it: the value here is larger than a pipe holds."""
+    from gis_tool import processes
+    from gis_tool.processes import Beside
+
+    monkeypatch.setattr(processes, "can_fork", lambda: True)
+    job = Beside(True, "x.csv", lambda: b"x" * 4_000_000)
+    job.receive.close()          # as if the caller had died
+    job.proc.join(timeout=30)
+    alive = job.proc.is_alive()
+    job.cancel()
+    assert not alive and job.proc.exitcode == 0
+
+
 def test_chunked_work_reports_progress_in_order():
     from gis_tool import progress
     from gis_tool.progress import in_chunks
