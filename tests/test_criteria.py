@@ -221,10 +221,13 @@ def test_overlap_classes_match_cumulative_unions_on_random_zones():
     assert (got > 0).sum() > 50 and (got < 1).sum() > 50
 
 
+@pytest.mark.parametrize("by_cell", [False, True])
 @pytest.mark.parametrize("character", ["dense", "sparse", "far"])
-def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, character):
+def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, character, by_cell):
     """Sites that touch, nearly touch and lie far from the lines; concave and long thin
-    sites (a point inside far from their edge); exact ties; many chunks on threads."""
+    sites (a point inside far from their edge); exact ties; many chunks on threads; the
+    parts listed for each site or for its cell of the grid (as for many sites)."""
+    monkeypatch.setattr(nearest_mod, "CELLS_OVER", 0 if by_cell else 10**9)
     rng = np.random.default_rng({"dense": 1, "sparse": 2, "far": 3}[character])
     n_lines = {"dense": 40, "sparse": 2, "far": 2}[character]
     lines = shapely.linestrings(rng.uniform(0, 3000, (n_lines, 8, 2)))
@@ -265,6 +268,7 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     assert character == "dense" or len(left) < 0.2 * len(apart)
     monkeypatch.setattr(nearest_mod, "K_LISTED", 2)
     monkeypatch.setattr(nearest_mod, "K_MOST", 2)
+    monkeypatch.setattr(nearest_mod, "CELL_K", 1)     # cells of four radii leave more than sites would
     monkeypatch.setattr(nearest_mod, "CHOOSE_OVER", 10)
     monkeypatch.setattr(nearest_mod, "SAMPLE", 60)
     chosen = []
@@ -281,10 +285,12 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
     assert {"dense": touching > 0.6, "sparse": touching < 0.5, "far": touching == 0}[character]
 
 
-def test_listed_nearest_points_equals_brute_force_with_ties_and_blocks(monkeypatch):
+@pytest.mark.parametrize("by_cell", [False, True])
+def test_listed_nearest_points_equals_brute_force_with_ties_and_blocks(monkeypatch, by_cell):
     """A layer of points starts from its two nearest points (``K_POINTS``): sites among a
     tight cluster, where two do not settle them, list more; a site halfway between two
-    points takes the first; many chunks and blocks on threads."""
+    points takes the first; many chunks and blocks on threads; by site or by cell."""
+    monkeypatch.setattr(nearest_mod, "CELLS_OVER", 0 if by_cell else 10**9)
     rng = np.random.default_rng(9)
     spread = rng.uniform(0, 5000, (40, 2))
     cluster = rng.normal(2500, 3, (30, 2))                   # 30 points within metres
@@ -312,6 +318,32 @@ def test_listed_nearest_points_equals_brute_force_with_ties_and_blocks(monkeypat
     # the cluster needs more than two listed points for the sites beside it
     monkeypatch.setattr(nearest_mod, "K_MOST", nearest_mod.K_POINTS)
     assert len(index._listed(sites, apart)[3]) > 0
+
+
+def test_a_cell_lists_the_nearest_points_and_a_bound_on_the_others():
+    """Each point gets its cell's ``k`` nearest tree points and a distance that every
+    tree point left off lies beyond (checked against all distances), at any cell size."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(11)
+    tree_pts = np.concatenate([rng.uniform(0, 1000, (300, 2)), rng.normal(500, 2, (20, 2))])
+    kd = cKDTree(tree_pts)
+    p = np.concatenate([rng.uniform(-200, 1200, (2000, 2)), [[500.0, 500.0], [-5000.0, 0.0]]])
+    all_d = np.hypot(*(p[:, None, :] - tree_pts[None, :, :]).transpose(2, 0, 1))
+    for side, k in ((1.0, 3), (50.0, 8), (400.0, 16), (1e6, 5)):
+        beyond, j = nearest_mod._cell_query(kd, p, k, side)
+        assert j.shape == (len(p), k) and len(beyond) == len(p)
+        off = np.ones(all_d.shape, bool)
+        off[np.arange(len(p))[:, None], j] = False
+        assert (all_d[off].reshape(len(p), -1).min(axis=1) >= beyond - 1e-9).all()
+        # the same cell lists the same points; a small cell lists what the point would
+        _, first, of = np.unique(np.floor((p - p.min(axis=0)) / side), axis=0, return_index=True,
+                                 return_inverse=True)
+        assert (j == j[first[of.ravel()]]).all()
+        if side == 1.0:
+            mine = np.sort(all_d, axis=1)[:, :k]
+            assert (np.abs(np.sort(all_d[np.arange(len(p))[:, None], j], axis=1) - mine) <= 2 * side).all()
+    assert nearest_mod._cell_query(kd, np.zeros((0, 2)), 4, 10.0)[1].shape == (0, 4)
 
 
 def test_empty_and_missing_sites_have_no_distance_by_any_method():
