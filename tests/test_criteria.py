@@ -106,11 +106,14 @@ def test_covered_area_sites_on_edges_in_holes_and_around_islands():
         shapely.multipolygons([box(40, 40, 50, 50), box(0, 0, 5, 5)]),   # one part in the hole
         box(500, 500, 510, 510),            # far outside
         Polygon([(1, 1), (20, 1), (20, 20), (1, 20)], [[(5, 5), (10, 5), (10, 10), (5, 10)]]),
+        box(10, 80, 20, 90),                # inside, its box clear of every edge's box
+        shapely.multipolygons([box(10, 80, 15, 85), box(80, 80, 85, 85)]),   # both parts so
+        shapely.multipolygons([box(10, 80, 15, 85), box(120, 80, 125, 85)]),  # one inside, one out
     )
     brute = shapely.area(shapely.intersection(sites, shapely.union_all(feats)))
     got = crit.covered_area(sites, feats)
     np.testing.assert_allclose(got, brute, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(got, [100, 0, 0, 100, 200, 100, 25, 0, 361 - 25])
+    np.testing.assert_allclose(got, [100, 0, 0, 100, 200, 100, 25, 0, 361 - 25, 100, 50, 25])
 
 def test_count_within_radius_inclusive():
     site = arr(box(0, 0, 10, 10))

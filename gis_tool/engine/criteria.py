@@ -25,7 +25,7 @@ import shapely
 from ..inputs.layers import attribute_text
 from ..progress import THREADS, gathered, in_chunks
 from .clip import clipped_area, convex_sites
-from .nearest import FeatureIndex, sites_tree
+from .nearest import FeatureIndex, site_bounds, sites_tree
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 CLIP_VERTICES = 32  # the pieces the sites that cross an edge are measured against
@@ -107,7 +107,8 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     ``union``, when given, is that union already made). The tree of the sites is made
     once per site array (:func:`~gis_tool.engine.nearest.sites_tree`).
 
-    Sites wholly inside the union are decided by prepared containment tests; only sites
+    Sites wholly inside the union are found by one point in a polygon where their boxes
+    are clear of its edges' boxes, else by prepared tests (:func:`_classify`); only sites
     that cross its edge are intersected, with small pieces of the union.
     """
     out = np.zeros(len(sites))
@@ -124,13 +125,8 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     tree = sites_tree(sites)
 
     shapely.prepare(parts)
-
-    def classify(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        p_hit, s_hit = tree.query(parts[a:b], predicate="intersects")
-        p_hit = p_hit + a      # then "covers" only where they meet (the parts are prepared)
-        return s_hit[shapely.covers(parts[p_hit], sites[s_hit])], s_hit, p_hit
-
-    covered, hit_site, hit_part = gathered(classify, len(parts), min_chunk=1)
+    covered, hit_site, hit_part = gathered(lambda a, b: _classify(sites, tree, parts, a, b), len(parts),
+                                           min_chunk=1)
     inside = np.zeros(len(sites), bool)
     inside[covered] = True
     out[inside] = shapely.area(sites[inside])
@@ -154,6 +150,35 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
             crossers[bent_s[a:b]], pieces[bent_p[a:b]])), len(bent_s)))
     np.add.at(out, rest[si], area)
     return out
+
+
+def _classify(sites: np.ndarray, tree: shapely.STRtree, parts: np.ndarray, a: int, b: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sites wholly inside a part of ``parts[a:b]`` (prepared, disjoint), and the
+    (site, part) pairs that meet other than those (``tree`` is the sites').
+
+    A site whose box meets a part's box but no box of the part's edges lies wholly
+    inside the part or wholly outside it, as its box does: the centre of its box tells
+    which (one point in a polygon). Only the sites whose boxes meet an edge's box are
+    asked ``intersects`` and ``covers`` (two prepared tests of two polygons each): at
+    1M sites, a third of the pairs.
+    """
+    chunk, n = parts[a:b], np.int64(len(sites))
+    rings, ring_of = shapely.get_rings(chunk, return_index=True)
+    xy, at = shapely.get_coordinates(rings, return_index=True)
+    link = np.flatnonzero(at[1:] == at[:-1])            # edge k runs from point k to k + 1
+    e, s_edge = tree.query(shapely.linestrings(np.stack([xy[link], xy[link + 1]], axis=1)))
+    by_edge = np.unique(ring_of[at[link[e]]] * n + s_edge)   # (part, site) as part * n + site
+    p_box, s_box = tree.query(chunk)
+    near = np.isin(p_box * n + s_box, by_edge)
+    p_hit, s_hit = p_box[near], s_box[near]
+    meet = shapely.intersects(chunk[p_hit], sites[s_hit])
+    p_hit, s_hit = p_hit[meet], s_hit[meet]
+    p_away, s_away = p_box[~near], s_box[~near]
+    box = site_bounds(sites)[s_away]
+    inside = shapely.contains_xy(chunk[p_away], (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2)
+    covers = shapely.covers(chunk[p_hit], sites[s_hit])
+    return np.concatenate([s_away[inside], s_hit[covers]]), s_hit, p_hit + a
 
 
 def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str, float] | None = None,
