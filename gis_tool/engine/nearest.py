@@ -213,6 +213,7 @@ def _cell_query(kd: cKDTree, p: np.ndarray, k: int, side: float) -> tuple[np.nda
     if len(p) == 0:
         return np.zeros(0), np.zeros((0, k), dtype=np.intp)
     lo = p.min(axis=0)
+    side = max(side, float((p.max(axis=0) - lo).max()) / 2**30)   # cell numbers fit in 64 bits
     at = np.floor((p - lo) / side).astype(np.int64)
     cell, of = np.unique(at[:, 0] * (int(at[:, 1].max()) + 1) + at[:, 1], return_inverse=True)
     first = np.zeros(len(cell), dtype=np.intp)
