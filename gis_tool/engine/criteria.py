@@ -25,7 +25,7 @@ import shapely
 from ..inputs.layers import attribute_text
 from ..progress import THREADS, gathered, in_chunks
 from .clip import clipped_area, convex_sites
-from .nearest import FeatureIndex, site_bounds, sites_tree
+from .nearest import FeatureIndex, edges, site_bounds, sites_tree
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 CLIP_VERTICES = 32  # the pieces the sites that cross an edge are measured against
@@ -165,10 +165,9 @@ def _classify(sites: np.ndarray, tree: shapely.STRtree, parts: np.ndarray, a: in
     """
     chunk, n = parts[a:b], np.int64(len(sites))
     rings, ring_of = shapely.get_rings(chunk, return_index=True)
-    xy, at = shapely.get_coordinates(rings, return_index=True)
-    link = np.flatnonzero(at[1:] == at[:-1])            # edge k runs from point k to k + 1
-    e, s_edge = tree.query(shapely.linestrings(np.stack([xy[link], xy[link + 1]], axis=1)))
-    by_edge = np.unique(ring_of[at[link[e]]] * n + s_edge)   # (part, site) as part * n + site
+    sides, side_of = edges(rings)
+    e, s_edge = tree.query(sides)
+    by_edge = np.unique(ring_of[side_of[e]] * n + s_edge)   # (part, site) as part * n + site
     p_box, s_box = tree.query(chunk)
     near = np.isin(p_box * n + s_box, by_edge)
     p_hit, s_hit = p_box[near], s_box[near]

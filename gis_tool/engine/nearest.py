@@ -149,14 +149,16 @@ def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     geoms[poly] = shapely.boundary(geoms[poly])
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     is_point = shapely.get_type_id(parts) == 0
-    lines = shapely.segmentize(parts[~is_point], SEGMENT_M)
-    coords, line_idx = shapely.get_coordinates(lines, return_index=True)
-    same = line_idx[1:] == line_idx[:-1]
-    starts = np.flatnonzero(same)
-    seg = shapely.linestrings(np.stack([coords[starts], coords[starts + 1]], axis=1))
-    seg_of = part_of[~is_point][line_idx[starts]]
+    seg, line_of = edges(shapely.segmentize(parts[~is_point], SEGMENT_M))
     return (np.concatenate([parts[is_point], seg]),
-            np.concatenate([part_of[is_point], seg_of]))
+            np.concatenate([part_of[is_point], part_of[~is_point][line_of]]))
+
+
+def edges(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge of ``lines`` (lines or rings) as a two-point line, and its line's index."""
+    xy, of = shapely.get_coordinates(lines, return_index=True)
+    k = np.flatnonzero(of[1:] == of[:-1])            # edge k runs from point k to k + 1
+    return shapely.linestrings(np.stack([xy[k], xy[k + 1]], axis=1)), of[k]
 
 
 def _to_parts(px: np.ndarray, py: np.ndarray, ends: np.ndarray) -> np.ndarray:
