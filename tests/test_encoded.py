@@ -7,6 +7,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -23,6 +24,12 @@ def kept_always(monkeypatch):
     encoded.forget()
     yield
     encoded.forget()
+
+
+def wkb_of(geoms: np.ndarray) -> pa.Array | None:
+    """The WKB :func:`encoded.wkb_source` finds for each of ``geoms``, taken in their order."""
+    found = encoded.wkb_source(geoms)
+    return None if found is None else found[0].take(pa.array(found[1]))
 
 
 def _layer(n: int, seed: int = 1) -> gpd.GeoDataFrame:
@@ -67,17 +74,17 @@ def test_written_tables_reuse_the_wkb_of_the_geometries_read(tmp_path, kept_alwa
     read = encoded.read_keeping_wkb(path, "parcels").geometry.to_numpy()
     order = np.random.default_rng(2).permutation(400)[:250]
     subset = read[order]                                  # some of them, in another order
-    got = encoded.wkb_of(subset)
+    got = wkb_of(subset)
     assert got is not None and got.to_pylist() == list(shapely.to_wkb(subset))
     # geometries made since (a repaired or moved site) are encoded; the rest reused
     moved = shapely.transform(read[:30], lambda xy: xy + 1.0)
     mixed = np.concatenate([read[300:330], moved, read[::-9]])
-    got = encoded.wkb_of(mixed)
+    got = wkb_of(mixed)
     assert got is not None and got.to_pylist() == list(shapely.to_wkb(mixed))
-    assert encoded.wkb_of(moved) is None                  # none of them was read
-    assert encoded.wkb_of(read[:0]) is None
+    assert wkb_of(moved) is None                  # none of them was read
+    assert wkb_of(read[:0]) is None
     encoded.forget()
-    assert encoded.wkb_of(subset) is None
+    assert wkb_of(subset) is None
 
 
 def test_ids_are_read_from_the_array_as_python_gives_them():
@@ -90,9 +97,9 @@ def test_only_the_newest_layers_are_kept(tmp_path, kept_always, monkeypatch):
     monkeypatch.setattr(encoded, "KEPT", 2)
     path = write_gpkg(tmp_path / "l.gpkg", {f"l{i}": _layer(20, seed=i) for i in range(3)})
     layers = [encoded.read_keeping_wkb(path, f"l{i}").geometry.to_numpy() for i in range(3)]
-    assert encoded.wkb_of(layers[0]) is None
+    assert wkb_of(layers[0]) is None
     for g in layers[1:]:
-        assert encoded.wkb_of(g).to_pylist() == list(shapely.to_wkb(g))
+        assert wkb_of(g).to_pylist() == list(shapely.to_wkb(g))
 
 
 def test_a_run_writes_the_sites_it_read_exactly(tmp_path, kept_always):
@@ -125,7 +132,7 @@ def test_a_run_writes_the_sites_it_read_exactly(tmp_path, kept_always):
         value = { fn = "linear", best = 0, worst = 3000 }
         """)
     result = run_analysis(toml)
-    assert encoded.wkb_of(result.sites.geometry.to_numpy()) is not None
+    assert wkb_of(result.sites.geometry.to_numpy()) is not None
     write_outputs(result, tmp_path / "out")
     got = pyogrio.read_dataframe(tmp_path / "out" / "sites.gpkg", layer="sites")
     assert list(got["site_id"]) == list(best_first(result.sites)["site_id"])

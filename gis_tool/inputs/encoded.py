@@ -109,12 +109,6 @@ def wkb_source(geoms: np.ndarray, visit: np.ndarray | None = None) -> tuple[pa.A
     return None
 
 
-def wkb_of(geoms: np.ndarray) -> pa.Array | None:
-    """The WKB of each of ``geoms`` (binary) as :func:`wkb_source` finds it, taken."""
-    found = wkb_source(geoms)
-    return None if found is None else found[0].take(pa.array(found[1]))
-
-
 def plain_layer(path: Path, layer: str | None) -> bool:
     """A GeoPackage layer whose fields all come out of Arrow as pandas takes them: no
     dates, times or JSON (those :func:`pyogrio.read_dataframe` converts itself)."""
