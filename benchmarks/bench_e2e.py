@@ -25,6 +25,7 @@ be measured on its own while the machine is otherwise idle); it writes its time 
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -154,14 +155,34 @@ def main(sizes: list[int], with_baseline: bool = True, characters: tuple[str, ..
                   f"{r['peak_mb']:.0f} | {r['baseline_s']:.1f} | {r['ratio']:.1f}x |", flush=True)
 
 
+def _options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time `gis-tool run --no-map` end to end against idiomatic geopandas "
+                    "(compute only) on synthetic municipalities.")
+    parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000],
+                        metavar="N", help="numbers of sites (default: 10000 100000 1000000)")
+    parser.add_argument("--character", default="dense",
+                        help="comma-separated data characters: dense, average, sparse "
+                             "(default: dense)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--no-baseline", action="store_true",
+                      help="use the baseline stored in benchmarks/.data for the same data")
+    mode.add_argument("--baseline-only", action="store_true",
+                      help="time the geopandas baseline alone and store it")
+    opts = parser.parse_args(argv)
+    opts.character = tuple(opts.character.split(","))
+    unknown = set(opts.character) - {"dense", "average", "sparse"}
+    if unknown:
+        parser.error(f"unknown --character {', '.join(sorted(unknown))}: "
+                     "choose from dense, average, sparse")
+    return opts
+
+
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:] if a.isdigit()] or [10_000, 100_000, 1_000_000]
-    chars = ("dense",)
-    if "--character" in sys.argv:
-        chars = tuple(sys.argv[sys.argv.index("--character") + 1].split(","))
-    if "--baseline-only" in sys.argv:
-        for size in args:
-            for ch in chars:
+    opts = _options()
+    if opts.baseline_only:
+        for size in opts.sizes:
+            for ch in opts.character:
                 baseline_only(size, ch)
     else:
-        main(args, "--no-baseline" not in sys.argv, chars)
+        main(opts.sizes, not opts.no_baseline, opts.character)

@@ -189,8 +189,12 @@ def write_synthetic(folder: Path, n_sites: int, character: str = "dense") -> Pat
     stem = f"synthetic_{n_sites}" if character == "dense" else f"synthetic_{character}_{n_sites}"
     gpkg = folder / f"{stem}.gpkg"
     if not gpkg.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = gpkg.with_suffix(".part.gpkg")   # an interrupted run leaves no half file behind
+        part.unlink(missing_ok=True)
         for name, gdf in synthetic_layers(n_sites, character=character).items():
-            gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+            gdf.to_file(part, layer=name, driver="GPKG", engine="pyogrio")
+        part.replace(gpkg)
     toml = folder / f"{stem}.toml"
     toml.write_text(ANALYSIS.format(gpkg=gpkg.name), encoding="utf-8")
     return toml
