@@ -138,3 +138,74 @@ def test_a_run_writes_the_sites_it_read_exactly(tmp_path, kept_always):
     assert list(got["site_id"]) == list(best_first(result.sites)["site_id"])
     want = parcels.set_index("pid").geometry.loc[got["site_id"]].to_numpy()
     assert shapely.equals_exact(got.geometry.to_numpy(), want, 0).all()
+
+
+def _with_invalid(n: int) -> gpd.GeoDataFrame:
+    """A layer where every fifth polygon is a bow-tie (invalid) and one has no geometry."""
+    layer = _layer(n)
+    geoms = layer.geometry.to_numpy().copy()
+    for i in range(0, n, 5):
+        x, y = shapely.get_coordinates(shapely.centroid(geoms[i]))[0]
+        geoms[i] = shapely.Polygon([(x, y), (x + 9, y + 9), (x + 9, y), (x, y + 9)])
+    geoms[3] = None
+    return layer.set_geometry(geoms)
+
+
+def test_validity_is_checked_chunk_by_chunk_as_read(tmp_path, kept_always, monkeypatch):
+    """The reader checks each geometry's validity while it decodes the next chunk; what
+    it knows is shapely's own answer, for the geometries read in any order, and nothing
+    for geometries it did not read."""
+    monkeypatch.setattr(encoded, "CHUNK", 7)      # many chunks, the last a short one
+    path = write_gpkg(tmp_path / "v.gpkg", {"parcels": _with_invalid(103)})
+    read = encoded.read_keeping_wkb(path, "parcels").geometry.to_numpy()
+    known = encoded.known_valid(read)
+    assert known is not None
+    np.testing.assert_array_equal(known, shapely.is_valid(read))
+    assert (~known).sum() == 21 + 1               # 21 bow-ties and the missing geometry
+    order = np.random.default_rng(3).permutation(103)[:40]
+    np.testing.assert_array_equal(encoded.known_valid(read[order]), shapely.is_valid(read[order]))
+    made = shapely.buffer(read[5:8], 0)
+    assert encoded.known_valid(made) is None
+    assert encoded.known_valid(np.concatenate([read[:4], made])) is None
+
+
+def test_a_damaged_geometry_in_a_later_chunk_is_refused(tmp_path, kept_always, monkeypatch):
+    import sqlite3
+
+    from gis_tool.errors import InputError
+    from gis_tool.inputs.layers import read_layer
+
+    monkeypatch.setattr(encoded, "CHUNK", 10)
+    path = write_gpkg(tmp_path / "d.gpkg", {"parcels": _layer(60)})
+    with sqlite3.connect(path) as db:           # cut the WKB of feature 45 short
+        for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f'DROP TRIGGER "{trigger}"')   # the R-tree's, which need GDAL's functions
+        (blob,) = db.execute("SELECT geom FROM parcels WHERE fid = 45").fetchone()
+        db.execute("UPDATE parcels SET geom = ? WHERE fid = 45", (blob[:-12],))
+    with pytest.raises(InputError, match=r"d\.gpkg, layer 'parcels': cannot be read"):
+        read_layer(path, layer="parcels")
+
+
+def test_repairs_on_load_count_the_same_with_validity_known(tmp_path, monkeypatch):
+    """Loading uses the validity found while reading where it has it; the repairs are
+    the same as when it checks the geometries itself."""
+    from gis_tool.inputs import repair
+    from gis_tool.inputs.layers import read_layer
+
+    answers = []
+    monkeypatch.setattr(repair, "known_valid", lambda g: answers.append(encoded.known_valid(g))
+                        or answers[-1])
+    path = write_gpkg(tmp_path / "r.gpkg", {"parcels": _with_invalid(90)})
+    got = {}
+    for over in (0, 10**9):                      # kept and checked while read; not kept
+        monkeypatch.setattr(encoded, "KEEP_OVER", over)
+        encoded.forget()
+        lyr = read_layer(path, layer="parcels")
+        got[over] = (dict(lyr.report.repairs), lyr.gdf.geometry.to_numpy())
+        assert (answers[-1] is None) == bool(over)     # the repairs used what was known
+    encoded.forget()
+    assert got[0][0] == got[10**9][0]
+    assert got[0][0]["repaired invalid geometry"] == 18
+    assert got[0][0]["dropped null or empty geometry"] == 1
+    assert shapely.equals_exact(got[0][1], got[10**9][1], 0).all()
+    assert shapely.is_valid(got[0][1]).all()

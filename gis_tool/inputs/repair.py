@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from ..progress import in_chunks
+from .encoded import known_valid
 
 
 class LayerReport(Protocol):
@@ -31,6 +32,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoData
     is made multi throughout. Every repair is counted in ``report``.
     """
     geoms = gdf.geometry.to_numpy()
+    checked = known_valid(geoms)   # checked as they were decoded, for a large GeoPackage layer
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     report.count("dropped null or empty geometry", int((~keep).sum()))
     gdf = gdf.loc[keep].copy()
@@ -39,8 +41,12 @@ def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoData
     if has_z.any():
         geoms = shapely.force_2d(geoms)
         report.count("dropped Z coordinates", int(has_z.sum()))
+        checked = None   # new geometries: checked below
     types = set(shapely.get_type_id(geoms).tolist())
-    invalid = ~np.concatenate(in_chunks(lambda a, b: shapely.is_valid(geoms[a:b]), len(geoms)))
+    if checked is not None:
+        invalid = ~checked[keep]
+    else:
+        invalid = ~np.concatenate(in_chunks(lambda a, b: shapely.is_valid(geoms[a:b]), len(geoms)))
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         kind = _family(types)
