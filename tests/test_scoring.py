@@ -123,3 +123,29 @@ def test_best_first_orders_ranked_sites_then_excluded_ones_by_id():
     assert best_first(mixed)["site_id"].tolist() == ["d", "c", "a", "b"]
     none = table(["b", "a"], [None, None])                         # every site excluded
     assert best_first(none)["site_id"].tolist() == ["a", "b"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x1F600,
+                                               exclude_categories=("Cs",)), min_size=1, max_size=6),
+                min_size=0, max_size=40, unique=True), st.booleans())
+def test_id_order_is_the_ids_position_in_code_point_order(ids, presorted):
+    """The tie-break key is the same from pandas' Arrow text, from numpy and from plain
+    Python (sorted by code point, as Python sorts text), ids sorted or not."""
+    from gis_tool.engine.score import id_order
+
+    if presorted:
+        ids = sorted(ids)
+    want = np.empty(len(ids), dtype=np.int64)
+    want[sorted(range(len(ids)), key=lambda i: ids[i])] = np.arange(len(ids))
+    arrow = pd.Index(ids, dtype="string[pyarrow]")
+    for given_as in (arrow, pd.Series(arrow), np.array(ids, dtype=object), list(ids)):
+        np.testing.assert_array_equal(id_order(given_as), want)
+
+
+def test_id_order_of_numbers_compares_them_as_text():
+    from gis_tool.engine.score import id_order
+
+    np.testing.assert_array_equal(id_order(pd.Index([10, 9, 100])), [0, 2, 1])   # "10" < "100" < "9"
+    np.testing.assert_array_equal(id_order(pd.Index(["b", "a", "å", "Z"], dtype="string[pyarrow]")),
+                                  [2, 1, 3, 0])

@@ -296,7 +296,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             readiness = ready.assess(a.readiness, measures, area, lang, names)
     with _step(timings, "score", (n_steps - 1, n_steps)):
         values = pd.DataFrame(val_cols, index=sites.index)
-        key = id_order(sites.index.to_numpy(dtype=str))   # the tie-break, sorted once
+        key = id_order(sites.index)   # the tie-break, sorted once
         points, score, rank = weighted_score(values, weights.values, ~excluded, key)
         extra = {"offer_now": offer_now(a, measures, layers, columns)}
         extra |= ready.columns(readiness) if readiness is not None else {}

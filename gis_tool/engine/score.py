@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..progress import in_chunks
 
@@ -60,14 +62,36 @@ def id_order(ids: Any) -> np.ndarray:
     """Each id's position in sorted order: the tie-break key of :func:`rank_array`.
 
     Ids are compared as text, by code point. Ids already in order (as parcel numbers
-    often are) skip the sort.
+    often are) skip the sort. Text that pandas keeps in Arrow (its string type) is
+    compared there, without making a numpy copy of a million ids: UTF-8's byte order is
+    the code points' order.
     """
-    text = np.asarray(ids, dtype=str)
-    if len(text) < 2 or bool(np.all(text[1:] > text[:-1])):
-        return np.arange(len(text), dtype=np.int64)
-    key = np.empty(len(text), dtype=np.int64)
-    key[np.argsort(text, kind="stable")] = np.arange(len(text))
+    text = _as_text(ids)
+    n = len(text)
+    if isinstance(text, pa.Array):
+        if n < 2 or pc.all(pc.greater(text[1:], text[:-1])).as_py():
+            return np.arange(n, dtype=np.int64)
+        at = pc.sort_indices(text).to_numpy()   # stable
+    else:
+        if n < 2 or bool(np.all(text[1:] > text[:-1])):
+            return np.arange(n, dtype=np.int64)
+        at = np.argsort(text, kind="stable")
+    key = np.empty(n, dtype=np.int64)
+    key[at] = np.arange(n)
     return key
+
+
+def _as_text(ids: Any) -> pa.Array | np.ndarray:
+    """``ids`` as an Arrow text array where they are one already (in pandas or Arrow),
+    with no missing id; else as numpy text."""
+    if isinstance(ids, (pd.Index, pd.Series)) and isinstance(ids.array, pd.arrays.ArrowStringArray):
+        ids = pa.array(ids.array)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if (isinstance(ids, pa.Array) and ids.null_count == 0
+            and (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type))):
+        return ids
+    return np.asarray(ids, dtype=str)
 
 
 def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = False) -> Any:
