@@ -317,3 +317,31 @@ def test_a_run_and_its_writing_set_off_no_garbage_collection(small_world, tmp_pa
     finally:
         gc.callbacks.remove(seen)
     assert not any(inside)
+
+
+@pytest.mark.parametrize("excluded_share", [0.0, 0.3, 1.0])
+def test_best_first_order_equals_a_sort_by_rank_then_id(excluded_share):
+    """The sites table's order, placed by rank without a sort, is the order a sort by
+    (rank, site id) gives; ranks with ties or gaps fall back to that sort."""
+    import numpy as np
+
+    from gis_tool.engine.pipeline import _best_first_order
+    from gis_tool.engine.score import id_order, rank_array
+
+    rng = np.random.default_rng(7)
+    n = 500
+    ids = np.array([f"S{v:05d}" for v in rng.permutation(n)])
+    key = id_order(ids)
+    score = np.round(rng.uniform(0, 100, n), 0)         # many equal scores
+    score[rng.random(n) < excluded_share] = np.nan
+    rank = rank_array(score, key)
+
+    def by_sort(r):
+        return np.lexsort((ids, np.where(r > 0, r, np.inf)))
+
+    got = _best_first_order(rank, key)
+    np.testing.assert_array_equal(got, by_sort(rank))
+    assert list(rank[got][: (rank > 0).sum()]) == list(range(1, (rank > 0).sum() + 1))
+    tied = rank.copy()
+    tied[tied == 2] = 1                                # two sites ranked 1, none 2
+    np.testing.assert_array_equal(_best_first_order(tied, key), by_sort(tied))

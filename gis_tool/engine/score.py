@@ -137,8 +137,8 @@ def weighted_score(values: pd.DataFrame, weights: Mapping[str, float], eligible:
     w = np.array([float(weights.get(c, 0.0)) for c in values.columns])
     eligible = np.asarray(eligible, dtype=bool)
     points, score = score_arrays(values.to_numpy(dtype=float), w, eligible)
-    pts = pd.DataFrame(points, index=values.index, columns=values.columns)
-    sc = pd.Series(score, index=values.index)
+    pts = pd.DataFrame(points, index=values.index, columns=values.columns, copy=False)   # new arrays
+    sc = pd.Series(score, index=values.index, copy=False)
     return pts, sc, rank_sites(sc, tie_key)
 
 
