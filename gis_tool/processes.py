@@ -126,3 +126,36 @@ class Beside:
         if self.proc is not None and self.proc.is_alive():
             self.proc.terminate()
             self.proc.join()
+
+
+class Claims:
+    """Tasks ``0..n-1`` that a process and its forked children take turns to claim, each
+    task claimed once: made before the fork, the claims live in memory both share.
+
+    The first process claims from the front (:meth:`claim`), a helper from the back
+    (:meth:`claim_last`), so that a helper done with its own work takes what the first
+    has not reached yet.
+    """
+
+    def __init__(self, n: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._lock = ctx.Lock()
+        self._taken = ctx.RawArray("b", max(n, 1))
+        self.n = n
+
+    def claim(self, i: int) -> bool:
+        """Claim task ``i``; False when another process has it already."""
+        with self._lock:
+            if self._taken[i]:
+                return False
+            self._taken[i] = 1
+            return True
+
+    def claim_last(self) -> int | None:
+        """Claim the last task not yet claimed; None when every task is."""
+        with self._lock:
+            for i in range(self.n - 1, -1, -1):
+                if not self._taken[i]:
+                    self._taken[i] = 1
+                    return i
+        return None

@@ -139,6 +139,23 @@ if sys.argv[3].startswith("aside"):   # shares of polygon layers measured by a s
         print("a share measured by the first process", file=sys.stderr)
         return share_here(*args)
     conditions.overlap_share = counted
+if sys.argv[3] == "aside-steal":   # the first process busy with its first criterion until
+    import os, pathlib, time        # the second has taken the others, from the last
+    first, flag = os.getpid(), pathlib.Path(sys.argv[2] + ".stolen")
+    noted = measures.measure_noted
+    def watched(spec, *args):
+        if os.getpid() == first and spec.name == "motorway":
+            for _ in range(600):
+                if flag.exists():
+                    break
+                time.sleep(0.05)
+        got = noted(spec, *args)
+        print(f"{spec.name} measured by the {'first' if os.getpid() == first else 'second'} process",
+              file=sys.stderr, flush=True)
+        if spec.name == "size":
+            flag.touch()
+        return got
+    measures.measure_noted = watched
 if sys.argv[3] == "aside-broken":
     from gis_tool.errors import InputError
     from gis_tool.engine.kinds import overlap
@@ -213,6 +230,48 @@ def test_shares_measured_by_a_second_process_equal_those_measured_here(small_wor
     assert "a share measured by the first process" not in done.stderr   # the flood share too
     from gis_tool.publish.outputs import BESIDE_NICE
     assert f"nice {BESIDE_NICE}" in done.stdout   # no map: sites.csv's process yields to the GeoPackage's
+
+
+def test_a_second_process_done_early_takes_the_criteria_not_yet_begun(small_world, tmp_path):
+    """Done with the overlap criteria and shares, the second process measures the
+    criteria the first has not begun, from the last: each criterion once, the same
+    results as a run measured here, the steps in the analysis's order."""
+    import json
+
+    text = small_world.read_text(encoding="utf-8").replace("[constraints.flood]", """
+[criteria.size]
+kind = "area"
+value = { fn = "linear", best = 20000, worst = 0 }
+[criteria.price]
+kind = "attribute"
+field = "price"
+value = { fn = "linear", best = 0, worst = 500 }
+missing = "worst"
+
+[constraints.flood]""")
+    small_world.write_text(text, encoding="utf-8")
+    a, b = tmp_path / "here", tmp_path / "aside"
+    assert main(["-q", "run", str(small_world), "--out", str(a), "--no-map"]) == 0
+    done = _forked_run(small_world, b, "aside-steal", "--no-map")
+    assert done.returncode == 0, done.stderr
+    said = sorted(line for line in done.stderr.splitlines() if " measured by the " in line)
+    assert said == ["motorway measured by the first process", "price measured by the second process",
+                    "size measured by the second process", "zoning measured by the second process"]
+    took = json.loads((b / "run.json").read_text(encoding="utf-8"))["timings_s"]
+    assert [k for k in took if k.startswith("criterion")] == \
+        ["criterion motorway", "criterion zoning", "criterion size", "criterion price"]
+    assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
+
+
+def test_claims_are_taken_once_from_either_end():
+    from gis_tool.processes import Claims
+
+    c = Claims(4)
+    assert c.claim(0) and not c.claim(0)
+    assert c.claim_last() == 3 and c.claim_last() == 2
+    assert not c.claim(2) and c.claim(1)
+    assert c.claim_last() is None
+    assert Claims(0).claim_last() is None
 
 
 def test_an_error_in_a_criterion_measured_aside_is_the_users_error(small_world, tmp_path):

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..inputs.layers import geometry_family
-from ..processes import Beside, can_fork
+from ..processes import Beside, Claims, can_fork
 from ..progress import set_listener
 from ..spec.analysis import CriterionSpec
 from .criteria import overlap_share
@@ -99,26 +99,37 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
     measured by a second process (:class:`~gis_tool.processes.Beside`) while this one
     measures the others: the two take no turns for Python's lock, and the second core,
     idle for much of a distance criterion, does their work. That process also measures
-    the ``shares`` (the same kind of work, with the tree of the sites it has made). The
+    the ``shares`` (the same kind of work, with the tree of the sites it has made), and
+    then, where it is done first, the other criteria this one has not begun, from the
+    last (:class:`~gis_tool.processes.Claims`: each criterion is measured once, by
+    whichever process claims it first), so that neither core waits for the other. The
     values are the same functions' on the same data, so they equal a run measured here
     alone.
     """
     aside = [n for n, spec in specs.items() if kind_of(spec).polygon_layer] if len(sites) > ASIDE_OVER else []
     if len(aside) == len(specs) or not can_fork():   # asked here, not left to Beside: run
         aside = []   # here and now, the criteria keep their own steps in the loop below
+    here = [n for n in specs if n not in aside]
+    claims = Claims(len(here)) if aside else None
     job = None
     if aside:
         polygons = [n for n in dict.fromkeys(shares) if n in layers and geometry_family(layers[n]) == "polygon"]
 
-        def measure_aside() -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, np.ndarray]]:
+        def measure_aside() -> tuple[dict[str, tuple[tuple[np.ndarray, Reached | None], float]],
+                                     dict[str, np.ndarray]]:
             set_listener(None)   # the progress bar on the terminal is the first process's
             took = {}
             for name in aside:
                 t0 = time.perf_counter()
-                took[name] = (measure_noted(specs[name], sites, layers, network)[0],
-                              round(time.perf_counter() - t0, 3))
+                took[name] = (measure_noted(specs[name], sites, layers, network), round(time.perf_counter() - t0, 3))
             geoms = sites.geometry.to_numpy()
-            return took, {n: overlap_share(geoms, layers[n].geometry.to_numpy()) for n in polygons}
+            found = {n: overlap_share(geoms, layers[n].geometry.to_numpy()) for n in polygons}
+            # then the other criteria the first process has not begun, from the last
+            while claims is not None and (i := claims.claim_last()) is not None:
+                t0 = time.perf_counter()
+                took[here[i]] = (measure_noted(specs[here[i]], sites, layers, network),
+                                 round(time.perf_counter() - t0, 3))
+            return took, found
 
         log.info("criteria %s: measured beside the others, in a second process", ", ".join(aside))
         job = Beside(True, "criteria " + ", ".join(aside), measure_aside)
@@ -126,7 +137,7 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
     found: dict[str, np.ndarray] = {}
     try:
         for k, (name, spec) in enumerate(specs.items()):
-            if name in aside:
+            if name in aside or (claims is not None and not claims.claim(here.index(name))):
                 timings[f"criterion {name}"] = 0.0   # its place among the steps; its time below
                 continue
             with step(f"criterion {name}", k):
@@ -134,9 +145,13 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
         if job is not None:
             t0 = time.perf_counter()
             measured, found = job.result()
-            for name, (raw, took) in measured.items():
-                out[name] = (raw, None)
+            for name, (noted, took) in measured.items():
+                out[name] = noted
                 timings[f"criterion {name}"] = took
+            taken = [n for n in measured if n not in aside]
+            if taken:
+                log.info("criteria %s: measured by the second process once it was done with %s",
+                         ", ".join(taken), ", ".join(aside))
             timings["waiting for the second process"] = round(time.perf_counter() - t0, 3)
     finally:
         if job is not None:
