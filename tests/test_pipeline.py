@@ -325,8 +325,7 @@ def test_best_first_order_equals_a_sort_by_rank_then_id(excluded_share):
     (rank, site id) gives; ranks with ties or gaps fall back to that sort."""
     import numpy as np
 
-    from gis_tool.engine.pipeline import _best_first_order
-    from gis_tool.engine.score import id_order, rank_array
+    from gis_tool.engine.score import best_first_order, id_order, rank_array
 
     rng = np.random.default_rng(7)
     n = 500
@@ -339,9 +338,9 @@ def test_best_first_order_equals_a_sort_by_rank_then_id(excluded_share):
     def by_sort(r):
         return np.lexsort((ids, np.where(r > 0, r, np.inf)))
 
-    got = _best_first_order(rank, key)
+    got = best_first_order(rank, key)
     np.testing.assert_array_equal(got, by_sort(rank))
     assert list(rank[got][: (rank > 0).sum()]) == list(range(1, (rank > 0).sum() + 1))
     tied = rank.copy()
     tied[tied == 2] = 1                                # two sites ranked 1, none 2
-    np.testing.assert_array_equal(_best_first_order(tied, key), by_sort(tied))
+    np.testing.assert_array_equal(best_first_order(tied, key), by_sort(tied))

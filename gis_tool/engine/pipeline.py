@@ -43,7 +43,7 @@ from .result import (  # noqa: F401  (the result types, importable from here too
     best_first,
     view,
 )
-from .score import id_order, weighted_score
+from .score import best_first_order, id_order, weighted_score
 from .sites import filter_sites, grid_sites, sites_from_layer
 
 log = logging.getLogger(__name__)
@@ -392,7 +392,7 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     Every column is put in order as it is built, so no table of a million rows is
     copied again to sort it.
     """
-    order = _best_first_order(rank.to_numpy(dtype=np.int64, na_value=0), key)
+    order = best_first_order(rank.to_numpy(dtype=np.int64, na_value=0), key)
     index = pd.Index(sites.index.astype("str"))[order]
     # each column is made by one call, in the table's order; the calls run on threads
     # (numpy lets go of Python's lock while it gathers and rounds: 0.5 s to 0.2 s at 1M)
@@ -426,23 +426,6 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     # the columns are new arrays: kept as they are, not copied into blocks (0.5 s at 1M)
     out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs, copy=False)
     return out, order
-
-
-def _best_first_order(rank: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """The positions of the sites best first: by ``rank`` (1, 2, ...; 0 for none), then the
-    unranked sites by ``key``. Ranks 1..m, each once, are put in place without a sort."""
-    ranked = np.flatnonzero(rank > 0)
-    m = len(ranked)
-    placed = np.zeros(m + 1, dtype=bool)
-    if m and rank[ranked].max() == m:
-        placed[rank[ranked]] = True
-    if not placed[1:].all():   # ranks with gaps or ties: sorted
-        return np.lexsort((key, np.where(rank > 0, rank, np.iinfo(np.int64).max)))
-    order = np.empty(len(rank), dtype=np.int64)
-    order[rank[ranked] - 1] = ranked
-    unranked = np.flatnonzero(rank == 0)
-    order[m:] = unranked[np.argsort(key[unranked], kind="stable")]
-    return order
 
 
 def _ordered(values: Any, order: np.ndarray) -> Any:

@@ -24,7 +24,7 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .measures import unit_of
 from .network import Network
 from .profiles import Profile, resolve, with_weights
-from .score import rank_array, score_arrays
+from .score import best_first_order, id_order, rank_array, score_arrays
 from .weights import Weights
 
 
@@ -306,7 +306,8 @@ def best_first(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         tail = sites["site_id"].iloc[int(np.searchsorted(r, np.inf)):].to_numpy(dtype=str)
         if np.all(tail[1:] >= tail[:-1]):
             return sites
-    return sites.iloc[np.lexsort((sites["site_id"].to_numpy(dtype=str), r))]
+    rank = np.where(np.isinf(r), 0, r).astype(np.int64)
+    return sites.iloc[best_first_order(rank, id_order(sites["site_id"]))]
 
 
 def exclusions(cons: dict[str, ConstraintSpec], c: ScoreCache) -> tuple[np.ndarray, np.ndarray]:

@@ -94,6 +94,23 @@ def _as_text(ids: Any) -> pa.Array | np.ndarray:
     return np.asarray(ids, dtype=str)
 
 
+def best_first_order(rank: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """The positions of the sites best first: by ``rank`` (1, 2, ...; 0 for none), then the
+    unranked sites by ``key``. Ranks 1..m, each once, are put in place without a sort."""
+    ranked = np.flatnonzero(rank > 0)
+    m = len(ranked)
+    placed = np.zeros(m + 1, dtype=bool)
+    if m and rank[ranked].max() == m:
+        placed[rank[ranked]] = True
+    if not placed[1:].all():   # ranks with gaps or ties: sorted
+        return np.lexsort((key, np.where(rank > 0, rank, np.iinfo(np.int64).max)))
+    order = np.empty(len(rank), dtype=np.int64)
+    order[rank[ranked] - 1] = ranked
+    unranked = np.flatnonzero(rank == 0)
+    order[m:] = unranked[np.argsort(key[unranked], kind="stable")]
+    return order
+
+
 def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = False) -> Any:
     """Rank 1 for the highest score, equal scores by ``tie_key``; 0 where score is NaN.
 

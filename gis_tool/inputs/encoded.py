@@ -84,10 +84,22 @@ def known_valid(geoms: np.ndarray) -> np.ndarray | None:
         return None
     ids = _ids(geoms)
     for k, valid in reversed(kept):
-        pos = np.minimum(np.searchsorted(k.ids, ids), len(k.ids) - 1)
+        pos = _position(k, ids)
         if bool((k.ids[pos] == ids).all()):
             return valid[k.at[pos]]
     return None
+
+
+def _position(k: _Kept, ids: np.ndarray, by_id: np.ndarray | None = None) -> np.ndarray:
+    """Where each of ``ids`` is, or would be, among ``k``'s sorted ids (within range: a
+    hit where ``k.ids[pos] == ids``). ``by_id`` (an order of ``ids``, ascending or as
+    they lie in memory) lets the search run in that order."""
+    last = len(k.ids) - 1
+    if by_id is None:
+        return np.minimum(np.searchsorted(k.ids, ids), last)
+    pos = np.empty(len(ids), dtype=np.int64)
+    pos[by_id] = np.minimum(np.searchsorted(k.ids, ids[by_id]), last)
+    return pos
 
 
 def forget() -> None:
@@ -114,8 +126,7 @@ def wkb_source(geoms: np.ndarray, visit: np.ndarray | None = None) -> tuple[pa.A
     ids = _ids(geoms)
     by_id = np.argsort(ids) if visit is None else visit   # the search runs through memory in order
     for k in reversed(kept):                 # the newest first: the sites' layer, usually
-        pos = np.empty(len(ids), dtype=np.int64)
-        pos[by_id] = np.minimum(np.searchsorted(k.ids, ids[by_id]), len(k.ids) - 1)
+        pos = _position(k, ids, by_id)
         hit = k.ids[pos] == ids
         if not hit.any():
             continue
