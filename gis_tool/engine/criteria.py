@@ -26,6 +26,7 @@ from ..inputs.layers import attribute_text
 from ..progress import THREADS, gathered, in_chunks
 from .clip import clipped_area, convex_sites
 from .nearest import FeatureIndex, edges, site_bounds, sites_tree
+from .sets import among, distinct
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 CLIP_VERTICES = 32  # the pieces the sites that cross an edge are measured against
@@ -131,14 +132,14 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     inside[covered] = True
     out[inside] = shapely.area(sites[inside])
     crossing = ~inside[hit_site]
-    rest = np.unique(hit_site[crossing])
+    rest = distinct(hit_site[crossing], len(sites))
     if len(rest) == 0:
         return out
     # Pairs whose boxes meet are measured straight away: an "intersects" test first
     # would cost more than the few empty intersections it saves. A convex site's share
     # of a piece comes from clipping the piece by the site's sides (engine.clip, about
     # four times quicker than GEOS's intersection); other sites are intersected by GEOS.
-    pieces = subdivide(parts[np.unique(hit_part[crossing])], CLIP_VERTICES)
+    pieces = subdivide(parts[distinct(hit_part[crossing], len(parts))], CLIP_VERTICES)
     crossers = sites[rest]
     pi, si = shapely.STRtree(crossers).query(pieces)
     convex = convex_sites(crossers)[si]
@@ -167,9 +168,9 @@ def _classify(sites: np.ndarray, tree: shapely.STRtree, parts: np.ndarray, a: in
     rings, ring_of = shapely.get_rings(chunk, return_index=True)
     sides, side_of = edges(rings)
     e, s_edge = tree.query(sides)
-    by_edge = np.unique(ring_of[side_of[e]] * n + s_edge)   # (part, site) as part * n + site
+    by_edge = distinct(ring_of[side_of[e]] * n + s_edge)   # (part, site) as part * n + site
     p_box, s_box = tree.query(chunk)
-    near = np.isin(p_box * n + s_box, by_edge)
+    near = among(p_box * n + s_box, by_edge)
     p_hit, s_hit = p_box[near], s_box[near]
     meet = shapely.intersects(chunk[p_hit], sites[s_hit])
     p_hit, s_hit = p_hit[meet], s_hit[meet]

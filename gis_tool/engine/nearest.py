@@ -47,6 +47,7 @@ import shapely
 
 from ..progress import gathered
 from .per_array import PerArray
+from .sets import distinct
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -416,12 +417,12 @@ class FeatureIndex:
             return si + a, pi
 
         si, pi = gathered(chunk, len(sites))
-        pairs = np.unique(np.stack([si, self.part_of[pi]]), axis=1)
+        n = np.int64(len(self.geoms))   # each (site, feature) pair once, as site * n + feature
+        keys = si.astype(np.int64) * n + self.part_of[pi]
         if self.poly_tree is not None:
             s2, f2 = self.poly_tree.query(sites, predicate="intersects")
-            extra = np.stack([s2, np.flatnonzero(self.poly)[f2]])
-            pairs = np.unique(np.concatenate([pairs, extra], axis=1), axis=1)
-        return np.bincount(pairs[0], minlength=len(sites)).astype(float)
+            keys = np.concatenate([keys, s2.astype(np.int64) * n + np.flatnonzero(self.poly)[f2]])
+        return np.bincount(distinct(keys) // n, minlength=len(sites)).astype(float)
 
 
 def _best(dist: np.ndarray, feat: np.ndarray, s: np.ndarray, f: np.ndarray, d: np.ndarray) -> None:

@@ -14,6 +14,7 @@ import shapely
 from ..errors import InputError, closest, valid_list
 from ..inputs.layers import attribute_texts, geometry_family
 from ..spec.analysis import GridSpec
+from .sets import distinct
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def grid_sites(area: shapely.Geometry, spec: GridSpec, crs: object) -> gpd.GeoDa
                          "use a larger cell size")
     rows_of, cols_of = ri.ravel(), ci.ravel()
     tree = shapely.STRtree(cells)
-    hit = np.unique(tree.query(area, predicate="intersects"))
+    hit = distinct(tree.query(area, predicate="intersects"), n)
     clipped = shapely.intersection(cells[hit], area)
     keep = shapely.area(clipped) > 0
     hit, clipped = hit[keep], clipped[keep]
