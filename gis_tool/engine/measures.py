@@ -119,16 +119,18 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
                                      dict[str, np.ndarray]]:
             set_listener(None)   # the progress bar on the terminal is the first process's
             took = {}
-            for name in aside:
+
+            def timed(name: str) -> None:
                 t0 = time.perf_counter()
                 took[name] = (measure_noted(specs[name], sites, layers, network), round(time.perf_counter() - t0, 3))
+
+            for name in aside:
+                timed(name)
             geoms = sites.geometry.to_numpy()
             found = {n: overlap_share(geoms, layers[n].geometry.to_numpy()) for n in polygons}
             # then the other criteria the first process has not begun, from the last
             while claims is not None and (i := claims.claim_last()) is not None:
-                t0 = time.perf_counter()
-                took[here[i]] = (measure_noted(specs[here[i]], sites, layers, network),
-                                 round(time.perf_counter() - t0, 3))
+                timed(here[i])
             return took, found
 
         log.info("criteria %s: measured beside the others, in a second process", ", ".join(aside))

@@ -2,9 +2,9 @@
 
 ``np.unique`` with no other argument hashes its input in numpy 2.4 (measured with
 2.4.6), and for arrays with many distinct values that is far slower than sorting: a
-million positions take about 0.5 s against 0.01 s sorted. ``np.isin`` calls it too. The overlap
-criteria ask these questions of hundreds of thousands of (site, part) pairs per class
-level, so they ask them here instead, with the same answers.
+million positions take about 0.5 s against 0.01 s sorted. ``np.isin`` calls it too.
+The overlap criteria ask these questions of hundreds of thousands of (site, part) pairs
+per class level, so they ask them here instead, with the same answers.
 """
 
 from __future__ import annotations
