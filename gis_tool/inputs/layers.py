@@ -84,7 +84,7 @@ def check_finite(geoms: np.ndarray, where: str) -> None:
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
         mask = np.zeros(len(geoms), bool)
-        mask[np.unique(idx[bad])] = True
+        mask[idx[bad]] = True   # a feature with several bad points is marked once either way
         verb = "has" if mask.sum() == 1 else "have"
         raise InputError(f"{where}: {_feature_ids_arr(mask)} {verb} non-finite coordinates "
                          "(NaN or infinity); fix or delete those features")
