@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point, box
@@ -89,6 +90,30 @@ def test_min_and_max_distance_constraints():
     far = layer_constraint(ConstraintSpec(name="va", layer="w", max_distance_m=35), sites(), feat)
     assert far.excluded.tolist() == [False, True, True]
     assert far.reasons[1] == "va: 40 m from w (max 35 m)"
+
+
+def test_reasons_of_many_sites_each_say_their_own_measure():
+    """Reasons are written once per distinct rounded measure and handed to every site
+    that has it: each site still reads its own whole metres (half to even) or percent."""
+    # 10 m squares whose left edges lie 20.5, 21.5, 20.5, 1500.2 and 21.5 m right of x = 0
+    left = np.array([20.5, 21.5, 20.5, 1500.2, 21.5])
+    squares = np.array([box(x, 100 * i, x + 10, 100 * i + 10) for i, x in enumerate(left)], dtype=object)
+    line = np.array([shapely.LineString([(0, -50), (0, 500)])], dtype=object)
+    far = layer_constraint(ConstraintSpec(name="va", layer="w", max_distance_m=10), squares, line)
+    assert far.excluded.all()
+    assert far.reasons.tolist() == ["va: 20 m from w (max 10 m)", "va: 22 m from w (max 10 m)",
+                                    "va: 20 m from w (max 10 m)", "va: 1 500 m from w (max 10 m)",
+                                    "va: 22 m from w (max 10 m)"]
+    none = layer_constraint(ConstraintSpec(name="va", layer="w", max_distance_m=10), squares,
+                            np.array([], dtype=object))
+    assert none.reasons.tolist() == ["va: no feature in w (max 10 m)"] * 5
+    # covered 30 %, 0.4 % (said as 1 %: it is covered), 30 %, 55 %
+    cover = np.array([box(7, -5, 20, 15), box(9.96, 95, 20, 115), box(7, 195, 20, 215),
+                      box(4.5, 295, 20, 315)], dtype=object)
+    tiles = np.array([box(0, 100 * i, 10, 100 * i + 10) for i in range(4)], dtype=object)
+    flood = layer_constraint(ConstraintSpec(name="flood", layer="f", max_share=0.0), tiles, cover)
+    assert flood.reasons.tolist() == ["flood: 30 % covered by f", "flood: 1 % covered by f", "flood: 30 % covered by f",
+                                      "flood: 55 % covered by f"]
 
 
 def test_attribute_constraints():

@@ -29,15 +29,34 @@ class ConstraintResult:
     reasons: np.ndarray
 
 
-def _layer_reason(name: str, c: Check, v: float) -> str:
+def _layer_reason(name: str, c: Check, k: float) -> str:
+    """The reason of a layer condition that fails, from what it says of the measure
+    (:func:`_told`)."""
     if c.rule in ("min_share", "max_share"):
-        pct = int(np.round(v * 100))
+        pct = int(k)
         text = f"{name}: {pct if pct or c.rule == 'min_share' else 1} % covered by {c.subject}"
         if c.rule == "min_share":
             return text + f" (min {c.bound * 100:g} %)"
         return text + (f" (max {c.bound * 100:g} %)" if c.bound else "")
-    where = f"{integer(v)} m from {c.subject}" if np.isfinite(v) else f"no feature in {c.subject}"
+    where = f"{integer(k)} m from {c.subject}" if k >= 0 else f"no feature in {c.subject}"
     return f"{name}: {where} ({'min' if c.rule == 'min_distance_m' else 'max'} {c.bound:g} m)"
+
+
+def _told(c: Check, measured: np.ndarray) -> np.ndarray:
+    """What a reason says of each measure: the whole percent covered, or the whole metres
+    (-1: no feature). Equal ones make equal reasons, so each is written once."""
+    v = measured.astype(float)
+    if c.rule in ("min_share", "max_share"):
+        return np.round(v * 100)
+    return np.where(np.isfinite(v), np.round(v), -1.0)
+
+
+def _layer_reasons(name: str, c: Check, measured: np.ndarray) -> list[str]:
+    """:func:`_layer_reason` of each measure, each distinct reason written once (a
+    constraint may exclude a large share of a million sites)."""
+    made: dict[float, str] = {}
+    return [made[k] if k in made else made.setdefault(k, _layer_reason(name, c, k))
+            for k in _told(c, measured).tolist()]
 
 
 def _field_rule(spec: ConstraintSpec, checks: list[Check]) -> str:
@@ -65,7 +84,7 @@ def constraint_result(spec: ConstraintSpec, measures: SiteMeasures) -> Constrain
     layer_checks = [c for c in checks if c.rule not in FIELD_RULES]
     for c in layer_checks:
         hit = ~c.holds & ~excluded
-        reasons[hit] = [_layer_reason(spec.name, c, float(v)) for v in c.measured[hit]]
+        reasons[hit] = _layer_reasons(spec.name, c, c.measured[hit])
         excluded |= ~c.holds
     field_checks = [c for c in checks if c not in layer_checks]
     if field_checks:

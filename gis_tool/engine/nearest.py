@@ -128,6 +128,11 @@ def inner_points(sites: np.ndarray) -> np.ndarray:
     return made
 
 
+def keep_inner(sites: np.ndarray, xy: np.ndarray) -> None:
+    """Keep ``xy`` as :func:`inner_points` of ``sites`` (made by another process)."""
+    _kept.put(sites, "inner", xy)
+
+
 def share_inner(source: np.ndarray, order: np.ndarray, target: np.ndarray) -> None:
     """``target`` is ``source[order]``: it gets the points inside already made for
     ``source``, if any (the run's table of sites, best first, for its x/y columns)."""
