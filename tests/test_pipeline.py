@@ -252,6 +252,26 @@ value = { fn = "categorical", map = { TP = 0.8 }, default = 0.0 }
                                         'layer = "interchanges"\nfield = "name"\n'))
 
 
+@pytest.mark.parametrize("ids, repeated", [
+    (["P1", "P10", "P2", "P3"], None),          # in order by code point: one pass tells
+    (["P1", "P2", "P2", "P3"], "P2"),           # in order but for a repeat
+    (["P3", "P1", "P2", "P4"], None),           # out of order: hashed
+    (["P3", "P1", "P3", "P2"], "P3"),
+])
+def test_site_ids_must_be_distinct_in_or_out_of_order(ids, repeated):
+    import geopandas as gpd
+    from shapely import box
+
+    from gis_tool.engine.sites import sites_from_layer
+
+    gdf = gpd.GeoDataFrame({"pid": ids}, geometry=[box(i, 0, i + 1, 1) for i in range(len(ids))])
+    if repeated is None:
+        assert list(sites_from_layer(gdf, "pid", where="layers.p").index) == ids
+    else:
+        with pytest.raises(InputError, match=f"id field 'pid' is not unique: '{repeated}'"):
+            sites_from_layer(gdf, "pid", where="layers.p")
+
+
 def test_points_inside_the_sites_are_made_once_per_run(small_world, monkeypatch):
     """The nearest criteria and the table's x/y share one point inside each site, in
     the table's order, equal to shapely's point_on_surface of that row's site."""

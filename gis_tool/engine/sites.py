@@ -64,9 +64,13 @@ def sites_from_layer(gdf: gpd.GeoDataFrame, id_field: str, *, where: str) -> gpd
 
 
 def _all_distinct(texts: pd.Series) -> bool:
-    """No text appears twice: Arrow's hash of the texts, a third of the time of pandas'
-    ``duplicated`` on a million ids (which is left for naming the ones that repeat)."""
+    """No text appears twice. Texts in strictly rising order (as parcel numbers often
+    are) are distinct, which one pass tells; else Arrow's hash of the texts, a third of
+    the time of pandas' ``duplicated`` on a million ids (0.35 s; which is left for naming
+    the ones that repeat). ``texts`` has no missing value."""
     arr = pa.array(texts, from_pandas=True)
+    if len(arr) < 2 or pc.all(pc.greater(arr[1:], arr[:-1])).as_py():
+        return True
     return len(pc.unique(arr)) == len(arr)
 
 
