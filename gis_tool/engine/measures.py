@@ -24,7 +24,6 @@ from ..progress import set_listener
 from ..spec.analysis import CriterionSpec
 from .criteria import overlap_share
 from .kinds import kind_of, need_polygons, unit_of  # noqa: F401  (importable from here too)
-from .nearest import inner_points, keep_inner
 from .network import Network, Reached
 from .values import apply_value
 
@@ -105,22 +104,19 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
     last (:class:`~gis_tool.processes.Claims`: each criterion is measured once, by
     whichever process claims it first), so that neither core waits for the other. The
     values are the same functions' on the same data, so they equal a run measured here
-    alone. A point inside each site (:func:`~gis_tool.engine.nearest.inner_points`, for
-    the table's x/y and the map; a million sites: 1.8 s) is one more task to claim, the
-    last: made here while both cores are busy rather than by the writer of sites.csv,
-    which would make it alone on one.
+    alone.
     """
     aside = [n for n, spec in specs.items() if kind_of(spec).polygon_layer] if len(sites) > ASIDE_OVER else []
     if len(aside) == len(specs) or not can_fork():   # asked here, not left to Beside: run
         aside = []   # here and now, the criteria keep their own steps in the loop below
     here = [n for n in specs if n not in aside]
-    claims = Claims(len(here) + 1) if aside else None   # the last task: the points inside
+    claims = Claims(len(here)) if aside else None
     job = None
     if aside:
         polygons = [n for n in dict.fromkeys(shares) if n in layers and geometry_family(layers[n]) == "polygon"]
 
         def measure_aside() -> tuple[dict[str, tuple[tuple[np.ndarray, Reached | None], float]],
-                                     dict[str, np.ndarray], np.ndarray | None]:
+                                     dict[str, np.ndarray]]:
             set_listener(None)   # the progress bar on the terminal is the first process's
             took = {}
 
@@ -132,13 +128,10 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
                 timed(name)
             geoms = sites.geometry.to_numpy()
             found = {n: overlap_share(geoms, layers[n].geometry.to_numpy()) for n in polygons}
-            inner = None   # then the other tasks the first process has not begun, from the last
+            # then the other criteria the first process has not begun, from the last
             while claims is not None and (i := claims.claim_last()) is not None:
-                if i == len(here):
-                    inner = inner_points(geoms)
-                else:
-                    timed(here[i])
-            return took, found, inner
+                timed(here[i])
+            return took, found
 
         log.info("criteria %s: measured beside the others, in a second process", ", ".join(aside))
         job = Beside(True, "criteria " + ", ".join(aside), measure_aside)
@@ -151,13 +144,9 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
                 continue
             with step(f"criterion {name}", k):
                 out[name] = measure_noted(spec, sites, layers, network)
-        if claims is not None and claims.claim(len(here)):
-            inner_points(sites.geometry.to_numpy())   # kept for the table and the map
         if job is not None:
             t0 = time.perf_counter()
-            measured, found, inner = job.result()
-            if inner is not None:
-                keep_inner(sites.geometry.to_numpy(), inner)
+            measured, found = job.result()
             for name, (noted, took) in measured.items():
                 out[name] = noted
                 timings[f"criterion {name}"] = took

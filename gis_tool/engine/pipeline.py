@@ -33,7 +33,7 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .distributed import measure_on_cluster
 from .kinds import kind_of
 from .measures import apply_missing, measure_all, need_polygons, to_values, unit_of
-from .nearest import share_inner
+from .nearest import inner_points_aside, share_inner
 from .network import build_network, note_text, ring_bands
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
@@ -47,6 +47,7 @@ from .score import best_first_order, id_order, weighted_score
 from .sites import filter_sites, grid_sites, sites_from_layer
 
 log = logging.getLogger(__name__)
+INSIDE_ASIDE_OVER = 100_000   # sites; above this the points inside them are made beside the score
 
 
 
@@ -262,6 +263,9 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
     shares = [c.layer for c in conditions if c.layer and (c.max_share is not None or c.min_share is not None)]
     measured, found = (on_cluster, {}) if on_cluster is not None else measure_all(
         a.criteria, sites, layers, network, lambda name, k: _step(timings, name, (k, n_steps)), timings, shares)
+    # the points inside the sites (the table's x/y, the map's markers) are made on a thread
+    # while the constraints and the score run, which leave a core mostly idle
+    inside = inner_points_aside(sites.geometry.to_numpy()) if n > INSIDE_ASIDE_OVER else None
     for name, spec in a.criteria.items():
         raw, reached = measured[name]
         vals = np.array(to_values(spec, raw), dtype=float)
@@ -307,6 +311,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         extra |= ready.columns(readiness) if readiness is not None else {}
         out, order = _assemble(sites, a, raw_cols, values, points, score, rank, excluded,
                                reasons, area, key, extra, notes)
+        if inside is not None:
+            inside()
         share_inner(sites.geometry.to_numpy(), order, out.geometry.to_numpy())
         cache = ScoreCache(criteria=list(values.columns),
                            values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
