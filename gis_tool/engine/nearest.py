@@ -132,13 +132,10 @@ def _inside(sites: np.ndarray) -> np.ndarray:
 
 def inner_points_aside(sites: np.ndarray) -> Callable[[], None]:
     """Begin :func:`inner_points` of ``sites`` on a thread of its own (one core, no
-    progress reported); the function returned waits for them and keeps them.
-
-    For a large run, whose scoring leaves one core mostly idle (sorting and gathering
-    the table hold Python's lock): a million sites' points (1.8 s on one core) are then
-    made there rather than by the process that writes sites.csv, beside the GeoPackage.
-    A daemon thread: a run that fails meanwhile does not wait for it to end.
-    """
+    progress reported); the function returned waits for them and keeps them. For a large
+    run, whose scoring leaves a core mostly idle: a million sites' points (1.8 s) are made
+    there, not beside the GeoPackage by the writer of sites.csv. A daemon thread: a run
+    that fails meanwhile does not wait for it."""
     if _kept.seen(sites, "inner") is not None:
         return lambda: None
     made: list[np.ndarray] = []
