@@ -156,11 +156,10 @@ if sys.argv[3] == "aside-steal":   # the first process busy with its first crite
             flag.touch()
         return got
     measures.measure_noted = watched
-    from gis_tool.engine import nearest
-    inside = nearest.shapely.point_on_surface
     import threading
-    from gis_tool.engine import pipeline
-    pipeline.INSIDE_ASIDE_OVER = 0
+    from gis_tool.engine import nearest, pipeline
+    pipeline.INSIDE_ASIDE_OVER = 0   # the points inside made beside the score even here
+    inside = nearest.shapely.point_on_surface
     def told(geoms):
         who = "writer" if writing else "first" if os.getpid() == first else "second"
         how = "" if threading.current_thread() is threading.main_thread() else ", on a thread"

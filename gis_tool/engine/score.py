@@ -68,17 +68,25 @@ def id_order(ids: Any) -> np.ndarray:
     """
     text = _as_text(ids)
     n = len(text)
+    if rising(text):
+        return np.arange(n, dtype=np.int64)
     if isinstance(text, pa.Array):
-        if n < 2 or pc.all(pc.greater(text[1:], text[:-1])).as_py():
-            return np.arange(n, dtype=np.int64)
         at = pc.sort_indices(text).to_numpy()   # stable
     else:
-        if n < 2 or bool(np.all(text[1:] > text[:-1])):
-            return np.arange(n, dtype=np.int64)
         at = np.argsort(text, kind="stable")
     key = np.empty(n, dtype=np.int64)
     key[at] = np.arange(n)
     return key
+
+
+def rising(text: pa.Array | np.ndarray) -> bool:
+    """Each value greater than the one before, compared by code point (so no value
+    appears twice): one pass, in Arrow for Arrow text. ``text`` has no missing value."""
+    if len(text) < 2:
+        return True
+    if isinstance(text, pa.Array):
+        return bool(pc.all(pc.greater(text[1:], text[:-1])).as_py())
+    return bool(np.all(text[1:] > text[:-1]))
 
 
 def _as_text(ids: Any) -> pa.Array | np.ndarray:

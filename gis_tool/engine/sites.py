@@ -14,6 +14,7 @@ import shapely
 from ..errors import InputError, closest, valid_list
 from ..inputs.layers import attribute_texts, geometry_family
 from ..spec.analysis import GridSpec
+from .score import rising
 from .sets import distinct
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,7 @@ def _all_distinct(texts: pd.Series) -> bool:
     the time of pandas' ``duplicated`` on a million ids (0.35 s; which is left for naming
     the ones that repeat). ``texts`` has no missing value."""
     arr = pa.array(texts, from_pandas=True)
-    if len(arr) < 2 or pc.all(pc.greater(arr[1:], arr[:-1])).as_py():
-        return True
-    return len(pc.unique(arr)) == len(arr)
+    return rising(arr) or len(pc.unique(arr)) == len(arr)
 
 
 def grid_sites(area: shapely.Geometry, spec: GridSpec, crs: object) -> gpd.GeoDataFrame:
