@@ -196,3 +196,38 @@ values = { kommun = { sv = "Kommunen", en = "The municipality" }, privat = { sv 
     assert main(["-q", "run", str(row_world), "--out", str(tmp_path / "run"), "--lang", "sv"]) == 0
     ws = load_workbook(tmp_path / "run" / "sites.xlsx").active
     assert "Ägare" in [c.value for c in ws[1]] and "owner" not in [c.value for c in ws[1]]
+
+
+def test_a_column_a_criterion_scores_is_listed_once_in_the_pack(row_world, tmp_path, capsys):
+    """A site attribute that an attribute criterion reads (the asking price) appears once
+    among a site's facts, with the criteria, not again among its attributes; the
+    criterion's unit is its column's."""
+    import pyogrio
+
+    gpkg = row_world.parent / "w.gpkg"
+    parcels = pyogrio.read_dataframe(gpkg, layer="parcels")
+    parcels["price"] = [400.0, 900.0, 250.0, 700.0]
+    pyogrio.write_dataframe(parcels, gpkg, layer="parcels")
+    row_world.write_text(row_world.read_text() + """
+[criteria.price]
+kind = "attribute"
+field = "price"
+label = { sv = "Begärt pris", en = "Asking price" }
+value = { fn = "linear", best = 100, worst = 1000 }
+[fields.price]
+label = { sv = "Begärt pris", en = "Asking price" }
+unit = "kr/m²"
+""")
+    out = tmp_path / "inq"
+    assert main(["-q", "inquiry", str(_request(tmp_path, 5000, 15000)), "--analysis", str(row_world),
+                 "--out", str(out), "--lang", "en"]) == 0
+    capsys.readouterr()
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(out / "meeting_pack.pdf").pages]
+    site_pages = [t for t in pages if "Key facts" in t]
+    assert len(site_pages) == 4
+    for text in site_pages:
+        assert text.count("Asking price") == 1, text
+    # the criterion has no unit of its own: it takes its column's, never the column's name
+    assert "Asking price 400 kr/m²" in site_pages[0] and "price" not in site_pages[0].replace("Asking price", "")

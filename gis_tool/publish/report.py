@@ -138,7 +138,11 @@ def _facts(inq: InquiryResult, match: pd.Series, parts: pd.DataFrame, geom: shap
         rows.insert(0, (T["offer"], in_language(offer["yes" if now else "no"], lang, "")))
     if len(parts) > 1:
         rows.append((T["parts"], "; ".join(parts.index)))
+    # a column a criterion reads as it is (kind "attribute") is shown once, with the criteria
+    scored = {c.field for c in res.criteria.values() if c.kind == "attribute" and c.field}
     for col in data.site_attributes:
+        if col in scored:
+            continue
         vals = dict.fromkeys(field_value(res.analysis, col, v, lang) for v in parts[col])
         rows.append((field_label(res.analysis, col, lang), " / ".join(vals)))
     for c in res.criteria.values():  # plan and use: classes of overlap layers on the site

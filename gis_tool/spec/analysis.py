@@ -6,6 +6,7 @@ its key path and, for a misspelt key, the closest valid key.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from types import MappingProxyType
@@ -120,6 +121,10 @@ def parse_analysis(data: dict, *, path: Path, sha256: str = "") -> Analysis:
     offer = _parse_offer(r, r.table(data.get("offer"), "offer"), layers)
     fields = {n: _parse_field(r, n, r.table(f, f"fields.{n}"))
               for n, f in r.table(data.get("fields"), "fields").items()}
+    for n, c in criteria.items():   # a column scored as it is: in its field's unit, unless told
+        f = fields.get(c.field or "") if c.kind == "attribute" and c.unit is None else None
+        if f is not None and f.unit:
+            criteria[n] = dataclasses.replace(c, unit=f.unit)
     network = parse_network(r, r.table(data.get("network"), "network"))
     _cross_check(r, layers, sites, study_area, criteria, constraints, weights, profiles)
     _check_network(r, network, layers, criteria, constraints, readiness)
