@@ -364,3 +364,35 @@ def test_best_first_order_equals_a_sort_by_rank_then_id(excluded_share):
     tied = rank.copy()
     tied[tied == 2] = 1                                # two sites ranked 1, none 2
     np.testing.assert_array_equal(best_first_order(tied, key), by_sort(tied))
+
+
+def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeypatch):
+    """scipy.spatial is imported on a thread of its own while the layers load, and that
+    thread has ended before the criteria begin (a process with a second thread may not
+    fork the criteria's second process)."""
+    import importlib
+    import threading
+    import time
+    import types
+
+    from gis_tool.engine import pipeline
+
+    imported = []
+
+    def slow(name):   # an import that takes a while, as a cold one does
+        time.sleep(0.3)
+        imported.append((name, threading.current_thread().name))
+        return importlib.import_module(name)
+
+    monkeypatch.setattr(pipeline, "importlib", types.SimpleNamespace(import_module=slow))
+    alive = []
+    measure = pipeline.measure_all
+
+    def measured(*args, **kw):
+        alive.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("importing")))
+        return measure(*args, **kw)
+
+    monkeypatch.setattr(pipeline, "measure_all", measured)
+    run_analysis(small_world)
+    assert imported == [("scipy.spatial", "importing scipy.spatial")]
+    assert alive == [[]]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -227,6 +229,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         prof = resolve(a, profile)
         min_area = prof.min_area_m2 if min_area_m2 is None else min_area_m2
         weights, cons = prof.weights, prof.constraints
+    warm = _import_aside("scipy.spatial") if a.criteria or cons else None
     with _step(timings, "load layers"):
         loaded, problems = load_inputs(a, cons, refresh=refresh)
         if problems:
@@ -239,6 +242,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                              f"({', '.join(f'{k}: {v}' for k, v in dropped.items())}); lower "
                              "min_area_m2 or check the study area")
         log.info("%d candidate sites", len(sites))
+    if warm is not None:
+        warm.join()   # before anything forks: only a process with one thread may
     network = None
     if a.network is not None:
         with _step(timings, "build network"):
@@ -332,6 +337,20 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                   warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
                   readiness=readiness, score_cache=cache, raw_weights=prof.raw_weights,
                   network=network)
+
+
+def _import_aside(module: str) -> threading.Thread:
+    """Import ``module`` on a thread of its own while the layers load. The nearest
+    search's k-d tree (``scipy.spatial``, 0.4-0.7 s to import) was imported by each of the
+    criteria's two processes, where both cores are busy; the loading leaves one mostly
+    idle. A failed import is left for the code that needs the module to raise."""
+    def work() -> None:
+        with suppress(ImportError):
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=work, name=f"importing {module}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str,
