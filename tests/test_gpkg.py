@@ -149,18 +149,3 @@ def test_sqlite_settings_hold_while_writing_and_are_restored():
     assert journal in ("OFF", "FALSE") and sync in ("OFF", "FALSE") and cache == str(SQLITE_CACHE_MB)
     assert {k: pyogrio.get_gdal_config_option(k) for k in keys} == before
 
-
-def test_rows_are_visited_in_the_order_the_sites_were_built():
-    """The order that sorts a run's positions, found as the inverse permutation when they
-    are 0..n-1 each once, and by a sort when they are not (a re-score that dropped sites
-    keeps the run's positions of the rest)."""
-    from gis_tool.publish.gpkg import _inverse
-
-    rng = np.random.default_rng(4)
-    for n in (0, 1, 2, 9, 500):
-        positions = rng.permutation(n)
-        np.testing.assert_array_equal(_inverse(positions), np.argsort(positions))
-        kept = np.sort(rng.choice(3 * n + 3, n, replace=False))[rng.permutation(n)]   # gaps: a subset
-        np.testing.assert_array_equal(_inverse(kept), np.argsort(kept))
-    positions = np.array([2, 0, 3, 1])
-    np.testing.assert_array_equal(positions[_inverse(positions)], np.arange(4))

@@ -31,3 +31,20 @@ def test_among_equals_numpys_isin(n, m):
 def test_among_by_hand():
     known = np.array([2, 4, 9])
     assert among(np.array([9, 10, 1, 2, 4, 3]), known).tolist() == [True, False, False, True, True, False]
+
+
+def test_order_of_distinct_positions_is_argsort():
+    """The order that sorts distinct positions: a permutation of 0..n-1 inverted in one
+    pass, others (a re-score that dropped sites keeps the run's positions of the rest)
+    sorted; both equal np.argsort."""
+    from gis_tool.engine.sets import order_of
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 2, 9, 500):
+        positions = rng.permutation(n)
+        assert np.array_equal(order_of(positions), np.argsort(positions))
+        kept = np.sort(rng.choice(3 * n + 3, n, replace=False))[rng.permutation(n)]   # gaps: a subset
+        assert np.array_equal(order_of(kept), np.argsort(kept))
+    positions = np.array([2, 0, 3, 1])
+    assert order_of(positions).tolist() == [1, 3, 0, 2]
+    assert np.array_equal(positions[order_of(positions)], np.arange(4))

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..progress import in_chunks
+from .sets import order_of
 
 
 def _total(points: np.ndarray) -> np.ndarray:
@@ -74,9 +75,7 @@ def id_order(ids: Any) -> np.ndarray:
         at = pc.sort_indices(text).to_numpy()   # stable
     else:
         at = np.argsort(text, kind="stable")
-    key = np.empty(n, dtype=np.int64)
-    key[at] = np.arange(n)
-    return key
+    return order_of(at)   # each id's place among the sorted ones
 
 
 def rising(text: pa.Array | np.ndarray) -> bool:
@@ -136,8 +135,7 @@ def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = Fal
     if (top - units.min(initial=top) + 1) * max(n, 1) < 2.0 ** 62:
         order = ok[np.argsort((top - units).astype(np.int64) * np.int64(n) + tie_key[ok])]
     else:   # too wide for one integer: a stable sort by score, in the tie key's order
-        by_key = np.empty(n, dtype=np.int64)
-        by_key[tie_key] = np.arange(n)
+        by_key = order_of(tie_key)
         s = rank_key(score[by_key])
         keep = ~np.isnan(s)
         order = by_key[keep][np.argsort(-s[keep], kind="stable")]

@@ -25,6 +25,7 @@ import pyogrio
 import shapely
 
 from ..engine.pipeline import Result, best_first
+from ..engine.sets import order_of
 from ..inputs.encoded import wkb_source
 from ..inputs.gdal_config import gdal_config
 from .map_data import map_data
@@ -78,20 +79,8 @@ def _prepared(result: Result) -> tuple[gpd.GeoDataFrame, pa.RecordBatchReader | 
     cache = result.score_cache
     visit = None
     if cache is not None and len(cache.positions) == len(table) and ranked is result.sites:
-        visit = _inverse(cache.positions)   # rows in the order the sites were built
+        visit = order_of(cache.positions)   # rows in the order the sites were built
     return table, _as_arrow(table, visit), visit
-
-
-def _inverse(positions: np.ndarray) -> np.ndarray:
-    """The order that sorts ``positions`` (distinct whole numbers): where each is a
-    position of 0 up to its length once, as a run's are, its inverse permutation in one
-    pass (a million sites: 0.18 s of sorting to 0.005 s); else a sort."""
-    n = len(positions)
-    if n and positions.min() == 0 and positions.max() == n - 1:   # distinct: each once
-        out = np.empty(n, dtype=np.int64)
-        out[positions] = np.arange(n)
-        return out
-    return np.argsort(positions, kind="stable")
 
 
 def write_sites_gpkg(result: Result, path: Path, style: Callable[[Path], None] | None = None) -> dict[str, str]:
@@ -193,6 +182,4 @@ def _wkb(geoms: np.ndarray, visit: np.ndarray | None) -> tuple[pa.Array, np.ndar
         return found
     if visit is None:
         return pa.array(shapely.to_wkb(geoms), pa.binary()), np.arange(len(geoms))
-    rank = np.empty(len(visit), dtype=np.int64)
-    rank[visit] = np.arange(len(visit))
-    return pa.array(shapely.to_wkb(geoms[visit]), pa.binary()), rank
+    return pa.array(shapely.to_wkb(geoms[visit]), pa.binary()), order_of(visit)
