@@ -54,9 +54,13 @@ def scores_for(values: np.ndarray, weight_sets: np.ndarray) -> np.ndarray:
     return np.clip(np.round(_total(points), 6), 0.0, 100.0)
 
 
+RANK_DIGITS = 9   # ranks compare scores to 1e-9
+
+
 def rank_key(score: np.ndarray) -> np.ndarray:
-    """What ranks compare: the score to 1e-9, so that equal scores tie exactly."""
-    return np.round(score, 9)
+    """What ranks compare: the score to ``RANK_DIGITS`` decimals, so that equal scores
+    tie exactly."""
+    return np.round(score, RANK_DIGITS)
 
 
 def id_order(ids: Any) -> np.ndarray:
@@ -127,10 +131,11 @@ def rank_array(score: np.ndarray, tie_key: np.ndarray, *, with_order: bool = Fal
     """
     n = len(score)
     ok = np.flatnonzero(~np.isnan(score))
-    # the score to 1e-9 as a whole number (as rank_key rounds it), best first, and the
-    # tie key in one integer: one sort of unique numbers, without a stable sort of floats
-    # (a million sites: 0.3 s to 0.12 s)
-    units = np.rint(score[ok] * 1e9)
+    # the score in units of the last digit rank_key keeps (numpy rounds as rint(x * 10**d)
+    # / 10**d: equal units, equal keys), best first, and the tie key, in one integer: one
+    # sort of unique numbers instead of a stable sort of floats (a million real scores:
+    # 0.22-0.27 s to 0.03 s)
+    units = np.rint(score[ok] * 10.0 ** RANK_DIGITS)
     top = units.max(initial=0.0)
     if (top - units.min(initial=top) + 1) * max(n, 1) < 2.0 ** 62:
         order = ok[np.argsort((top - units).astype(np.int64) * np.int64(n) + tie_key[ok])]
