@@ -231,3 +231,18 @@ unit = "kr/m²"
         assert text.count("Asking price") == 1, text
     # the criterion has no unit of its own: it takes its column's, never the column's name
     assert "Asking price 400 kr/m²" in site_pages[0] and "price" not in site_pages[0].replace("Asking price", "")
+
+
+def test_a_criterion_without_a_unit_shows_none_not_its_column(small_world):
+    """A criterion reading a column, with no unit of its own nor from [fields], has no
+    unit: the column's name is never shown as one."""
+    small_world.write_text(small_world.read_text().replace("[constraints.flood]", """[criteria.price]
+kind = "attribute"
+field = "price"
+value = { fn = "linear", best = 100, worst = 1000 }
+
+[constraints.flood]"""))
+    from gis_tool.text import with_unit
+
+    row = [c for c in run_analysis(small_world).explain("A").criteria if c["name"] == "price"][0]
+    assert row["unit"] == "" and with_unit(row["raw"], row["unit"], "en") == "100"

@@ -56,10 +56,10 @@ def to_values(spec: CriterionSpec, raw: np.ndarray) -> np.ndarray:
     v = np.asarray(raw, dtype=float)
     out = ~np.isnan(v) & ((v < -1e-9) | (v > 1 + 1e-9))
     if out.any():
+        unit = f" {unit_of(spec)}" if unit_of(spec) else ""
         raise InputError(f"criteria.{spec.name}: has no 'value' function, so its raw measure "
                          f"must lie in 0..1, but ranges {np.nanmin(v):.6g} to {np.nanmax(v):.6g}"
-                         f" {unit_of(spec)}; add e.g. value = {{ fn = \"linear\", best = ..., "
-                         "worst = ... }")
+                         f"{unit}; add e.g. value = {{ fn = \"linear\", best = ..., worst = ... }}")
     return np.clip(v, 0.0, 1.0)
 
 

@@ -40,7 +40,8 @@ class CriterionKind:
     measure
         ``measure(spec, sites, layers)``: the raw measure of every site, in ``unit``.
     unit
-        The unit of the raw measure; None when it is the unit of the field read.
+        The unit of the raw measure; None when it is the unit of the field read (the
+        criterion's ``unit``, or for a column of the sites its ``[fields]`` unit).
     needs, allows
         Keys a criterion of this kind must give, and may give, of ``layer``, ``field``,
         ``classes``, ``radius_m``, ``minutes`` and ``decay_minutes``.
@@ -77,8 +78,9 @@ def kind_of(spec: CriterionSpec) -> CriterionKind:
 
 
 def unit_of(spec: CriterionSpec) -> str:
-    """The unit of a criterion's raw measure (its ``unit`` key wins)."""
-    return spec.unit or kind_of(spec).unit or spec.field or ""
+    """The unit of a criterion's raw measure (its ``unit`` key wins); empty when neither
+    it nor its kind says (never the name of the column read: people read units)."""
+    return spec.unit or kind_of(spec).unit or ""
 
 
 def numeric_column(spec: CriterionSpec, col: pd.Series, where: str) -> np.ndarray:
