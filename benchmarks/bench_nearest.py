@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import CHARACTERS, write_synthetic  # noqa: E402
 from gis_tool.engine import criteria as crit  # noqa: E402
-from gis_tool.engine import nearest as nearest_mod  # noqa: E402
+from gis_tool.engine import site_arrays  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / ".data"
 
@@ -65,7 +65,7 @@ def main(sizes: list[int]) -> None:
                 feats = pyogrio.read_dataframe(gpkg, layer=layer, use_arrow=True)
                 g = feats.geometry.to_numpy()
                 def ours(s, f, method=None):
-                    nearest_mod._kept.clear()    # each time includes the inner points
+                    site_arrays._kept.clear()    # each time includes the inner points
                     return crit.FeatureIndex(f).nearest(s, method=method)
 
                 (new, _), t_new = timed(ours, sites, g)

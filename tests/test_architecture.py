@@ -8,7 +8,7 @@
   are used,
   and the modules that draw (maps, charts, the meeting pack: folium, matplotlib and
   fpdf, 0.7 s to load) by the function that draws, so that a command that draws nothing
-  starts without them.
+  starts without them; likewise the compiled loops of a large run (numba, 0.4 s).
 - No module grows past about 450 lines.
 - Old flat module paths (``gis_tool.maps``) still import, as the same module.
 """
@@ -28,6 +28,7 @@ PACKAGE = ROOT / "gis_tool"
 LAZY_OK = {"dask", "dask_geopandas", "distributed", "ipywidgets", "IPython", "sqlalchemy", "psycopg", "pygeoapi",
            "scipy", "xlsxwriter"}
 DRAWING = {"maps", "charts", "report", "programme_chart"}   # gis_tool.publish's drawing modules
+COMPILED = {"compiled"}   # gis_tool.engine's compiled loops (numba)
 MAX_LINES = 470
 
 
@@ -48,7 +49,8 @@ def _function_imports(path: Path) -> list[str]:
                 if isinstance(inner, ast.Import):
                     names = [a.name.split(".")[0] for a in inner.names]
                 elif isinstance(inner, ast.ImportFrom):
-                    if inner.level > 0 and (inner.module or "").split(".")[-1] in DRAWING:
+                    if inner.level > 0 and ((inner.module or "").split(".")[-1] in DRAWING
+                                            or {a.name for a in inner.names} <= COMPILED):
                         continue
                     names = [(inner.module or "").split(".")[0]] if inner.level == 0 else ["(relative)"]
                 else:
@@ -65,9 +67,9 @@ def test_no_imports_inside_functions():
 def test_a_command_that_draws_nothing_loads_no_drawing_library():
     """The command line and a run without a map load neither folium, matplotlib nor fpdf
     (start-up of every command: about 0.7 s less), nor scipy (its k-d tree, sparse graphs
-    and solver) or xlsxwriter (0.35 s), until work needs them."""
+    and solver), xlsxwriter (0.35 s) or numba (0.4 s), until work needs them."""
     code = ("import sys, gis_tool.cli, gis_tool.products.run, gis_tool.publish.outputs; "
-            "print(sorted(m for m in ('folium', 'matplotlib', 'fpdf', 'scipy', 'xlsxwriter') "
+            "print(sorted(m for m in ('folium', 'matplotlib', 'fpdf', 'scipy', 'xlsxwriter', 'numba') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]

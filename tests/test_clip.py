@@ -5,10 +5,18 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from gis_tool.engine import criteria
+from gis_tool.engine import clip, criteria
 from gis_tool.engine.clip import MAX_SIDES, clipped_area, convex_sites
 
 X0, Y0 = 320_000.0, 6_420_000.0   # SWEREF 99 TM, where the products are large
+
+
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def clipping(request, monkeypatch):
+    """Every test here with clip.py's numpy arrays and with the compiled loop that a
+    large run uses (``COMPILED_OVER`` pairs and more)."""
+    monkeypatch.setattr(clip, "COMPILED_OVER", 0 if request.param == "compiled" else 10**12)
+    return request.param
 
 
 def geos_area(sites, pieces):

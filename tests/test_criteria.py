@@ -11,10 +11,19 @@ from shapely import LineString, Point, Polygon, box
 from gis_tool import progress as progress_mod
 from gis_tool.engine import criteria as crit
 from gis_tool.engine import nearest as nearest_mod
+from gis_tool.engine import site_arrays
 
 
 def arr(*g):
     return np.array(g, dtype=object)
+
+
+@pytest.fixture(params=["geos", "compiled"])
+def exact(request, monkeypatch):
+    """The nearest search's exact distances from GEOS, or from the compiled loop that a
+    large run uses (``COMPILED_OVER``): the tests that take this run with both."""
+    monkeypatch.setattr(nearest_mod, "COMPILED_OVER", 0 if request.param == "compiled" else 10**12)
+    return request.param
 
 
 def test_distance_touching_is_zero_and_point_distance():
@@ -29,7 +38,7 @@ def test_distance_inside_polygon_feature_is_zero():
     np.testing.assert_allclose(crit.distance_to(sites, feats), [0.0, 10.0])
 
 
-def test_distance_long_line_split_into_segments_is_exact():
+def test_distance_long_line_split_into_segments_is_exact(exact):
     line = LineString([(0, 100), (10000, 100)])  # 10 km line, cut into 250 m segments
     sites = arr(box(5000, 0, 5010, 10), box(-50, 0, -40, 10))
     d = crit.distance_to(sites, arr(line))
@@ -37,7 +46,7 @@ def test_distance_long_line_split_into_segments_is_exact():
     assert d[1] == pytest.approx(np.hypot(40, 90))
 
 
-def test_distance_matches_brute_force():
+def test_distance_matches_brute_force(exact):
     rng = np.random.default_rng(7)
     sites = shapely.box(*rng.uniform(0, 1000, (200, 2)).T, *(rng.uniform(0, 1000, (200, 2)).T + 15))
     lines = shapely.linestrings(rng.uniform(0, 1000, (30, 4, 2)))
@@ -160,7 +169,7 @@ def test_threaded_chunks_give_the_same_answers(monkeypatch):
     np.testing.assert_array_equal(crit.count_within(sites, lines, 150.0), within.sum(axis=1))
 
 
-def test_nearest_two_passes_match_brute_force_and_break_ties_by_feature_order(monkeypatch):
+def test_nearest_two_passes_match_brute_force_and_break_ties_by_feature_order(monkeypatch, exact):
     """Touching sites (first pass) and the rest (nearest search) against every feature,
     with polygon features (inside = 0) and many small chunks on several threads."""
     rng = np.random.default_rng(5)
@@ -226,7 +235,7 @@ def test_overlap_classes_match_cumulative_unions_on_random_zones():
 
 @pytest.mark.parametrize("by_cell", [False, True])
 @pytest.mark.parametrize("character", ["dense", "sparse", "far"])
-def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, character, by_cell):
+def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, exact, character, by_cell):
     """Sites that touch, nearly touch and lie far from the lines; concave and long thin
     sites (a point inside far from their edge); exact ties; many chunks on threads; the
     parts listed for each site or for its cell of the grid (as for many sites)."""
@@ -289,7 +298,7 @@ def test_bounded_nearest_equals_brute_force_on_every_kind_of_data(monkeypatch, c
 
 
 @pytest.mark.parametrize("by_cell", [False, True])
-def test_listed_nearest_points_equals_brute_force_with_ties_and_blocks(monkeypatch, by_cell):
+def test_listed_nearest_points_equals_brute_force_with_ties_and_blocks(monkeypatch, exact, by_cell):
     """A layer of points starts from its two nearest points (``K_POINTS``): sites among a
     tight cluster, where two do not settle them, list more; a site halfway between two
     points takes the first; many chunks and blocks on threads; by site or by cell."""
@@ -350,7 +359,7 @@ def test_a_cell_lists_the_nearest_points_and_a_bound_on_the_others():
     assert nearest_mod._cell_query(kd, np.zeros((0, 2)), 4, 10.0)[1].shape == (0, 4)
 
 
-def test_empty_and_missing_sites_have_no_distance_by_any_method():
+def test_empty_and_missing_sites_have_no_distance_by_any_method(exact):
     sites = arr(box(0, 0, 1, 1), Polygon(), None, box(50, 0, 51, 1))
     feats = arr(LineString([(10, 0), (10, 5)]))
     np.testing.assert_array_equal(crit.distance_to(sites, feats), [9.0, np.nan, np.nan, 40.0])
@@ -358,13 +367,13 @@ def test_empty_and_missing_sites_have_no_distance_by_any_method():
         dist, feat = crit.FeatureIndex(feats).nearest(sites, method=method)
         np.testing.assert_array_equal(dist, [9.0, np.inf, np.inf, 40.0], err_msg=method)
         np.testing.assert_array_equal(feat, [0, -1, -1, 0], err_msg=method)
-    xy = nearest_mod.inner_points(sites)
+    xy = site_arrays.inner_points(sites)
     assert np.isnan(xy[1:3]).all() and np.isfinite(xy[[0, 3]]).all()
-    xy, radius = nearest_mod.anchors(sites)
+    xy, radius = site_arrays.anchors(sites)
     assert np.isnan(xy[1:3]).all() and np.isnan(radius[1:3]).all() and np.isfinite(xy[[0, 3]]).all()
 
 
-def test_every_point_of_a_site_lies_within_its_radius_of_its_anchor():
+def test_every_point_of_a_site_lies_within_its_radius_of_its_anchor(exact):
     """The nearest search's lower bound (distance from the anchor less the radius) holds
     for any shape: L-shapes whose box centre lies outside them, holes, multi-parts."""
     import shapely
@@ -375,7 +384,7 @@ def test_every_point_of_a_site_lies_within_its_radius_of_its_anchor():
     multi = shapely.MultiPolygon([box(0, 0, 1, 1), box(20, 5, 21, 6)])
     hull = shapely.convex_hull(shapely.multipoints(rng.normal(size=(40, 2)) * 50))
     sites = arr(ell, ring, multi, hull)
-    xy, radius = nearest_mod.anchors(sites)
+    xy, radius = site_arrays.anchors(sites)
     np.testing.assert_allclose(xy, [[5, 5], [5, 5], [10.5, 3], shapely.centroid(shapely.envelope(hull)).coords[0]])
     assert not shapely.contains_xy(ell, 5, 5)          # an anchor outside its site
     far = shapely.hausdorff_distance(shapely.points(xy), sites)   # the farthest point of each site

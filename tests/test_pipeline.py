@@ -277,12 +277,12 @@ def test_points_inside_the_sites_are_made_once_per_run(small_world, monkeypatch)
     the table's order, equal to shapely's point_on_surface of that row's site."""
     import shapely
 
-    from gis_tool.engine import nearest
+    from gis_tool.engine import site_arrays
     from gis_tool.publish.outputs import sites_table
 
     made = []
     real = shapely.point_on_surface
-    monkeypatch.setattr(nearest.shapely, "point_on_surface", lambda g: made.append(len(g)) or real(g))
+    monkeypatch.setattr(site_arrays.shapely, "point_on_surface", lambda g: made.append(len(g)) or real(g))
     r = run_analysis(small_world)
     table = sites_table(r)
     assert made == [3]                      # three sites, once, for the motorway criterion and x/y

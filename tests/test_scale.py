@@ -157,15 +157,15 @@ if sys.argv[3] == "aside-steal":   # the first process busy with its first crite
         return got
     measures.measure_noted = watched
     import threading
-    from gis_tool.engine import nearest, pipeline
+    from gis_tool.engine import pipeline, site_arrays
     pipeline.INSIDE_ASIDE_OVER = 0   # the points inside made beside the score even here
-    inside = nearest.shapely.point_on_surface
+    inside = site_arrays.shapely.point_on_surface
     def told(geoms):
         who = "writer" if writing else "first" if os.getpid() == first else "second"
         how = "" if threading.current_thread() is threading.main_thread() else ", on a thread"
         print(f"points inside made by the {who} process{how}", file=sys.stderr, flush=True)
         return inside(geoms)
-    nearest.shapely.point_on_surface = told
+    site_arrays.shapely.point_on_surface = told
 if sys.argv[3] == "aside-broken":
     from gis_tool.errors import InputError
     from gis_tool.engine.kinds import overlap

@@ -5,7 +5,9 @@ that crosses a zone's edge with small pieces of the zone, and only need the area
 intersection. GEOS builds the whole intersection as a geometry, with its topology, for
 each pair. For a convex site the area alone comes from clipping the piece's rings by the
 site's sides, one half-plane at a time (Sutherland and Hodgman's clipping), with every
-pair's rings in the same flat arrays (numpy, no Python loop over pairs).
+pair's rings in the same flat arrays (numpy, no Python loop over pairs); from
+``COMPILED_OVER`` pairs, by a compiled loop doing the same arithmetic one ring at a time
+(:mod:`gis_tool.engine.compiled`: the same numbers, a fifth of the time).
 
 Why the area is exact for any piece, convex or not: clipping a closed ring by a
 half-plane gives a closed ring whose winding number is the old one inside the half-plane
@@ -28,6 +30,7 @@ import shapely
 from ..progress import in_chunks
 
 MAX_SIDES = 32   # sites with more sides go to GEOS: the clipping walks every side
+COMPILED_OVER = 50_000   # pairs; from this many they are clipped by a compiled loop
 
 
 def convex_sites(sites: np.ndarray) -> np.ndarray:
@@ -98,7 +101,8 @@ def clipped_area(sites: np.ndarray, pieces: np.ndarray, si: np.ndarray, pi: np.n
     used_sites, si = np.unique(si, return_inverse=True)
     used_pieces, pi = np.unique(pi, return_inverse=True)
     prepared = _Prepared(sites[used_sites], pieces[used_pieces])
-    return np.concatenate(in_chunks(lambda a, b: prepared.area(si[a:b], pi[a:b]), len(si)))
+    area = prepared.area_compiled if len(si) >= COMPILED_OVER else prepared.area
+    return np.concatenate(in_chunks(lambda a, b: area(si[a:b], pi[a:b]), len(si)))
 
 
 class _Prepared:
@@ -136,6 +140,16 @@ class _Prepared:
         self.weight = np.where(shell, 1.0, -1.0) * np.sign(own)
         self.rings = np.bincount(part_of[ring_part], minlength=len(pieces))
         self.ring0 = np.cumsum(self.rings) - self.rings
+
+    def area_compiled(self, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+        """:meth:`area`, the same numbers from a compiled loop that clips one ring at a
+        time in the processor's cache (:func:`gis_tool.engine.compiled.clipped_areas`)."""
+        from . import compiled  # numba: only for the work that needs it
+
+        out = np.empty(len(si))
+        compiled.clipped_areas(self.rel, self.start, self.sides, self.origin, self.lo, self.hi, self.orient,
+                               self.xy, self.v_start, self.v_count, self.weight, self.ring0, self.rings, si, pi, out)
+        return out
 
     def area(self, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
         """The intersection's area for each pair."""

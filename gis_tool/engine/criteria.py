@@ -25,8 +25,9 @@ import shapely
 from ..inputs.layers import attribute_text
 from ..progress import THREADS, gathered, in_chunks
 from .clip import clipped_area, convex_sites
-from .nearest import FeatureIndex, edges, site_bounds, sites_tree
+from .nearest import FeatureIndex, edges
 from .sets import among, distinct
+from .site_arrays import site_bounds, sites_tree
 
 MAX_VERTICES = 64  # largest piece when cutting dissolved polygon layers
 CLIP_VERTICES = 32  # the pieces the sites that cross an edge are measured against
@@ -106,7 +107,7 @@ def dissolved(features: np.ndarray) -> shapely.Geometry:
 def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None) -> np.ndarray:
     """Area of each site covered by the union of ``features`` (overlaps counted once;
     ``union``, when given, is that union already made). The tree of the sites is made
-    once per site array (:func:`~gis_tool.engine.nearest.sites_tree`).
+    once per site array (:func:`~gis_tool.engine.site_arrays.sites_tree`).
 
     Sites wholly inside the union are found by one point in a polygon where their boxes
     are clear of its edges' boxes, else by prepared tests (:func:`_classify`); only sites

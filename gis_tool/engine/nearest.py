@@ -29,26 +29,26 @@ before left open:
    two exact methods on this data, timed on a sample: the same bound with every part in
    reach found by an R-tree query (``"bound"``), or GEOS's nearest search (``"search"``).
 
-Exact distances always come from GEOS (``shapely.distance`` of the site and the part);
-the rest only chooses which parts to measure, with a margin for rounding. Among
+Exact distances come from GEOS (``shapely.distance`` of the site and the part), or for
+``COMPILED_OVER`` sites and more from a compiled loop over the same pairs of segments
+(:func:`gis_tool.engine.compiled.pair_distances`: the same numbers, a sixth of the
+time); the rest only chooses which parts to measure, with a margin for rounding. Among
 features at the same distance the lowest-numbered is taken, so results do not depend on
 the pass, the method, the chunks or the threads.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
 from ..progress import gathered
-from .per_array import PerArray
 from .sets import distinct
+from .site_arrays import anchors, site_bounds, site_rings
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -63,110 +63,7 @@ CELLS_OVER = 50_000   # sites to settle above which they list parts by grid cell
 CELL_RADII = 4.0      # the cells' side, in sites' radii (the median)
 CELL_K = 2            # a cell lists this many times as many parts as a site would
 BLOCK = 4096          # sites whose listed parts are measured at once (temporaries in cache)
-KEPT = 8              # answers kept about the run's site arrays (points inside, boxes, trees)
-_kept = PerArray(KEPT)
-
-
-def kept(sites: np.ndarray, what: str, make: Callable[[], Any]) -> Any:
-    """``make()``, made once for the site array ``sites`` and kept for the run's other
-    criteria and constraints, which are asked about the same array (:class:`PerArray`)."""
-    return _kept.get(sites, what, make)
-
-
-def sites_tree(sites: np.ndarray) -> shapely.STRtree:
-    """An STRtree of the sites, made once per site array (:func:`kept`)."""
-    return kept(sites, "tree", lambda: shapely.STRtree(sites))
-
-
-def site_bounds(sites: np.ndarray) -> np.ndarray:
-    """The sites' boxes (``shapely.bounds``), made once per site array (:func:`kept`)."""
-    boxes: np.ndarray = kept(sites, "bounds", lambda: shapely.bounds(sites))
-    return boxes
-
-
-def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The point each site is measured from in the nearest search (the centre of its
-    box) as x/y, and the site's radius about it (its farthest vertex); NaN for a missing
-    or empty site.
-
-    Every point of a site lies within its radius of its anchor, so the distance from
-    the anchor less the radius bounds the site's distance to anything from below, which
-    is all the search asks of it: the anchor need not lie inside the site (the centre of
-    the box costs a tenth of a point inside, which a million sites took 0.6 s to find).
-    Made once per site array (:func:`kept`).
-    """
-    boxes = site_bounds(sites)
-
-    def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-        geoms, box = sites[a:b], boxes[a:b]
-        pxy = (box[:, :2] + box[:, 2:]) / 2
-        # each site's vertices lie in one run of the coordinates (no index array needed)
-        count = shapely.get_num_coordinates(geoms)
-        xy = shapely.get_coordinates(geoms)
-        dx, dy = xy[:, 0] - np.repeat(pxy[:, 0], count), xy[:, 1] - np.repeat(pxy[:, 1], count)
-        radius = np.full(b - a, np.nan)
-        has = count > 0
-        if has.any():
-            radius[has] = np.sqrt(np.maximum.reduceat(dx * dx + dy * dy, (np.cumsum(count) - count)[has]))
-        return pxy, radius
-
-    made: tuple[np.ndarray, np.ndarray] = kept(sites, "anchors", lambda: gathered(chunk, len(sites)))
-    return made
-
-
-def inner_points(sites: np.ndarray) -> np.ndarray:
-    """A point inside each site (``shapely.point_on_surface``) as x/y; NaN for a missing
-    or empty site. Made once per site array (:func:`kept`): the table's x/y and the map
-    ask for the same one."""
-    made: np.ndarray = kept(sites, "inner", lambda: gathered(lambda a, b: (_inside(sites[a:b]),), len(sites))[0])
-    return made
-
-
-def _inside(sites: np.ndarray) -> np.ndarray:
-    inner = shapely.point_on_surface(sites)
-    pxy = np.full((len(sites), 2), np.nan)
-    at_xy, at = shapely.get_coordinates(inner, return_index=True)   # none for an empty site
-    pxy[at] = at_xy
-    return pxy
-
-
-def inner_points_aside(sites: np.ndarray) -> Callable[[], None]:
-    """Begin :func:`inner_points` of ``sites`` on a thread of its own (one core, no
-    progress reported); the function returned waits for them and keeps them. For a large
-    run, whose scoring leaves a core mostly idle: a million sites' points (1.8 s) are made
-    there, not beside the GeoPackage by the writer of sites.csv. A daemon thread: a run
-    that fails meanwhile does not wait for it."""
-    if _kept.seen(sites, "inner") is not None:
-        return lambda: None
-    made: list[np.ndarray] = []
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            made.append(_inside(sites))
-        except BaseException as exc:   # raised where the points are waited for
-            failed.append(exc)
-
-    thread = threading.Thread(target=work, name="points inside the sites", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if failed:
-            raise failed[0]
-        _kept.put(sites, "inner", made[0])
-
-    return wait
-
-
-def share_inner(source: np.ndarray, order: np.ndarray, target: np.ndarray) -> None:
-    """``target`` is ``source[order]``: it gets the points inside already made for
-    ``source``, if any (the run's table of sites, best first, for its x/y columns)."""
-    seen = _kept.seen(source, "inner")
-    if seen is not None:
-        _kept.put(target, "inner", seen[order])
-
-
+COMPILED_OVER = 100_000   # sites; from this many the exact distances come from a compiled loop
 def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cut lines and polygon boundaries into short segments.
 
@@ -374,7 +271,7 @@ class FeatureIndex:
         # the site's exact distance to the part nearest its anchor bounds its
         # distance to the layer; a part farther from that point than the bound plus the
         # site's radius cannot come nearer
-        upper = shapely.distance(sites[ix], self.parts[first])
+        upper = self._exact(sites, ix, first)
         reach = upper + radius[ix]
         reach = reach + 1e-9 * np.maximum(reach, 1.0)   # rounding in the bound's arithmetic
         done = every | (beyond - half > reach + 1e-9 * np.maximum(np.abs(beyond), 1.0))
@@ -391,7 +288,19 @@ class FeatureIndex:
         near = np.hypot(gap_x, gap_y) <= reach[s] - radius[ix[s]]
         s, parts = s[near], parts[near]
         return (np.r_[ix[done], ix[s]], np.r_[first[done], parts],
-                np.r_[upper[done], shapely.distance(sites[ix[s]], self.parts[parts])], ix[~done])
+                np.r_[upper[done], self._exact(sites, ix[s], parts)], ix[~done])
+
+    def _exact(self, sites: np.ndarray, si: np.ndarray, parts: np.ndarray) -> np.ndarray:
+        """The distance between site ``si[k]`` and part ``parts[k]`` of each pair, which
+        do not touch (the touching sites are settled first)."""
+        if len(sites) < COMPILED_OVER:
+            return shapely.distance(sites[si], self.parts[parts])
+        from . import compiled  # numba: only for the work that needs it
+
+        xy, start, edge = site_rings(sites)
+        out = np.empty(len(si))
+        compiled.pair_distances(xy, start, edge, si, self._ends[0], parts, out)
+        return out
 
     def _quicker(self, sites: np.ndarray, idx: np.ndarray) -> str:
         """The quicker method on this data, timed on an evenly spread sample of ``idx``."""
@@ -427,7 +336,6 @@ class FeatureIndex:
 
         def chunk(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             ix = idx[a:b]
-            geoms = sites[ix]
             anchor = shapely.points(pxy[ix])
             anchor[~np.isfinite(pxy[ix]).all(axis=1)] = None
             (pi, _), d_p = self.tree.query_nearest(anchor, return_distance=True, all_matches=False)
@@ -436,7 +344,7 @@ class FeatureIndex:
             bound = reach + radius[ix]
             bound = bound + 1e-9 * np.maximum(bound, 1.0)   # the last bit of the bound's arithmetic
             si, parts = self.tree.query(anchor, predicate="dwithin", distance=bound)
-            return ix[si], parts, shapely.distance(geoms[si], self.parts[parts])
+            return ix[si], parts, self._exact(sites, ix[si], parts)
 
         s, p, d = gathered(chunk, len(idx), threads=threads)
         return s, p, d

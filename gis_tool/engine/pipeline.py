@@ -35,7 +35,6 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .distributed import measure_on_cluster
 from .kinds import kind_of
 from .measures import apply_missing, measure_all, need_polygons, to_values, unit_of
-from .nearest import inner_points_aside, share_inner
 from .network import build_network, note_text, ring_bands
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
@@ -46,6 +45,7 @@ from .result import (  # noqa: F401  (the result types, importable from here too
     view,
 )
 from .score import best_first_order, id_order, weighted_score
+from .site_arrays import inner_points_aside, share_inner
 from .sites import filter_sites, grid_sites, sites_from_layer
 
 log = logging.getLogger(__name__)

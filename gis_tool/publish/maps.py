@@ -20,8 +20,8 @@ import pandas as pd
 import shapely
 from branca.element import Figure
 
-from ..engine.nearest import inner_points
 from ..engine.pipeline import best_first
+from ..engine.site_arrays import inner_points
 from ..engine.sites import grid_sites
 from ..engine.weights import normalise
 from ..errors import InputError

@@ -26,8 +26,8 @@ import pyproj
 import shapely
 
 from .._version import __version__
-from ..engine.nearest import inner_points
 from ..engine.pipeline import Result, best_first
+from ..engine.site_arrays import inner_points
 from ..errors import OutputError
 from ..processes import Beside, collector_paused
 from ..spec.network import RINGS_LAYER

@@ -1,0 +1,147 @@
+"""Compiled loops (numba) for the two measurements a large run makes millions of times.
+
+- :func:`pair_distances`: the distance between a site and a short segment (or a point)
+  of a layer, for pairs that do not touch: the nearest search's exact distances
+  (:mod:`gis_tool.engine.nearest`).
+- :func:`clipped_areas`: the area of a convex site within a polygon, by clipping the
+  polygon's rings by the site's sides (:mod:`gis_tool.engine.clip`).
+
+Both give the same numbers, to the last bit, as the code they stand in for: GEOS's
+``shapely.distance`` and clip.py's numpy arrays. They do the same arithmetic in the same
+order, one pair at a time in the processor's registers, where GEOS pays for building a
+distance operation per pair (0.3-0.8 µs a pair) and numpy for temporary arrays of every
+pair's vertices. The tests compare them on fixtures of every kind.
+
+This module loads numba (about 0.4 s), so it is imported only by the work that needs it,
+above the sizes where it pays (``COMPILED_OVER`` in the modules that use it). The loops
+are compiled on their first use (with C's arithmetic: a division by zero gives an
+infinity, as in GEOS, not an exception) and kept in numba's cache beside this file (or the
+user's cache when that is not writable), so later runs load them in a few hundredths of
+a second; they run without Python's lock, on the caller's threads.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance from a point to a segment, as GEOS's ``Distance::pointToSegment``."""
+    if ax == bx and ay == by:
+        return np.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
+    r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2
+    if r <= 0.0:
+        return np.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    if r >= 1.0:
+        return np.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
+    s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2
+    return abs(s) * np.sqrt(len2)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def pair_distances(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, site: np.ndarray,
+                   ends: np.ndarray, part: np.ndarray, out: np.ndarray) -> None:
+    """``out[k]``: the distance between site ``site[k]`` and segment ``part[k]``.
+
+    A site's vertices are ``xy[start[i]:start[i + 1]]``, all its rings one after the
+    other; ``edge[v]`` is true where vertex ``v`` and the next are the ends of one of its
+    edges (false at the end of a ring). A segment is ``ends[j]`` (x, y, x, y; a point
+    has equal ends). The site and the segment must not touch (the nearest search settles
+    touching sites first): apart, their distance is the least of the distances from each
+    vertex to the segment and from each end of the segment to each edge, which is what
+    GEOS takes over the same pairs of segments.
+    """
+    for k in range(len(site)):
+        i, j = site[k], part[k]
+        ax, ay, bx, by = ends[j, 0], ends[j, 1], ends[j, 2], ends[j, 3]
+        best = np.inf
+        for v in range(start[i], start[i + 1]):
+            x, y = xy[v, 0], xy[v, 1]
+            best = min(best, _to_segment(x, y, ax, ay, bx, by))
+            if edge[v]:
+                x2, y2 = xy[v + 1, 0], xy[v + 1, 1]
+                best = min(best, _to_segment(ax, ay, x, y, x2, y2))
+                best = min(best, _to_segment(bx, by, x, y, x2, y2))
+        out[k] = best
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _clip_ring(x: np.ndarray, y: np.ndarray, n: int, ox: np.ndarray, oy: np.ndarray,
+               nx: float, ny: float, c: float) -> int:
+    """One Sutherland-Hodgman step, as clip.py's ``_clip`` takes it: the ring's ``n``
+    vertices ``x``, ``y`` (no closing point) clipped to ``nx x + ny y >= c`` into ``ox``,
+    ``oy`` (room for ``2 n``: a vertex gives at most a crossing and itself); returns the clipped ring's length."""
+    m = 0
+    if n == 0:
+        return 0
+    dp = nx * x[n - 1] + ny * y[n - 1] - c
+    for i in range(n):
+        d = nx * x[i] + ny * y[i] - c
+        inside, was = d >= 0, dp >= 0
+        if inside != was:
+            p = n - 1 if i == 0 else i - 1
+            t = dp / (dp - d)
+            ox[m] = x[p] + t * (x[i] - x[p])
+            oy[m] = y[p] + t * (y[i] - y[p])
+            m += 1
+        if inside:
+            ox[m] = x[i]
+            oy[m] = y[i]
+            m += 1
+        dp = d
+    return m
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _room(a: np.ndarray, b: np.ndarray, need: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Buffers ``a`` (its first ``keep`` vertices kept) and ``b`` with room for ``need``."""
+    if need <= a.shape[1]:
+        return a, b
+    grown = np.empty((2, 2 * need))
+    grown[:, :keep] = a[:, :keep]
+    return grown, np.empty((2, 2 * need))
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def clipped_areas(rel: np.ndarray, start: np.ndarray, sides: np.ndarray, origin: np.ndarray, lo: np.ndarray,
+                  hi: np.ndarray, orient: np.ndarray, pxy: np.ndarray, v_start: np.ndarray, v_count: np.ndarray,
+                  weight: np.ndarray, ring0: np.ndarray, rings: np.ndarray, si: np.ndarray, pi: np.ndarray,
+                  out: np.ndarray) -> None:
+    """``out[k]``: the area of convex site ``si[k]`` within piece ``pi[k]``, from the
+    arrays of clip.py's ``_Prepared`` (a site's vertices relative to its first, its
+    box, orientation and sides; each piece's rings without closing points and their
+    signs), clipped as its numpy arrays are: by the box, then side by side."""
+    a = np.empty((2, 16))
+    b = np.empty((2, 16))
+    for k in range(len(si)):
+        s, p = si[k], pi[k]
+        s0, o_x, o_y, sign = start[s], origin[s, 0], origin[s, 1], orient[s]
+        total = 0.0
+        for r in range(ring0[p], ring0[p] + rings[p]):
+            n = v_count[r]
+            a, b = _room(a, b, n, 0)
+            for v in range(n):
+                a[0, v] = pxy[v_start[r] + v, 0] - o_x
+                a[1, v] = pxy[v_start[r] + v, 1] - o_y
+            for j in range(4 + sides[s]):
+                if j < 4:    # the box first: x >= lo, -x >= -hi, y >= lo, -y >= -hi
+                    nx = (1.0, -1.0, 0.0, 0.0)[j]
+                    ny = (0.0, 0.0, 1.0, -1.0)[j]
+                    c = (lo[s, 0], -hi[s, 0], lo[s, 1], -hi[s, 1])[j]
+                else:
+                    e = s0 + j - 4
+                    nx = -(rel[e + 1, 1] - rel[e, 1]) * sign
+                    ny = (rel[e + 1, 0] - rel[e, 0]) * sign
+                    c = nx * rel[e, 0] + ny * rel[e, 1]
+                a, b = _room(a, b, 2 * n, n)   # each vertex gives at most two
+                n = _clip_ring(a[0], a[1], n, b[0], b[1], nx, ny, c)
+                a, b = b, a
+            area = 0.0
+            for v in range(n):
+                w = v + 1 if v + 1 < n else 0
+                area += a[0, v] * a[1, w] - a[0, w] * a[1, v]
+            total += area / 2.0 * weight[r]
+        out[k] = max(total, 0.0)
