@@ -375,7 +375,7 @@ def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeyp
     import time
     import types
 
-    from gis_tool.engine import pipeline
+    from gis_tool.engine import pipeline, preload
 
     imported = []
 
@@ -384,7 +384,7 @@ def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeyp
         imported.append((name, threading.current_thread().name))
         return importlib.import_module(name)
 
-    monkeypatch.setattr(pipeline, "importlib", types.SimpleNamespace(import_module=slow))
+    monkeypatch.setattr(preload, "importlib", types.SimpleNamespace(import_module=slow))
     alive = []
     measure = pipeline.measure_all
 
@@ -396,3 +396,36 @@ def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeyp
     run_analysis(small_world)
     assert imported == [("scipy.spatial", "importing scipy.spatial")]
     assert alive == [[]]
+
+
+def test_a_large_run_loads_its_compiled_loops_while_the_layers_load(small_world, monkeypatch):
+    """From ``COMPILED_OVER`` sites the compiled loops are loaded on a thread as soon as
+    the sites' layer is read, and that thread has ended before the criteria begin; a
+    smaller run does not load them at all."""
+    import threading
+    import time
+
+    from gis_tool.engine import compiled, pipeline
+
+    warmed, alive = [], []
+    real = compiled.warm
+
+    def slow():
+        time.sleep(0.3)
+        warmed.append(threading.current_thread().name)
+        real()
+
+    monkeypatch.setattr(compiled, "warm", slow)
+    measure = pipeline.measure_all
+
+    def measured(*args, **kw):
+        alive.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("importing")))
+        return measure(*args, **kw)
+
+    monkeypatch.setattr(pipeline, "measure_all", measured)
+    run_analysis(small_world)
+    assert warmed == []
+    monkeypatch.setattr(pipeline, "COMPILED_OVER", 3)    # the small world's three parcels
+    run_analysis(small_world)
+    assert warmed == ["importing the compiled loops"]
+    assert alive == [[], []]

@@ -145,3 +145,13 @@ def clipped_areas(rel: np.ndarray, start: np.ndarray, sides: np.ndarray, origin:
                 area += a[0, v] * a[1, w] - a[0, w] * a[1, v]
             total += area / 2.0 * weight[r]
         out[k] = max(total, 0.0)
+
+
+def warm() -> None:
+    """Compile the loops, or load them from numba's cache, for the arrays a run passes
+    (the dispatch on their types is the first call's work): called on a thread while a
+    large run's layers load, before the criteria's processes fork, so that neither of
+    them does it again."""
+    f, i, b = np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, bool)
+    pair_distances(f, np.zeros(1, np.int64), b, i, np.zeros((0, 4)), i, np.zeros(0))
+    clipped_areas(f, i, i, f, f, f, np.zeros(0), f, i, i, np.zeros(0), i, i, i, i, np.zeros(0))

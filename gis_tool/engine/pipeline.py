@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,9 @@ from .constraints import Reasons, add_exclusions, constraint_result, reason_text
 from .distributed import measure_on_cluster
 from .kinds import kind_of
 from .measures import apply_missing, measure_all, need_polygons, to_values, unit_of
+from .nearest import COMPILED_OVER
 from .network import build_network, note_text, ring_bands
+from .preload import compiled_aside, import_aside
 from .profiles import resolve, resolve_profile  # noqa: F401  (resolve_profile: importable from here too)
 from .result import (  # noqa: F401  (the result types, importable from here too)
     Explanation,
@@ -92,11 +92,13 @@ def fields_needed(analysis: Analysis, constraints: dict[str, ConstraintSpec] | N
 
 
 def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | None = None,
-                refresh: bool = False) -> tuple[dict[str, LoadedLayer], list[Problem]]:
+                refresh: bool = False, on_read: Callable[[str, gpd.GeoDataFrame], None] | None = None
+                ) -> tuple[dict[str, LoadedLayer], list[Problem]]:
     """Load every layer of the analysis, collecting all problems instead of stopping.
 
     Layers from web services are fetched within the study area's bounding box (so the
-    study area is read first), through the local cache unless ``refresh``."""
+    study area is read first), through the local cache unless ``refresh``. ``on_read``
+    is told of each layer as soon as it is read (its name and table)."""
     problems: list[Problem] = []
     loaded: dict[str, LoadedLayer] = {}
     encoded.forget()   # the WKB kept from an earlier run's layers
@@ -114,6 +116,8 @@ def load_inputs(analysis: Analysis, constraints: dict[str, ConstraintSpec] | Non
                                       fields=tuple(sorted(needs.get(name, ()))), name=name,
                                       where=spec.where, sql=spec.sql, geometry=spec.geometry,
                                       bbox=bbox if is_web(spec.path) else None, refresh=refresh)
+            if on_read is not None:
+                on_read(name, loaded[name].gdf)
         except InputError as exc:
             problems += [dataclasses.replace(p, where=f"layers.{name}: {p.where}")
                          for p in exc.problems]
@@ -229,9 +233,14 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
         prof = resolve(a, profile)
         min_area = prof.min_area_m2 if min_area_m2 is None else min_area_m2
         weights, cons = prof.weights, prof.constraints
-    warm = _import_aside("scipy.spatial") if a.criteria or cons else None
+    warm = [import_aside("scipy.spatial")] if a.criteria or cons else []
+
+    def read(name: str, gdf: gpd.GeoDataFrame) -> None:
+        if warm and name == a.sites.layer and len(gdf) >= COMPILED_OVER:
+            warm.append(compiled_aside())   # a large run: its compiled loops, while the rest loads
+
     with _step(timings, "load layers"):
-        loaded, problems = load_inputs(a, cons, refresh=refresh)
+        loaded, problems = load_inputs(a, cons, refresh=refresh, on_read=read)
         if problems:
             raise InputError(problems)
         layers = {k: v.gdf for k, v in loaded.items()}
@@ -242,8 +251,8 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                              f"({', '.join(f'{k}: {v}' for k, v in dropped.items())}); lower "
                              "min_area_m2 or check the study area")
         log.info("%d candidate sites", len(sites))
-    if warm is not None:
-        warm.join()   # before anything forks: only a process with one thread may
+    for thread in warm:
+        thread.join()   # before anything forks: only a process with one thread may
     network = None
     if a.network is not None:
         with _step(timings, "build network"):
@@ -337,20 +346,6 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
                   warnings=warnings, missing=missing, dropped_sites=dropped, lang=lang,
                   readiness=readiness, score_cache=cache, raw_weights=prof.raw_weights,
                   network=network)
-
-
-def _import_aside(module: str) -> threading.Thread:
-    """Import ``module`` on a thread of its own while the layers load. The nearest
-    search's k-d tree (``scipy.spatial``, 0.4-0.7 s to import) was imported by each of the
-    criteria's two processes, where both cores are busy; the loading leaves one mostly
-    idle. A failed import is left for the code that needs the module to raise."""
-    def work() -> None:
-        with suppress(ImportError):
-            importlib.import_module(module)
-
-    thread = threading.Thread(target=work, name=f"importing {module}", daemon=True)
-    thread.start()
-    return thread
 
 
 def _check_condition_layer(spec: ConstraintSpec, layers: dict[str, gpd.GeoDataFrame], key: str,
