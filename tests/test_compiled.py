@@ -109,3 +109,29 @@ def test_clipped_areas_are_the_numpy_areas_to_the_last_bit(seed, monkeypatch):
     taken.clear()
     clip.clipped_area(sites, pieces, si, pi)
     assert not taken
+
+
+@pytest.mark.parametrize("every", [False, True])
+def test_settle_takes_the_same_pairs_and_leaves_the_same_sites_as_the_numpy_arrays(every):
+    """The second pass of the nearest search, site by site: the same (site, part,
+    distance) triples, in another order, and the same sites left for the next pass."""
+    from gis_tool.engine.nearest import FeatureIndex, _kd_query
+    from gis_tool.engine.site_arrays import anchors, site_bounds
+
+    rng = np.random.default_rng(6)
+    sites = _sites(rng, 400)
+    a = rng.uniform(-500, 3500, (60, 2)) + (X0, Y0)
+    lines = shapely.linestrings(np.stack([a, a + rng.normal(0, 900, (60, 2))], axis=1))
+    index = FeatureIndex(lines)
+    ends, half, kd = index._ends
+    apart = np.flatnonzero(~shapely.intersects(sites[:, None], lines[None, :]).any(axis=1))
+    pxy, radius = anchors(sites)
+    dk, j = _kd_query(kd, pxy[apart], len(index.parts) if every else 8)
+    beyond, boxes = np.ascontiguousarray(dk[:, -1]), site_bounds(sites)
+    want = index._settle(sites, apart, beyond, j, boxes, pxy, radius, every)
+    got = compiled.settle(*site_rings(sites), apart, beyond, j, boxes, pxy, radius, every, ends, half)
+    key = [np.lexsort((p, s)) for s, p, _, _ in (want, got)]
+    for w, g in zip(want[:3], got[:3], strict=True):
+        np.testing.assert_array_equal(g[key[1]], w[key[0]])
+    np.testing.assert_array_equal(got[3], want[3])
+    assert len(got[0]) > len(apart) // 2 and (len(got[3]) > 0) != every

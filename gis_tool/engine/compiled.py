@@ -1,7 +1,8 @@
 """Compiled loops (numba) for the two measurements a large run makes millions of times.
 
-- :func:`pair_distances`: the distance between a site and a short segment (or a point)
-  of a layer, for pairs that do not touch: the nearest search's exact distances
+- :func:`pair_distances` and :func:`settle`: the distance between a site and a short
+  segment (or a point) of a layer, for pairs that do not touch, and the nearest
+  search's bound on which of a site's listed parts can be nearest
   (:mod:`gis_tool.engine.nearest`).
 - :func:`clipped_areas`: the area of a convex site within a polygon, by clipping the
   polygon's rings by the site's sides (:mod:`gis_tool.engine.clip`).
@@ -41,6 +42,22 @@ def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float
     return abs(s) * np.sqrt(len2)
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _site_to_segment(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, i: int,
+                     ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance between site ``i`` and the segment from (ax, ay) to (bx, by), which do
+    not touch (:func:`pair_distances`)."""
+    best = np.inf
+    for v in range(start[i], start[i + 1]):
+        x, y = xy[v, 0], xy[v, 1]
+        best = min(best, _to_segment(x, y, ax, ay, bx, by))
+        if edge[v]:
+            x2, y2 = xy[v + 1, 0], xy[v + 1, 1]
+            best = min(best, _to_segment(ax, ay, x, y, x2, y2))
+            best = min(best, _to_segment(bx, by, x, y, x2, y2))
+    return best
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def pair_distances(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, site: np.ndarray,
                    ends: np.ndarray, part: np.ndarray, out: np.ndarray) -> None:
@@ -55,17 +72,72 @@ def pair_distances(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, site: np
     GEOS takes over the same pairs of segments.
     """
     for k in range(len(site)):
-        i, j = site[k], part[k]
-        ax, ay, bx, by = ends[j, 0], ends[j, 1], ends[j, 2], ends[j, 3]
-        best = np.inf
-        for v in range(start[i], start[i + 1]):
-            x, y = xy[v, 0], xy[v, 1]
-            best = min(best, _to_segment(x, y, ax, ay, bx, by))
-            if edge[v]:
-                x2, y2 = xy[v + 1, 0], xy[v + 1, 1]
-                best = min(best, _to_segment(ax, ay, x, y, x2, y2))
-                best = min(best, _to_segment(bx, by, x, y, x2, y2))
-        out[k] = best
+        j = part[k]
+        out[k] = _site_to_segment(xy, start, edge, site[k], ends[j, 0], ends[j, 1], ends[j, 2], ends[j, 3])
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _point_to_part(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance from a point to a segment, in nearest.py's ``_to_parts`` arithmetic."""
+    dx, dy = bx - ax, by - ay
+    qx, qy = px - ax, py - ay
+    length2 = dx * dx + dy * dy
+    t = (qx * dx + qy * dy) / length2 if length2 != 0 else 0.0
+    t = min(max(t, 0.0), 1.0)
+    qx -= dx * t
+    qy -= dy * t
+    return np.sqrt(qx * qx + qy * qy)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def settle(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, ix: np.ndarray, beyond: np.ndarray,
+           j: np.ndarray, boxes: np.ndarray, pxy: np.ndarray, radius: np.ndarray, every: bool,
+           ends: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """nearest.py's ``FeatureIndex._settle``, site by site: (site, part, exact distance)
+    for the sites ``ix`` that their listed parts ``j`` settle, and the sites they leave.
+
+    Each site's anchor ``pxy`` and radius bound which listed parts can be nearest, from
+    the exact distance to the part nearest the anchor; the part's box must also lie
+    within that bound of the site's box. The same tests, with the same arithmetic and
+    margins, as the numpy arrays of ``_settle``; only the order of the pairs differs.
+    """
+    n, k = j.shape
+    s_out, p_out = np.empty(n * k, np.int64), np.empty(n * k, np.int64)
+    d_out, left = np.empty(n * k), np.empty(n, np.int64)
+    dp = np.empty(k)
+    m = n_left = 0
+    for r in range(n):
+        i = ix[r]
+        px, py = pxy[i, 0], pxy[i, 1]
+        c0 = 0
+        for c in range(k):
+            e = j[r, c]
+            dp[c] = _point_to_part(px, py, ends[e, 0], ends[e, 1], ends[e, 2], ends[e, 3])
+            if dp[c] < dp[c0]:
+                c0 = c
+        first = j[r, c0]
+        upper = _site_to_segment(xy, start, edge, i, ends[first, 0], ends[first, 1], ends[first, 2], ends[first, 3])
+        reach = upper + radius[i]
+        reach = reach + 1e-9 * max(reach, 1.0)   # rounding in the bound's arithmetic
+        if not (every or beyond[r] - half > reach + 1e-9 * max(abs(beyond[r]), 1.0)):
+            left[n_left] = i
+            n_left += 1
+            continue
+        s_out[m], p_out[m], d_out[m] = i, first, upper
+        m += 1
+        x0, y0, x1, y1 = boxes[i, 0], boxes[i, 1], boxes[i, 2], boxes[i, 3]
+        for c in range(k):
+            e = j[r, c]
+            if dp[c] > reach or e == first:
+                continue
+            ax, ay, bx, by = ends[e, 0], ends[e, 1], ends[e, 2], ends[e, 3]
+            gap_x = max(0.0, max(x0 - max(ax, bx), min(ax, bx) - x1))
+            gap_y = max(0.0, max(y0 - max(ay, by), min(ay, by) - y1))
+            if np.hypot(gap_x, gap_y) <= reach - radius[i]:
+                s_out[m], p_out[m] = i, e
+                d_out[m] = _site_to_segment(xy, start, edge, i, ax, ay, bx, by)
+                m += 1
+    return s_out[:m], p_out[:m], d_out[:m], left[:n_left]
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -154,4 +226,6 @@ def warm() -> None:
     them does it again."""
     f, i, b = np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, bool)
     pair_distances(f, np.zeros(1, np.int64), b, i, np.zeros((0, 4)), i, np.zeros(0))
+    settle(f, np.zeros(1, np.int64), b, i, np.zeros(0), np.zeros((0, 1), np.int64), np.zeros((0, 4)), f,
+           np.zeros(0), False, np.zeros((0, 4)), 0.0)
     clipped_areas(f, i, i, f, f, f, np.zeros(0), f, i, i, np.zeros(0), i, i, i, i, np.zeros(0))

@@ -32,7 +32,9 @@ before left open:
 Exact distances come from GEOS (``shapely.distance`` of the site and the part), or for
 ``COMPILED_OVER`` sites and more from a compiled loop over the same pairs of segments
 (:func:`gis_tool.engine.compiled.pair_distances`: the same numbers, a sixth of the
-time); the rest only chooses which parts to measure, with a margin for rounding. Among
+time), which also takes the second pass's tests site by site
+(:func:`~gis_tool.engine.compiled.settle`); the rest only chooses which parts to
+measure, with a margin for rounding. Among
 features at the same distance the lowest-numbered is taken, so results do not depend on
 the pass, the method, the chunks or the threads.
 """
@@ -245,10 +247,18 @@ class FeatureIndex:
                 else:
                     dk, j = _kd_query(kd, pxy[ix], kk)
                     beyond = dk[:, -1]
+                every = j.shape[1] == len(self.parts)
+                if len(sites) >= COMPILED_OVER:   # the same tests, site by site, compiled
+                    from . import compiled  # numba: only for the work that needs it
+
+                    found: tuple[np.ndarray, ...] = compiled.settle(
+                        *site_rings(sites), ix, np.ascontiguousarray(beyond), j, boxes, pxy, radius, every,
+                        self._ends[0], self._ends[1])
+                    return found
                 # in blocks whose temporaries stay in the processor's cache (a whole
                 # chunk's are tens of MB): sparse roads at 1M, 2.7 s to 2.3 s
                 out = [self._settle(sites, ix[c:c + BLOCK], beyond[c:c + BLOCK], j[c:c + BLOCK], boxes, pxy,
-                                    radius, j.shape[1] == len(self.parts)) for c in range(0, max(len(ix), 1), BLOCK)]
+                                    radius, every) for c in range(0, max(len(ix), 1), BLOCK)]
                 return tuple(np.concatenate(x) for x in zip(*out, strict=True))
 
             s, p, d, left = gathered(chunk, len(idx))
