@@ -135,3 +135,42 @@ def test_settle_takes_the_same_pairs_and_leaves_the_same_sites_as_the_numpy_arra
         np.testing.assert_array_equal(g[key[1]], w[key[0]])
     np.testing.assert_array_equal(got[3], want[3])
     assert len(got[0]) > len(apart) // 2 and (len(got[3]) > 0) != every
+
+
+def test_best_keeps_the_nearest_and_the_lowest_feature_among_equals(monkeypatch):
+    """compiled.best against nearest.py's numpy ``_best``, with many ties, pairs in any
+    order, and distances already held that the pairs must beat."""
+    from gis_tool.engine import nearest
+
+    rng = np.random.default_rng(8)
+    n = 500
+    s = rng.integers(0, n, 20_000)
+    f = rng.integers(0, 50, 20_000)
+    d = rng.integers(0, 30, 20_000).astype(float)          # whole numbers: many exact ties
+    held = np.where(rng.random(n) < 0.3, rng.integers(0, 30, n).astype(float), np.inf)
+    feat0 = np.where(np.isfinite(held), rng.integers(0, 50, n), -1)
+    got_d, got_f = held.copy(), feat0.copy()
+    compiled.best(got_d, got_f, s, f, d)
+    monkeypatch.setattr(nearest, "COMPILED_OVER", 10**12)
+    want_d, want_f = held.copy(), feat0.copy()
+    nearest._best(want_d, want_f, s, f, d)
+    np.testing.assert_array_equal(got_d, want_d)
+    np.testing.assert_array_equal(got_f, want_f)
+    tied = (got_d == held) & np.isfinite(held)
+    assert tied.any() and (got_f[tied] <= feat0[tied]).all()
+
+
+def test_one_way_is_clip_one_way():
+    rng = np.random.default_rng(12)
+    c = rng.uniform(0, 3000, (300, 2)) + (X0, Y0)
+    hulls = shapely.convex_hull(shapely.multipoints(c[:, None, :] + rng.normal(0, 40, (300, 9, 2))))
+    stars = [_star(rng, p, int(rng.integers(3, 9)), 20, 60) for p in c[:100]]
+    bent = shapely.polygons(c[:, None, :] + rng.normal(0, 30, (300, 6, 2)))   # some cross themselves
+    geoms = np.concatenate([hulls, stars, bent])
+    n = shapely.get_num_coordinates(geoms)
+    start = np.zeros(len(geoms) + 1, np.int64)
+    np.cumsum(n, out=start[1:])
+    out = np.empty(len(geoms), bool)
+    compiled.one_way(shapely.get_coordinates(geoms), start, out)
+    np.testing.assert_array_equal(out, clip._one_way(geoms, n))
+    assert out[:300].all() and not out[300:400].any()

@@ -4,8 +4,11 @@
   segment (or a point) of a layer, for pairs that do not touch, and the nearest
   search's bound on which of a site's listed parts can be nearest
   (:mod:`gis_tool.engine.nearest`).
-- :func:`clipped_areas`: the area of a convex site within a polygon, by clipping the
-  polygon's rings by the site's sides (:mod:`gis_tool.engine.clip`).
+- :func:`clipped_areas` and :func:`one_way`: the area of a convex site within a
+  polygon, by clipping the polygon's rings by the site's sides, and which sites are
+  convex (:mod:`gis_tool.engine.clip`).
+- :func:`best`: the nearest feature of each site among many (site, feature, distance)
+  pairs.
 
 Both give the same numbers, to the last bit, as the code they stand in for: GEOS's
 ``shapely.distance`` and clip.py's numpy arrays. They do the same arithmetic in the same
@@ -140,6 +143,34 @@ def settle(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, ix: np.ndarray, 
     return s_out[:m], p_out[:m], d_out[:m], left[:n_left]
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def best(dist: np.ndarray, feat: np.ndarray, s: np.ndarray, f: np.ndarray, d: np.ndarray) -> None:
+    """nearest.py's ``_best``, pair by pair: each site ``s[k]`` keeps the smallest
+    distance ``d[k]`` seen, and among equal ones the lowest feature ``f[k]``."""
+    for k in range(len(s)):
+        i = s[k]
+        if d[k] < dist[i] or (d[k] == dist[i] and f[k] < feat[i]):
+            dist[i], feat[i] = d[k], f[k]
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def one_way(xy: np.ndarray, start: np.ndarray, out: np.ndarray) -> None:
+    """clip.py's ``_one_way``, site by site: whether each shell (``xy[start[i]:start[i +
+    1]]``, closed) turns one way only, a turn counting where its sine is above 1e-9."""
+    for i in range(len(start) - 1):
+        s0, last = start[i], start[i + 1] - 2       # edge k runs from point k to k + 1
+        left = right = False
+        for k in range(s0, last + 1):
+            ex, ey = xy[k + 1, 0] - xy[k, 0], xy[k + 1, 1] - xy[k, 1]
+            m = k + 1 if k < last else s0             # the next edge, the first after the last
+            nx, ny = xy[m + 1, 0] - xy[m, 0], xy[m + 1, 1] - xy[m, 1]
+            cross = ex * ny - ey * nx
+            tol = np.sqrt((ex * ex + ey * ey) * (nx * nx + ny * ny)) * 1e-9
+            left |= cross > tol
+            right |= cross < -tol
+        out[i] = not (left and right)
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _clip_ring(x: np.ndarray, y: np.ndarray, n: int, ox: np.ndarray, oy: np.ndarray,
                nx: float, ny: float, c: float) -> int:
@@ -229,3 +260,5 @@ def warm() -> None:
     settle(f, np.zeros(1, np.int64), b, i, np.zeros(0), np.zeros((0, 1), np.int64), np.zeros((0, 4)), f,
            np.zeros(0), False, np.zeros((0, 4)), 0.0)
     clipped_areas(f, i, i, f, f, f, np.zeros(0), f, i, i, np.zeros(0), i, i, i, i, np.zeros(0))
+    best(np.zeros(0), i, i, i, np.zeros(0))
+    one_way(f, np.zeros(1, np.int64), b)

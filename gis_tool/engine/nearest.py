@@ -379,6 +379,11 @@ def _best(dist: np.ndarray, feat: np.ndarray, s: np.ndarray, f: np.ndarray, d: n
     where it beats what ``dist`` and ``feat`` hold; ties go to the lowest feature index."""
     if not len(s):
         return
+    if len(dist) >= COMPILED_OVER:   # the same, pair by pair, compiled
+        from . import compiled  # numba: only for the work that needs it
+
+        compiled.best(dist, feat, s, f, d)
+        return
     dmin = dist.copy()
     np.minimum.at(dmin, s, d)            # unbuffered ufuncs: no sort of millions of pairs
     at_min = d == dmin[s]
