@@ -124,6 +124,29 @@ def test_covered_area_sites_on_edges_in_holes_and_around_islands():
     np.testing.assert_allclose(got, brute, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(got, [100, 0, 0, 100, 200, 100, 25, 0, 361 - 25, 100, 50, 25])
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_covered_area_of_sites_beside_the_union_is_exactly_zero(monkeypatch, compiled):
+    """Sites near a slanted edge, whose boxes meet the edge's box but which lie outside
+    the union or only touch it, cover exactly nothing (their clipped rings run along a
+    line: zero but for the last bits); those across it, what GEOS says."""
+    from gis_tool.engine import clip
+
+    monkeypatch.setattr(clip, "COMPILED_OVER", 0 if compiled else 10**12)
+    x0, y0 = 320_000.0, 6_420_000.0
+    zone = Polygon([(x0, y0), (x0 + 1000, y0 + 700), (x0 + 1000, y0), (x0, y0)])    # below a slanted edge
+    t = np.linspace(0.05, 0.95, 40)
+    ex, ey = x0 + 1000 * t, y0 + 700 * t                 # points on the slanted edge
+    beside = shapely.box(ex - 12, ey + 9, ex - 2, ey + 19)                  # above it, boxes meeting
+    touching = shapely.polygons(np.stack([np.c_[ex, ey], np.c_[ex - 20, ey], np.c_[ex - 20, ey + 20],
+                                          np.c_[ex, ey]], axis=1))            # one corner on the edge
+    across = shapely.box(ex - 5, ey - 5, ex + 5, ey + 5)
+    sites = np.concatenate([beside, touching, across])
+    got = crit.covered_area(sites, arr(zone))
+    assert (got[:80] == 0.0).all()
+    np.testing.assert_allclose(got[80:], shapely.area(shapely.intersection(across, zone)), rtol=1e-9)
+    assert (got[80:] > 0).all()
+
+
 def test_count_within_radius_inclusive():
     site = arr(box(0, 0, 10, 10))
     feats = arr(Point(15, 5), Point(20, 5), Point(20.01, 5), box(2, 2, 3, 3))
