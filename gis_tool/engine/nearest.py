@@ -34,9 +34,9 @@ Exact distances come from GEOS (``shapely.distance`` of the site and the part), 
 (:func:`gis_tool.engine.compiled.pair_distances`: the same numbers, a sixth of the
 time), which also takes the second pass's tests site by site
 (:func:`~gis_tool.engine.compiled.settle`); the rest only chooses which parts to
-measure, with a margin for rounding. Among
-features at the same distance the lowest-numbered is taken, so results do not depend on
-the pass, the method, the chunks or the threads.
+measure, with a margin for rounding. Among features at the same distance the
+lowest-numbered is taken, so results do not depend on the pass, the method, the chunks
+or the threads.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ CELL_RADII = 4.0      # the cells' side, in sites' radii (the median)
 CELL_K = 2            # a cell lists this many times as many parts as a site would
 BLOCK = 4096          # sites whose listed parts are measured at once (temporaries in cache)
 COMPILED_OVER = 100_000   # sites; from this many the exact distances come from a compiled loop
+
+
 def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cut lines and polygon boundaries into short segments.
 
