@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
     """Distance from a point to a segment, as GEOS's ``Distance::pointToSegment``."""
     if ax == bx and ay == by:
@@ -45,7 +45,7 @@ def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float
     return abs(s) * np.sqrt(len2)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _site_to_segment(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, i: int,
                      ax: float, ay: float, bx: float, by: float) -> float:
     """Distance between site ``i`` and the segment from (ax, ay) to (bx, by), which do
@@ -79,7 +79,7 @@ def pair_distances(xy: np.ndarray, start: np.ndarray, edge: np.ndarray, site: np
         out[k] = _site_to_segment(xy, start, edge, site[k], ends[j, 0], ends[j, 1], ends[j, 2], ends[j, 3])
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _point_to_part(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
     """Distance from a point to a segment, in nearest.py's ``_to_parts`` arithmetic."""
     dx, dy = bx - ax, by - ay
@@ -171,7 +171,7 @@ def one_way(xy: np.ndarray, start: np.ndarray, out: np.ndarray) -> None:
         out[i] = not (left and right)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _clip_ring(x: np.ndarray, y: np.ndarray, n: int, ox: np.ndarray, oy: np.ndarray,
                nx: float, ny: float, c: float) -> int:
     """One Sutherland-Hodgman step, as clip.py's ``_clip`` takes it: the ring's ``n``
@@ -204,7 +204,8 @@ def _room(a: np.ndarray, b: np.ndarray, need: int, keep: int) -> tuple[np.ndarra
     if need <= a.shape[1]:
         return a, b
     grown = np.empty((2, 2 * need))
-    grown[:, :keep] = a[:, :keep]
+    for v in range(keep):   # a loop: numba compiles a slice assignment for seconds
+        grown[0, v], grown[1, v] = a[0, v], a[1, v]
     return grown, np.empty((2, 2 * need))
 
 
@@ -219,6 +220,7 @@ def clipped_areas(rel: np.ndarray, start: np.ndarray, sides: np.ndarray, origin:
     signs), clipped as its numpy arrays are: by the box, then side by side."""
     a = np.empty((2, 16))
     b = np.empty((2, 16))
+    box_sides = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     for k in range(len(si)):
         s, p = si[k], pi[k]
         s0, o_x, o_y, sign = start[s], origin[s, 0], origin[s, 1], orient[s]
@@ -231,9 +233,8 @@ def clipped_areas(rel: np.ndarray, start: np.ndarray, sides: np.ndarray, origin:
                 a[1, v] = pxy[v_start[r] + v, 1] - o_y
             for j in range(4 + sides[s]):
                 if j < 4:    # the box first: x >= lo, -x >= -hi, y >= lo, -y >= -hi
-                    nx = (1.0, -1.0, 0.0, 0.0)[j]
-                    ny = (0.0, 0.0, 1.0, -1.0)[j]
-                    c = (lo[s, 0], -hi[s, 0], lo[s, 1], -hi[s, 1])[j]
+                    nx, ny = box_sides[j, 0], box_sides[j, 1]
+                    c = lo[s, 0] if j == 0 else -hi[s, 0] if j == 1 else lo[s, 1] if j == 2 else -hi[s, 1]
                 else:
                     e = s0 + j - 4
                     nx = -(rel[e + 1, 1] - rel[e, 1]) * sign
