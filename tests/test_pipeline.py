@@ -366,6 +366,24 @@ def test_best_first_order_equals_a_sort_by_rank_then_id(excluded_share):
     np.testing.assert_array_equal(best_first_order(tied, key), by_sort(tied))
 
 
+def _importing_when_measured(monkeypatch) -> list[list[str]]:
+    """The names of the threads still importing when the criteria begin, once per run
+    (``pipeline.measure_all`` spied on)."""
+    import threading
+
+    from gis_tool.engine import pipeline
+
+    alive: list[list[str]] = []
+    measure = pipeline.measure_all
+
+    def measured(*args, **kw):
+        alive.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("importing")))
+        return measure(*args, **kw)
+
+    monkeypatch.setattr(pipeline, "measure_all", measured)
+    return alive
+
+
 def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeypatch):
     """scipy.spatial is imported on a thread of its own while the layers load, and that
     thread has ended before the criteria begin (a process with a second thread may not
@@ -375,7 +393,7 @@ def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeyp
     import time
     import types
 
-    from gis_tool.engine import pipeline, preload
+    from gis_tool.engine import preload
 
     imported = []
 
@@ -385,14 +403,7 @@ def test_the_k_d_tree_module_is_imported_beside_the_loading(small_world, monkeyp
         return importlib.import_module(name)
 
     monkeypatch.setattr(preload, "importlib", types.SimpleNamespace(import_module=slow))
-    alive = []
-    measure = pipeline.measure_all
-
-    def measured(*args, **kw):
-        alive.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("importing")))
-        return measure(*args, **kw)
-
-    monkeypatch.setattr(pipeline, "measure_all", measured)
+    alive = _importing_when_measured(monkeypatch)
     run_analysis(small_world)
     assert imported == [("scipy.spatial", "importing scipy.spatial")]
     assert alive == [[]]
@@ -407,7 +418,7 @@ def test_a_large_run_loads_its_compiled_loops_while_the_layers_load(small_world,
 
     from gis_tool.engine import compiled, pipeline
 
-    warmed, alive = [], []
+    warmed = []
     real = compiled.warm
 
     def slow():
@@ -416,13 +427,7 @@ def test_a_large_run_loads_its_compiled_loops_while_the_layers_load(small_world,
         real()
 
     monkeypatch.setattr(compiled, "warm", slow)
-    measure = pipeline.measure_all
-
-    def measured(*args, **kw):
-        alive.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("importing")))
-        return measure(*args, **kw)
-
-    monkeypatch.setattr(pipeline, "measure_all", measured)
+    alive = _importing_when_measured(monkeypatch)
     run_analysis(small_world)
     assert warmed == []
     monkeypatch.setattr(pipeline, "COMPILED_OVER", 3)    # the small world's three parcels

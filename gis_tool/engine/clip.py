@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from ..progress import in_chunks
+from .preload import compiled_loops
 
 MAX_SIDES = 32   # sites with more sides go to GEOS: the clipping walks every side
 COMPILED_OVER = 50_000   # pairs (or sites to test); from this many, compiled loops do the work
@@ -54,12 +55,10 @@ def _convex(sites: np.ndarray, fast: bool = False) -> np.ndarray:
     ok &= shapely.area(sites) > 0                  # no inside to clip to: left to GEOS
     idx = np.flatnonzero(ok)
     if fast:   # the same test, site by site, compiled
-        from . import compiled  # numba: only for the work that needs it
-
         start = np.zeros(len(idx) + 1, np.int64)
         np.cumsum(n[idx], out=start[1:])
         one_way = np.empty(len(idx), bool)
-        compiled.one_way(shapely.get_coordinates(sites[idx]), start, one_way)
+        compiled_loops().one_way(shapely.get_coordinates(sites[idx]), start, one_way)
         ok[idx] = one_way
         return ok
     ok[idx] = _one_way(sites[idx], n[idx])
@@ -154,11 +153,10 @@ class _Prepared:
     def area_compiled(self, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
         """:meth:`area`, the same numbers from a compiled loop that clips one ring at a
         time in the processor's cache (:func:`gis_tool.engine.compiled.clipped_areas`)."""
-        from . import compiled  # numba: only for the work that needs it
-
         out = np.empty(len(si))
-        compiled.clipped_areas(self.rel, self.start, self.sides, self.origin, self.lo, self.hi, self.orient,
-                               self.xy, self.v_start, self.v_count, self.weight, self.ring0, self.rings, si, pi, out)
+        compiled_loops().clipped_areas(self.rel, self.start, self.sides, self.origin, self.lo, self.hi,
+                                       self.orient, self.xy, self.v_start, self.v_count, self.weight, self.ring0,
+                                       self.rings, si, pi, out)
         return out
 
     def area(self, si: np.ndarray, pi: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ import numpy as np
 import shapely
 
 from ..progress import gathered
+from .preload import compiled_loops
 from .sets import distinct
 from .site_arrays import anchors, site_bounds, site_rings
 
@@ -251,9 +252,7 @@ class FeatureIndex:
                     beyond = dk[:, -1]
                 every = j.shape[1] == len(self.parts)
                 if len(sites) >= COMPILED_OVER:   # the same tests, site by site, compiled
-                    from . import compiled  # numba: only for the work that needs it
-
-                    found: tuple[np.ndarray, ...] = compiled.settle(
+                    found: tuple[np.ndarray, ...] = compiled_loops().settle(
                         *site_rings(sites), ix, np.ascontiguousarray(beyond), j, boxes, pxy, radius, every,
                         self._ends[0], self._ends[1])
                     return found
@@ -307,11 +306,9 @@ class FeatureIndex:
         do not touch (the touching sites are settled first)."""
         if len(sites) < COMPILED_OVER:
             return shapely.distance(sites[si], self.parts[parts])
-        from . import compiled  # numba: only for the work that needs it
-
         xy, start, edge = site_rings(sites)
         out = np.empty(len(si))
-        compiled.pair_distances(xy, start, edge, si, self._ends[0], parts, out)
+        compiled_loops().pair_distances(xy, start, edge, si, self._ends[0], parts, out)
         return out
 
     def _quicker(self, sites: np.ndarray, idx: np.ndarray) -> str:
@@ -382,9 +379,7 @@ def _best(dist: np.ndarray, feat: np.ndarray, s: np.ndarray, f: np.ndarray, d: n
     if not len(s):
         return
     if len(dist) >= COMPILED_OVER:   # the same, pair by pair, compiled
-        from . import compiled  # numba: only for the work that needs it
-
-        compiled.best(dist, feat, s, f, d)
+        compiled_loops().best(dist, feat, s, f, d)
         return
     dmin = dist.copy()
     np.minimum.at(dmin, s, d)            # unbuffered ufuncs: no sort of millions of pairs

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from contextlib import suppress
+from types import ModuleType
 
 
 def import_aside(module: str) -> threading.Thread:
@@ -22,9 +24,7 @@ def import_aside(module: str) -> threading.Thread:
         with suppress(ImportError):
             importlib.import_module(module)
 
-    thread = threading.Thread(target=work, name=f"importing {module}", daemon=True)
-    thread.start()
-    return thread
+    return _on_thread(f"importing {module}", work)
 
 
 def compiled_aside() -> threading.Thread:
@@ -34,10 +34,22 @@ def compiled_aside() -> threading.Thread:
     both cores are busy. A failure is left for the code that uses the loops to raise."""
     def work() -> None:
         with suppress(Exception):
-            from . import compiled  # numba: only for the work that needs it
+            compiled_loops().warm()
 
-            compiled.warm()
+    return _on_thread("importing the compiled loops", work)
 
-    thread = threading.Thread(target=work, name="importing the compiled loops", daemon=True)
+
+def compiled_loops() -> ModuleType:
+    """:mod:`gis_tool.engine.compiled`, imported here and only when asked for: it loads
+    numba (about 0.4 s), which only the work of a large run needs."""
+    from . import compiled  # numba: only for the work that needs it
+
+    return compiled
+
+
+def _on_thread(name: str, work: Callable[[], None]) -> threading.Thread:
+    """``work()`` begun on a daemon thread named ``name`` (a run that fails meanwhile
+    does not wait for it)."""
+    thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     return thread
