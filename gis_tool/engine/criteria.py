@@ -105,10 +105,12 @@ def dissolved(features: np.ndarray) -> shapely.Geometry:
     return shapely.union_all(features)
 
 
-def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None) -> np.ndarray:
+def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometry | None = None,
+                 area: np.ndarray | None = None) -> np.ndarray:
     """Area of each site covered by the union of ``features`` (overlaps counted once;
-    ``union``, when given, is that union already made). The tree of the sites is made
-    once per site array (:func:`~gis_tool.engine.site_arrays.sites_tree`).
+    ``union``, when given, is that union already made; ``area``, when given, each site's
+    area). The tree of the sites is made once per site array
+    (:func:`~gis_tool.engine.site_arrays.sites_tree`).
 
     Sites wholly inside the union are found by one point in a polygon where their boxes
     are clear of its edges' boxes, else by prepared tests (:func:`_classify`); only sites
@@ -132,7 +134,9 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
                                            min_chunk=1)
     inside = np.zeros(len(sites), bool)
     inside[covered] = True
-    out[inside] = shapely.area(sites[inside])
+    # a site wholly inside has its own area (asked of GEOS only without ``area``: a
+    # gather of a quarter of a million sites and their areas, 0.1 s at 1M)
+    out[inside] = shapely.area(sites[inside]) if area is None else area[inside]
     crossing = ~inside[hit_site]
     rest = distinct(hit_site[crossing], len(sites))
     if len(rest) == 0:
@@ -146,18 +150,19 @@ def covered_area(sites: np.ndarray, features: np.ndarray, union: shapely.Geometr
     crossers = sites[rest]
     pi, si = shapely.STRtree(crossers).query(pieces)
     convex = convex_sites(crossers)[si]
-    area = np.empty(len(si))
-    area[convex] = clipped_area(crossers, pieces, si[convex], pi[convex])
+    pair_area = np.empty(len(si))
+    pair_area[convex] = clipped_area(crossers, pieces, si[convex], pi[convex])
     bent_s, bent_p = si[~convex], pi[~convex]
     if len(bent_s):
-        area[~convex] = np.concatenate(in_chunks(lambda a, b: shapely.area(shapely.intersection(
+        pair_area[~convex] = np.concatenate(in_chunks(lambda a, b: shapely.area(shapely.intersection(
             crossers[bent_s[a:b]], pieces[bent_p[a:b]])), len(bent_s)))
-    np.add.at(out, rest[si], area)
+    np.add.at(out, rest[si], pair_area)
     # a site beside the union but not in it (or touching it) clips to a ring along a line,
     # whose area is zero but for the last bits
     # (only a site with less than a square metre in it can be one: CRUMB of a million km²)
     small = rest[out[rest] < 1.0]
-    out[small[out[small] <= CRUMB * shapely.area(sites[small])]] = 0.0
+    whole = shapely.area(sites[small]) if area is None else area[small]
+    out[small[out[small] <= CRUMB * whole]] = 0.0
     return out
 
 
@@ -202,7 +207,7 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
     site_area = shapely.area(sites)
     with np.errstate(invalid="ignore", divide="ignore"):
         if classes is None:
-            return np.clip(covered_area(sites, features) / site_area, 0.0, 1.0)
+            return np.clip(covered_area(sites, features, area=site_area) / site_area, 0.0, 1.0)
         score = pd.Series(labels).reset_index(drop=True).map(
             lambda v: classes.get(attribute_text(v) or "", 0.0)).to_numpy(dtype=float)
         levels = sorted({s for s in score if s > 0}, reverse=True)
@@ -220,7 +225,7 @@ def overlap_share(sites: np.ndarray, features: np.ndarray, classes: Mapping[str,
             region = own if i == 0 else shapely.difference(own, better)
             if 0 < i < len(levels) - 1:
                 better = shapely.union(better, own)
-            total += level * np.clip(covered_area(sites, features, region) / site_area, 0.0, 1.0)
+            total += level * np.clip(covered_area(sites, features, region, site_area) / site_area, 0.0, 1.0)
         return np.clip(total, 0.0, 1.0)
 
 

@@ -25,6 +25,7 @@ from ..spec.analysis import CriterionSpec
 from .criteria import overlap_share
 from .kinds import kind_of, need_polygons, unit_of  # noqa: F401  (importable from here too)
 from .network import Network, Reached
+from .site_arrays import site_bounds
 from .values import apply_value
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def measure_all(specs: Mapping[str, CriterionSpec], sites: gpd.GeoDataFrame, lay
             return took, found
 
         log.info("criteria %s: measured beside the others, in a second process", ", ".join(aside))
+        site_bounds(sites.geometry.to_numpy())   # both processes ask for the boxes: made once, before the fork
         job = Beside(True, "criteria " + ", ".join(aside), measure_aside)
     out: dict[str, tuple[np.ndarray, Reached | None]] = {}
     found: dict[str, np.ndarray] = {}

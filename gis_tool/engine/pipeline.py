@@ -329,7 +329,7 @@ def run_analysis(analysis: str | Path | Analysis, profile: str | None = None, *,
             inside()
         share_inner(sites.geometry.to_numpy(), order, out.geometry.to_numpy())
         cache = ScoreCache(criteria=list(values.columns),
-                           values=np.ascontiguousarray(values.to_numpy(dtype=float)[order]),
+                           values=np.take(block, order, axis=0),   # a third of the time of block[order]
                            tie_key=key[order], area=area[order],
                            positions=order, measures=measures, missing_excluded=missing_excluded,
                            missing_reasons=missing_reasons, min_area_m2=min_area)

@@ -61,9 +61,14 @@ def _unjournalled_sqlite(large: bool = False) -> Iterator[None]:
     With ``large``, the new file gets 64 KB pages: a million sites go to disk in 7,000
     writes instead of 108,000, 3.6 s to 3.3 s and 3 % smaller. Every SQLite reader
     (QGIS, GDAL, sqlite3) takes any page size; a small file keeps the default, as each
-    table and index takes at least one page (about 60 of them here)."""
+    table and index takes at least one page (about 60 of them here).
+
+    GDAL's R-tree is built as the file is closed, not on a thread of its own while the
+    features go in: at 1M sites that thread took a core from sites.csv, written beside
+    (:data:`~gis_tool.publish.outputs.BESIDE_OVER`), and the layer alone took longer
+    with it (6.6-7.6 s against 6.1-6.5 s, runs taking turns; GDAL 3.12)."""
     config = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF",
-              "OGR_SQLITE_CACHE": str(SQLITE_CACHE_MB)}
+              "OGR_SQLITE_CACHE": str(SQLITE_CACHE_MB), "OGR_GPKG_THREADED_RTREE": "NO"}
     if large:
         config["OGR_SQLITE_PRAGMA"] = f"page_size={LARGE_PAGE}"
     with gdal_config(config):
