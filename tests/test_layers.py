@@ -105,6 +105,23 @@ def test_non_finite_coordinates_refused(tmp_path):
         read_layer(p)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_coordinates_refused_in_a_large_geopackage(tmp_path, monkeypatch, bad):
+    # a layer decoded and checked as it is read (encoded.KEEP_OVER): its validity stands in
+    # for the coordinates' check, which must still name the feature
+    from gis_tool.inputs import encoded
+    monkeypatch.setattr(encoded, "KEEP_OVER", 0)
+    squares = [sq(20 * i, 0, 10) for i in range(5)]
+    with np.errstate(invalid="ignore"):
+        squares[3] = Polygon([(X0, Y0), (X0 + 5, Y0), (X0 + 5, bad), (X0, Y0)])
+    p = write_gpkg(tmp_path / "nan.gpkg", {"a": gdf(squares)})
+    with pytest.raises(InputError, match=r"feature 4 has non-finite coordinates"):
+        read_layer(p)
+    squares[3] = sq(60, 0, 10)
+    p = write_gpkg(tmp_path / "fine.gpkg", {"a": gdf(squares)})
+    assert encoded.known_valid(read_layer(p).gdf.geometry.to_numpy()).all()
+
+
 def test_missing_field_lists_fields_and_suggests(tmp_path):
     p = write_gpkg(tmp_path / "f.gpkg", {"s": gdf([Point(X0, Y0)], available_mw=[3.0])})
     with pytest.raises(InputError, match=r"no field 'available_MW' \(did you mean 'available_mw'\?\)"):

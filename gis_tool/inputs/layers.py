@@ -23,6 +23,7 @@ from pyproj.exceptions import CRSError
 
 from ..errors import InputError, Problem, closest, valid_list
 from ..progress import in_chunks
+from .encoded import known_valid
 from .repair import repair_geometries
 from .sources import open_source
 
@@ -75,7 +76,13 @@ class LoadedLayer:
 
 
 def check_finite(geoms: np.ndarray, where: str) -> None:
-    """Refuse NaN or infinite coordinates, naming the first features that have them."""
+    """Refuse NaN or infinite coordinates, naming the first features that have them.
+
+    Geometries known valid (checked as a large GeoPackage layer was decoded) have none:
+    GEOS finds a geometry with a NaN or infinite coordinate invalid."""
+    valid = known_valid(geoms)
+    if valid is not None and valid.all():
+        return
     with np.errstate(invalid="ignore"):
         if all(in_chunks(lambda a, b: bool(np.isfinite(shapely.get_coordinates(geoms[a:b])).all()),
                          len(geoms))):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import mmap
+import os
 import sqlite3
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -82,8 +84,13 @@ def _sha256(name: str, size: int, mtime_ns: int) -> str:
         files = sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+            if os.fstat(fh.fileno()).st_size == 0:
+                continue
+            # the whole file in one call, which holds Python's lock only to start: read a
+            # megabyte at a time, the thread hashing beside the reading of a large layer
+            # asked for the lock hundreds of times and took 1.9 s for 270 MB, not 0.2 s
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+                h.update(whole)
     return h.hexdigest()
 
 
