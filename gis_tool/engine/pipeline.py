@@ -427,7 +427,7 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
         r = raw[name]
         digits = 6 if unit_of(a.criteria[name]) == "min" else 4   # times to 1e-6 minutes
         make[f"{name}_raw"] = (partial(_ordered, r, order) if r.dtype == object
-                               else partial(_rounded, r.astype(float), digits, order))
+                               else partial(_rounded, r.astype(float, copy=False), digits, order))
         make[f"{name}_value"] = partial(_rounded, values[name].to_numpy(), 6, order)
         make[f"{name}_points"] = partial(_ordered, points[name].to_numpy(), order)
         if notes and name in notes:
@@ -442,7 +442,7 @@ def _assemble(sites: gpd.GeoDataFrame, a: Analysis, raw: dict, values: pd.DataFr
     names = list(make)
     made = in_chunks(lambda i, j: [make[c]() for c in names[i:j]], len(names), min_chunk=1)
     cols = dict(zip(names, (col for part in made for col in part), strict=True))
-    geoms = sites.geometry.to_numpy()[order]
+    geoms = sites.geometry.array.take(order)   # a GeometryArray: its geometries not checked again
     # the columns are new arrays: kept as they are, not copied into blocks (0.5 s at 1M)
     out = gpd.GeoDataFrame(cols, index=index, geometry=geoms, crs=sites.crs, copy=False)
     return out, order
