@@ -109,7 +109,6 @@ def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
     """
     if len(geoms) == 0:
         return
-    b = shapely.bounds(geoms)
     aou = crs.area_of_use
     box = (aou.west, aou.south, aou.east, aou.north) if aou else (-180, -90, 180, 90)
     name = aou.name if aou else ""
@@ -118,7 +117,8 @@ def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
     # The layer's whole extent first: when its corners and edge midpoints pass, every
     # feature's do (a million features need no transform each).
     with np.errstate(all="ignore"):
-        ext = np.array([[np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])]])
+        ext = np.array([_extent(np.concatenate(in_chunks(lambda a, b: [_extent(shapely.bounds(geoms[a:b]))],
+                                                           len(geoms))))])
     xs, ys = np.linspace(ext[0, 0], ext[0, 2], 11), np.linspace(ext[0, 1], ext[0, 3], 11)
     grid = np.array([[x, y, x, y] for x in xs for y in ys])
     glon, glat = _to_lonlat(crs, grid)
@@ -126,7 +126,7 @@ def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
     test_box, margin = (SWEDEN_LONLAT, 0.0) if swedish else (box, 0.5)
     if g_ok and _within(glon.reshape(1, -1), glat.reshape(1, -1), test_box, margin).all():
         return
-    lon, lat = _to_lonlat(crs, b)
+    lon, lat = _to_lonlat(crs, shapely.bounds(geoms))
     ok_lon = np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1)
     # A Swedish CRS (RT90 2.5 gon V, SWEREF 99 zones) is used nationwide in practice,
     # beyond its nominal area of use: for those, Sweden is the test.
@@ -145,6 +145,13 @@ def check_coordinates(geoms: np.ndarray, crs: CRS, where: str) -> None:
             f"(e.g. {sample}). The CRS is almost certainly mislabelled (RT90 as SWEREF 99, "
             "swapped lon/lat, or SWEREF 99 TM coordinates in a GeoJSON, which is always "
             "WGS 84): set the right CRS in the file, or 'assume_crs' if it has none")
+
+
+def _extent(b: np.ndarray) -> np.ndarray:
+    """The box around boxes (rows of x min, y min, x max, y max; at least one row), NaN
+    where every box is (empty geometries); fmin and fmax pass NaN over, without a warning."""
+    return np.array([np.fmin.reduce(b[:, 0]), np.fmin.reduce(b[:, 1]), np.fmax.reduce(b[:, 2]),
+                     np.fmax.reduce(b[:, 3])])
 
 
 def _feature_ids_arr(mask: np.ndarray, limit: int = 5) -> str:
