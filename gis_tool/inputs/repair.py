@@ -54,7 +54,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoData
         if kind is not None:
             fixed = _keep_family(fixed, kind)
         geoms[invalid] = fixed
-        tid = shapely.get_type_id(geoms)
+        tid[invalid] = shapely.get_type_id(fixed)   # the repaired ones' types, not every one's again
         report.count("repaired invalid geometry", int(invalid.sum()))
         gone = shapely.is_empty(geoms) | shapely.is_missing(geoms)
         if gone.any():
